@@ -1,0 +1,86 @@
+# containers-in-c: build every step, the busybox rootfs, and run the tests.
+#
+#   make stepNN          build ./stepNN from stepNN-*/main.c
+#   make all             every step that exists (and ./final once it exists)
+#   make rootfs          ./rootfs/, a busybox root filesystem, built offline
+#   make demo            build the latest stage and run it on a demo command
+#   make test            every stage's tests; make test-stepNN [BIN=...] for one
+#   make test-redgreen   each stage's new tests must fail on the previous step
+#   make diff-stepNN     what step NN adds to the step before it
+#   make deps            install what all of this needs (Debian/Ubuntu, apt-get)
+
+STEP_DIRS := $(sort $(wildcard step0[1-9]-*))
+STEPS     := $(foreach d,$(STEP_DIRS),$(firstword $(subst -, ,$(d))))
+LAST      := $(lastword $(STEPS))
+# "1:./step01 2:./step02 ...": which binary each stage's tests run against.
+STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s))
+
+# Debian package names. Build: gcc make pkg-config; tests: check (libcheck),
+# libc6-dev for the static test helpers; rootfs: busybox-static; the tests
+# also use unshare and mount from util-linux and iproute2's ip.
+DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev busybox-static util-linux \
+	iproute2 procps
+
+RUNNER := tests/build/runner
+
+all: $(STEPS)
+
+$(STEPS):
+	@$(MAKE) -s -C $(wildcard $@-*) OUT=$(CURDIR)/$@
+
+rootfs: rootfs/.built
+rootfs/.built: tests/mkrootfs.sh
+	@tests/mkrootfs.sh rootfs
+	@touch $@
+
+demo: $(LAST) rootfs
+	@echo "=> sudo ./$(LAST) sh -c 'hostname; echo my PID is \$$\$$; ls /proc/net'"
+	@./$(LAST) sh -c 'hostname; echo "my PID is $$$$"; cat /proc/net/dev | cut -c1-40'
+
+$(RUNNER): all rootfs
+	@$(MAKE) -s -C tests
+
+test: $(RUNNER)
+	@$(RUNNER) $(STAGE_BINS)
+
+test-step%: $(RUNNER)
+	@$(RUNNER) $*:$(or $(BIN),./step$*)
+
+# Stage N's new tests against ./step(N-1): "2:./step01 3:./step02 ...".
+test-redgreen: $(RUNNER)
+	@set -- $(STEPS); args=; prev=; \
+	for s; do [ -z "$$prev" ] || args="$$args $${s#step0}:./$$prev"; prev=$$s; done; \
+	$(RUNNER) --redgreen $$args
+
+# Step NN's lesson: its sources against the previous step's. diff exits 1
+# when the files differ, which is the point here, so only >1 is an error.
+diff-step%:
+	@prev=$$(printf '%s\n' $(STEP_DIRS) | grep -B1 '^step$*-' | head -n1); \
+	cur=$$(printf '%s\n' $(STEP_DIRS) | grep '^step$*-'); \
+	[ -n "$$cur" ] && [ "$$prev" != "$$cur" ] || { echo "no step $* with a step before it" >&2; exit 2; }; \
+	diff -u $$prev/main.c $$cur/main.c; [ $$? -le 1 ]
+
+deps:
+	@if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make deps: no apt-get here; install the equivalents of: $(DEB_PACKAGES)" >&2; \
+		exit 1; \
+	fi; \
+	missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "=> apt-get install" $$missing; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$$missing >/dev/null || exit 1; \
+	fi
+
+clean:
+	rm -f $(STEPS)
+	rm -rf --one-file-system tests/build
+	for d in $(STEP_DIRS); do $(MAKE) -s -C $$d clean; done
+
+distclean: clean
+	rm -rf --one-file-system rootfs
+
+.PHONY: all $(STEPS) rootfs demo test test-redgreen deps clean distclean

@@ -1,0 +1,273 @@
+/*
+ * harness.c: running the binary under test and reading kernel facts.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *bin;
+int cli_stage;
+const char *test_rootfs;
+
+/*** running things ***/
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int memfd_with(const char *name, const char *contents)
+{
+	int fd = memfd_create(name, 0);
+
+	ck_assert_msg(fd >= 0, "memfd_create: %s", strerror(errno));
+	if (contents)
+		ck_assert_int_eq(write(fd, contents, strlen(contents)), (ssize_t)strlen(contents));
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* In the child: become UID (with its own gid, no supplementary groups). */
+static void drop_to(uid_t uid)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+		_exit(124);
+}
+
+void proc_start(struct proc *p, const char *const argv[])
+{
+	int in_fd = p->input ? memfd_with("in", p->input) : open("/dev/null", O_RDONLY);
+
+	/* Orphans of BIN come to us, so assert_no_process_left() can see them. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	p->out_fd = memfd_with("out", NULL);
+	p->err_fd = memfd_with("err", NULL);
+	p->out[0] = p->err[0] = '\0';
+	p->pid = fork();
+	ck_assert_msg(p->pid >= 0, "fork: %s", strerror(errno));
+	if (p->pid == 0) {
+		setpgid(0, 0); /* a timeout kills the whole group */
+		dup2(in_fd, 0);
+		dup2(p->out_fd, 1);
+		dup2(p->err_fd, 2);
+		if (p->uid)
+			drop_to(p->uid);
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "harness: execv %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(in_fd);
+}
+
+static void read_output(struct proc *p)
+{
+	ssize_t n = pread(p->out_fd, p->out, OUT_MAX - 1, 0);
+
+	p->out[n > 0 ? n : 0] = '\0';
+	n = pread(p->err_fd, p->err, OUT_MAX - 1, 0);
+	p->err[n > 0 ? n : 0] = '\0';
+}
+
+int proc_wait(struct proc *p, int timeout)
+{
+	double deadline = now() + timeout;
+	int status;
+	pid_t r;
+
+	while ((r = waitpid(p->pid, &status, WNOHANG)) == 0 && now() < deadline)
+		sleep_ms(5);
+	if (r == 0) {
+		kill(-p->pid, SIGKILL);
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &status, 0);
+		read_output(p);
+		p->status = -1;
+		ck_abort_msg("%s still running after %d s; stdout: %s stderr: %s", bin, timeout,
+			     p->out, p->err);
+	}
+	read_output(p);
+	p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return p->status;
+}
+
+bool proc_wait_output(struct proc *p, const char *needle, int timeout)
+{
+	double deadline = now() + timeout;
+	siginfo_t si;
+
+	while (now() < deadline) {
+		read_output(p);
+		if (strstr(p->out, needle))
+			return true;
+		si.si_pid = 0;
+		if (waitid(P_PID, p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid)
+			return false; /* it exited without printing NEEDLE */
+		sleep_ms(5);
+	}
+	return false;
+}
+
+/* BIN OPTS... [ROOTFS] CMD... in a NULL-terminated array that lives on. */
+static const char **ctr_argv(const char *const opts[], const char *const cmd[])
+{
+	static const char *argv[128];
+	int n = 0;
+
+	argv[n++] = bin;
+	for (; opts && *opts && n < 64; opts++)
+		argv[n++] = *opts;
+	if (cli_stage >= 3)
+		argv[n++] = test_rootfs;
+	for (; *cmd && n < 126; cmd++)
+		argv[n++] = *cmd;
+	argv[n] = NULL;
+	return argv;
+}
+
+void ctr_start(struct proc *p, const char *const opts[], const char *const cmd[])
+{
+	proc_start(p, ctr_argv(opts, cmd));
+}
+
+int ctr_run(struct proc *p, const char *const opts[], const char *const cmd[])
+{
+	ctr_start(p, opts, cmd);
+	return proc_wait(p, 30);
+}
+
+pid_t ctr_child(struct proc *p)
+{
+	char path[64];
+	double deadline = now() + 10;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", p->pid, p->pid);
+	while (now() < deadline) {
+		const char *s = slurp(path);
+
+		if (s && atoi(s) > 0)
+			return atoi(s);
+		sleep_ms(5);
+	}
+	ck_abort_msg("%s started no child within 10 s", bin);
+	return -1;
+}
+
+const char *ctr_path(const char *path)
+{
+	static char buf[8][4096];
+	static int next;
+	char *out = buf[next++ % 8];
+
+	snprintf(out, sizeof(buf[0]), "%s%s", cli_stage >= 3 ? "" : test_rootfs, path);
+	return out;
+}
+
+/*** facts seen from the test's side ***/
+
+unsigned long ns_inode(pid_t pid, const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+	ck_assert_msg(stat(path, &st) == 0, "stat %s: %s", path, strerror(errno));
+	return st.st_ino;
+}
+
+char *mount_points(void)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char *buf = NULL, line[4096], point[4096];
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	ck_assert(f && out);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1)
+			fprintf(out, "%s\n", point);
+	fclose(f);
+	fclose(out);
+	return buf;
+}
+
+void enter_shared_mount_ns(void)
+{
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
+	/* Private first: on a systemd host our copies would still be peers of the host's. */
+	ck_assert(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	ck_assert(mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) == 0);
+}
+
+void enter_private_uts_ns(void)
+{
+	ck_assert_msg(unshare(CLONE_NEWUTS) == 0, "unshare(CLONE_NEWUTS): %s", strerror(errno));
+}
+
+void assert_no_process_left(void)
+{
+	double deadline = now() + 3;
+	const char *left;
+	char path[64];
+
+	while (now() < deadline) {
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+
+		if (r < 0 && errno == ECHILD)
+			return;
+		if (r == 0)
+			sleep_ms(10);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", getpid(), getpid());
+	left = slurp(path);
+	for (char *s = (char *)left, *end; s && *s; s = end) {
+		pid_t pid = strtol(s, &end, 10);
+
+		if (end == s)
+			break;
+		kill(pid, SIGKILL); /* only the ones we, the subreaper, inherited */
+	}
+	ck_abort_msg("processes still running after %s exited: %s", bin, left ? left : "?");
+}
+
+const char *slurp(const char *path)
+{
+	static char buf[OUT_MAX];
+	int fd = open(path, O_RDONLY);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, buf + total, sizeof(buf) - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return buf;
+}

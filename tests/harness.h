@@ -1,0 +1,102 @@
+/*
+ * harness.h: what every stage's tests share.
+ *
+ * The tests are black-box: they run the binary under test (BIN) as a child,
+ * with its output captured, and assert on its exit status, its output and
+ * on kernel facts seen from the test's side (namespace inodes, mountinfo,
+ * processes). Each test runs in its own process (Check's fork mode), so a
+ * test may unshare namespaces without touching the runner or the host.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/*** the binary under test ***/
+
+extern const char *bin;		/* absolute path of the binary under test */
+extern int cli_stage;		/* which stage's command line BIN speaks */
+extern const char *test_rootfs; /* absolute path of the test rootfs */
+
+/*** registering tests ***/
+
+/*
+ * A test belongs to the stage that introduced it and applies to every later
+ * stage up to UNTIL (0: all of them). From stage 02 on, every test needs
+ * root (namespaces); without it they are reported skipped, never passed.
+ */
+void add_test(int stage, int until, const TTest *test);
+
+/* A NULL-terminated argument list: CMD("/bin/sh", "-c", "exit 3"). */
+#define CMD(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/*** running things ***/
+
+#define OUT_MAX 65536
+
+struct proc {
+	pid_t pid;
+	int status;	   /* exit code, 128+N for signal N, -1 after a timeout */
+	const char *input; /* stdin contents; NULL for /dev/null */
+	uid_t uid;	   /* run as this uid (needs root) when nonzero */
+	int out_fd, err_fd;
+	char out[OUT_MAX], err[OUT_MAX];
+};
+
+/* Start ARGV (NULL-terminated) with stdout and stderr captured. */
+void proc_start(struct proc *p, const char *const argv[]);
+/* Wait up to TIMEOUT seconds; SIGKILL its process group on timeout. */
+int proc_wait(struct proc *p, int timeout);
+/* Wait until stdout contains NEEDLE; false after TIMEOUT seconds. */
+bool proc_wait_output(struct proc *p, const char *needle, int timeout);
+
+/*
+ * Run BIN with OPTS, then (from stage 03 on, where the CLI takes one) the
+ * test rootfs, then CMD. Both lists are NULL-terminated; OPTS may be NULL.
+ */
+void ctr_start(struct proc *p, const char *const opts[], const char *const cmd[]);
+int ctr_run(struct proc *p, const char *const opts[], const char *const cmd[]);
+/* The host pid of BIN's child (the container's init), waiting for it to exist. */
+pid_t ctr_child(struct proc *p);
+
+/*
+ * A path inside the container. Before stage 03 there is no rootfs yet: the
+ * command runs on the host, so the same file is found under the test rootfs.
+ */
+const char *ctr_path(const char *path);
+
+/*** facts seen from the test's side ***/
+
+/* Inode of /proc/PID/ns/NAME (PID 0: this process). */
+unsigned long ns_inode(pid_t pid, const char *name);
+/* The mount points of this process's mount namespace, one per line. */
+char *mount_points(void);
+/* A fresh mount namespace whose "/" is shared, as on a systemd host. */
+void enter_shared_mount_ns(void);
+/* A fresh UTS namespace, so that a faulty step cannot rename the host. */
+void enter_private_uts_ns(void);
+/* Fail if a process BIN started is still alive (we are their subreaper). */
+void assert_no_process_left(void);
+
+/* Read a whole (small) file into a static buffer; NULL if unreadable. */
+const char *slurp(const char *path);
+
+/*** assertions with context ***/
+
+/* Exit status, printing the child's stderr when it is not the one expected. */
+#define assert_exit(p, code)                                                                       \
+	ck_assert_msg((p)->status == (code), "exit status %d, expected %d; stderr: %s",            \
+		      (p)->status, (code), (p)->err)
+#define assert_out_eq(p, text)                                                                     \
+	ck_assert_msg(strcmp((p)->out, (text)) == 0, "stdout '%s', expected '%s'; stderr: %s",    \
+		      (p)->out, (text), (p)->err)
+#define assert_contains(hay, needle)                                                               \
+	ck_assert_msg(strstr((hay), (needle)) != NULL, "'%s' not found in: %s", (needle), (hay))
+/* A user error: exactly one line on stderr. */
+#define assert_one_line(text)                                                                      \
+	ck_assert_msg(strlen(text) > 1 && strchr(text, '\n') == (text) + strlen(text) - 1,         \
+		      "expected one line on stderr, got: '%s'", (text))
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * stage01.c: step 01 runs a command in a child and reports its exit the way
+ * a shell does. Every later stage keeps these promises, so these tests run
+ * against every later step too (with the rootfs argument from stage 03 on).
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <signal.h>
+#include <string.h>
+
+START_TEST(exit_status_passes_through)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "exit 3"));
+	assert_exit(&p, 3);
+}
+END_TEST
+
+START_TEST(killed_child_reports_128_plus_signal)
+{
+	struct proc p = {0};
+
+	ctr_start(&p, NULL, CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
+	ck_assert(proc_wait_output(&p, "ready", 10));
+	kill(ctr_child(&p), SIGKILL);
+	proc_wait(&p, 10);
+	assert_exit(&p, 128 + SIGKILL);
+}
+END_TEST
+
+/* SIGTERM and SIGINT sent to the runtime reach the command, which decides. */
+static void check_forwarded(int sig, const char *script, int code)
+{
+	struct proc p = {0};
+
+	ctr_start(&p, NULL, CMD("/bin/sh", "-c", script));
+	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	kill(p.pid, sig);
+	proc_wait(&p, 10);
+	assert_exit(&p, code);
+}
+
+START_TEST(sigterm_and_sigint_reach_the_child)
+{
+	check_forwarded(SIGTERM, "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done",
+			42);
+	check_forwarded(SIGINT, "trap 'exit 43' INT; echo ready; while :; do sleep 0.05; done", 43);
+}
+END_TEST
+
+START_TEST(command_not_found_is_127)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL, CMD("no-such-command-xyz"));
+	assert_exit(&p, 127);
+	assert_contains(p.err, "no-such-command-xyz");
+	assert_one_line(p.err);
+}
+END_TEST
+
+START_TEST(not_executable_is_126)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL, CMD("/etc/passwd"));
+	assert_exit(&p, 126);
+	assert_contains(p.err, "/etc/passwd");
+	assert_one_line(p.err);
+}
+END_TEST
+
+START_TEST(no_arguments_prints_usage)
+{
+	struct proc p = {0};
+
+	proc_start(&p, (const char *const[]){bin, NULL});
+	proc_wait(&p, 10);
+	assert_exit(&p, 2);
+	assert_contains(p.err, "usage");
+	assert_one_line(p.err);
+}
+END_TEST
+
+START_TEST(stdio_passes_through)
+{
+	struct proc p = {.input = "hello from stdin\n"};
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "cat; echo to-stderr >&2"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "hello from stdin\n");
+	ck_assert_str_eq(p.err, "to-stderr\n");
+}
+END_TEST
+
+START_TEST(leaves_no_process_behind)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "echo hi"));
+	assert_exit(&p, 0);
+	assert_no_process_left();
+}
+END_TEST
+
+void stage01_tests(void)
+{
+	add_test(1, 0, exit_status_passes_through);
+	add_test(1, 0, killed_child_reports_128_plus_signal);
+	add_test(1, 0, sigterm_and_sigint_reach_the_child);
+	add_test(1, 0, command_not_found_is_127);
+	add_test(1, 0, not_executable_is_126);
+	add_test(1, 0, no_arguments_prints_usage);
+	add_test(1, 0, stdio_passes_through);
+	add_test(1, 0, leaves_no_process_behind);
+}

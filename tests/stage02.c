@@ -1,0 +1,158 @@
+/*
+ * stage02.c: step 02 puts the child in new UTS, PID, mount, IPC and network
+ * namespaces, and keeps its mounts from propagating to the host.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+START_TEST(hostname_option_sets_the_hostname)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("-h", "testbox"), CMD("/bin/sh", "-c", "hostname"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "testbox\n");
+	ctr_run(&p, CMD("--hostname", "other"), CMD("/bin/sh", "-c", "hostname"));
+	assert_out_eq(&p, "other\n");
+}
+END_TEST
+
+START_TEST(default_hostname_is_container)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "hostname"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "container\n");
+}
+END_TEST
+
+/* The test's own UTS namespace plays the host, so a faulty step renames nothing real. */
+START_TEST(host_hostname_is_unchanged)
+{
+	struct proc p = {0};
+	char before[256], after[256];
+
+	enter_private_uts_ns();
+	gethostname(before, sizeof(before));
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "hostname renamed-by-test"));
+	assert_exit(&p, 0);
+	gethostname(after, sizeof(after));
+	ck_assert_str_eq(after, before);
+}
+END_TEST
+
+START_TEST(command_is_pid_1)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "echo $$"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "1\n");
+}
+END_TEST
+
+START_TEST(child_namespaces_differ_from_host)
+{
+	const char *names[] = {"uts", "pid", "mnt", "ipc", "net"};
+	struct proc p = {0};
+	pid_t child;
+
+	ctr_start(&p, NULL, CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
+	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	child = ctr_child(&p);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ck_assert_msg(ns_inode(child, names[i]) != ns_inode(0, names[i]),
+			      "the container shares the host's %s namespace", names[i]);
+	kill(child, SIGKILL);
+	proc_wait(&p, 10);
+}
+END_TEST
+
+/* /proc/net/dev lists the devices of the reader's network namespace. */
+START_TEST(network_namespace_has_only_lo)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "grep : /proc/net/dev | cut -d: -f1 | tr -d ' '"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "lo\n");
+}
+END_TEST
+
+/*
+ * On a systemd host "/" is shared. The test makes its own "/" shared, then
+ * has the container mount a tmpfs: the mount must not appear here, and the
+ * step itself must leave no mount behind.
+ */
+START_TEST(mounts_inside_do_not_reach_the_host)
+{
+	struct proc p = {0};
+	char *before, *after;
+
+	enter_shared_mount_ns();
+	before = mount_points();
+	ctr_run(&p, NULL,
+		CMD("/bin/sh", "-c", "mount -t tmpfs test-tmpfs \"$0\" && grep -c test-tmpfs /proc/self/mountinfo",
+		    ctr_path("/tmp")));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "1\n");
+	after = mount_points();
+	ck_assert_msg(strcmp(before, after) == 0, "mounts changed on the host:\nbefore:\n%s\nafter:\n%s",
+		      before, after);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* When PID 1 of a PID namespace exits, the kernel kills everything left in it. */
+START_TEST(background_processes_die_with_the_container)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "sleep 30 & exit 0"));
+	assert_exit(&p, 0);
+	assert_no_process_left();
+}
+END_TEST
+
+START_TEST(unknown_option_is_one_line)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("--no-such-option"), CMD("/bin/true"));
+	assert_exit(&p, 2);
+	assert_one_line(p.err);
+	assert_contains(p.err, "--no-such-option");
+}
+END_TEST
+
+START_TEST(not_root_is_one_clear_line)
+{
+	struct proc p = {.uid = 65534};
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "exit 0"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	assert_contains(p.err, "root");
+}
+END_TEST
+
+void stage02_tests(void)
+{
+	add_test(2, 0, hostname_option_sets_the_hostname);
+	add_test(2, 0, default_hostname_is_container);
+	add_test(2, 0, host_hostname_is_unchanged);
+	add_test(2, 0, command_is_pid_1);
+	add_test(2, 0, child_namespaces_differ_from_host);
+	add_test(2, 0, network_namespace_has_only_lo);
+	add_test(2, 0, mounts_inside_do_not_reach_the_host);
+	add_test(2, 0, background_processes_die_with_the_container);
+	add_test(2, 0, unknown_option_is_one_line);
+	add_test(2, 0, not_root_is_one_clear_line);
+}
