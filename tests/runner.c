@@ -20,6 +20,7 @@
 
 void stage01_tests(void);
 void stage02_tests(void);
+void stage03_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -157,6 +158,7 @@ int main(int argc, char **argv)
 	}
 	stage01_tests();
 	stage02_tests();
+	stage03_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');
