@@ -76,9 +76,9 @@ struct config {
 static void parse_options(int argc, char **argv, struct config *cfg)
 {
 	static const struct option longopts[] = {
-		{"hostname", required_argument, NULL, 'h'},
-		{"help", no_argument, NULL, 'H'},
-		{0},
+	    {"hostname", required_argument, NULL, 'h'},
+	    {"help", no_argument, NULL, 'H'},
+	    {0},
 	};
 	int opt;
 

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 		perror("escape: chroot into a subdirectory");
 		return 2;
 	}
-	rmdir(dir + 1); /* relative to our working directory, still the old "/" */
+	rmdir(dir + 1);		      /* relative to our working directory, still the old "/" */
 	for (int i = 0; i < 256; i++) /* deeper than any real path */
 		if (chdir("..") < 0)
 			break;

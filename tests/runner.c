@@ -21,6 +21,7 @@
 void stage01_tests(void);
 void stage02_tests(void);
 void stage03_tests(void);
+void stage04_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -93,9 +94,10 @@ static void count_results(SRunner *sr, int stage, bool redgreen, struct tally *t
 			continue;
 		}
 		if (ok) {
-			printf("redgreen: step%02d: %s PASSES against %s: it cannot tell the stages "
-			       "apart\n",
-			       stage, tr_tcname(results[i]), bin);
+			printf(
+			    "redgreen: step%02d: %s PASSES against %s: it cannot tell the stages "
+			    "apart\n",
+			    stage, tr_tcname(results[i]), bin);
 			t->failed++;
 		} else {
 			printf("redgreen: step%02d: %s fails against %s, as it must (%.*s)\n",
@@ -150,8 +152,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: runner [--redgreen] STAGE:BIN...\n");
 		return 2;
 	}
-	test_rootfs = realpath(getenv("TEST_ROOTFS") ? getenv("TEST_ROOTFS") : "tests/build/rootfs",
-			       NULL);
+	test_rootfs =
+	    realpath(getenv("TEST_ROOTFS") ? getenv("TEST_ROOTFS") : "tests/build/rootfs", NULL);
 	if (!test_rootfs) {
 		fprintf(stderr, "runner: no test rootfs: run 'make -C tests' first\n");
 		return 2;
@@ -159,6 +161,7 @@ int main(int argc, char **argv)
 	stage01_tests();
 	stage02_tests();
 	stage03_tests();
+	stage04_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

@@ -110,12 +110,13 @@ START_TEST(mounts_inside_do_not_reach_the_host)
 	enter_shared_mount_ns();
 	before = mount_points();
 	ctr_run(&p, NULL,
-		CMD("/bin/sh", "-c", "mount -t tmpfs test-tmpfs \"$0\" && echo mounted", ctr_path("/tmp")));
+		CMD("/bin/sh", "-c", "mount -t tmpfs test-tmpfs \"$0\" && echo mounted",
+		    ctr_path("/tmp")));
 	assert_exit(&p, 0);
 	assert_out_eq(&p, "mounted\n");
 	after = mount_points();
-	ck_assert_msg(strcmp(before, after) == 0, "mounts changed on the host:\nbefore:\n%s\nafter:\n%s",
-		      before, after);
+	ck_assert_msg(strcmp(before, after) == 0,
+		      "mounts changed on the host:\nbefore:\n%s\nafter:\n%s", before, after);
 	free(before);
 	free(after);
 }

@@ -1,0 +1,370 @@
+/*
+ * step04-proc: mount /proc, /sys, /dev and /tmp inside the container.
+ *
+ * Step 03 plus the kernel's own filesystems. After pivot_root the container
+ * has empty /proc, /sys and /dev directories. The child now mounts a proc for
+ * its PID namespace (so ps sees only the container), a read-only sysfs, a
+ * small /dev with just the harmless device nodes, a private devpts for its
+ * terminals, and tmpfs for /dev/shm and /tmp.
+ *
+ *     sudo ./step04 [-h|--hostname NAME] ROOTFS CMD [ARG...]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*** errors ***/
+
+#define EXIT_USAGE	 2   /* bad command line, as getopt-style tools do */
+#define EXIT_RUNTIME	 125 /* the runtime itself failed (docker's convention) */
+#define EXIT_CANNOT_EXEC 126 /* CMD was found but could not run (shell convention) */
+#define EXIT_NOT_FOUND	 127 /* CMD was not found (shell convention) */
+
+static const char *prog = "step04";
+
+/* Print "step04: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_RUNTIME);
+}
+
+/* Print "step04: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
+static void die_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, ": %s\n", strerror(saved));
+	va_end(ap);
+	exit(EXIT_RUNTIME);
+}
+
+#define USAGE "usage: %s [-h|--hostname NAME] ROOTFS CMD [ARG...]"
+
+/*** options ***/
+
+/* Everything the command line can say, in one place. */
+struct config {
+	const char *hostname; /* the container's hostname (UTS namespace) */
+	const char *rootfs;   /* directory that becomes the container's "/" */
+	char **argv;	      /* CMD and its arguments */
+};
+
+/*
+ * Parse options up to the first non-option ('+' in optstring), so that
+ * CMD's own options (`ls -l`) are left for CMD.
+ */
+static void parse_options(int argc, char **argv, struct config *cfg)
+{
+	static const struct option longopts[] = {
+	    {"hostname", required_argument, NULL, 'h'},
+	    {"help", no_argument, NULL, 'H'},
+	    {0},
+	};
+	int opt;
+
+	cfg->hostname = "container";
+	opterr = 0; /* we print our own one-line errors */
+	while ((opt = getopt_long(argc, argv, "+h:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			cfg->hostname = optarg;
+			break;
+		case 'H':
+			printf(USAGE "\n", prog);
+			exit(0);
+		default: /* unknown option, or one missing its value */
+			fprintf(stderr, "%s: bad option %s; " USAGE "\n", prog, argv[optind - 1],
+				prog);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (argc - optind < 2) {
+		fprintf(stderr, USAGE "\n", prog);
+		exit(EXIT_USAGE);
+	}
+	cfg->rootfs = argv[optind];
+	cfg->argv = &argv[optind + 1];
+}
+
+/*** signals ***/
+
+static volatile pid_t child_pid;
+
+/* Pass the signal we caught on to the child; it decides what it means. */
+static void forward_signal(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+/*
+ * Install the forwarder before the child exists, so that no signal can slip
+ * through between fork() and sigaction(). The child's copy of the handler is
+ * harmless (child_pid is 0 there), and execve() resets it to the default.
+ */
+static void forward_signals(void)
+{
+	const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			die_errno("sigaction %d", sigs[i]);
+}
+
+/*** namespaces ***/
+
+/*
+ * One line of why per flag:
+ *   CLONE_NEWUTS  sethostname() inside changes only the container's name.
+ *   CLONE_NEWPID  the child is PID 1 of a new PID tree and cannot signal
+ *                 (or see, once /proc is its own) the host's processes.
+ *   CLONE_NEWNS   a copy of the mount table: mounts inside stay inside
+ *                 (once propagation is private, see make_mounts_private).
+ *   CLONE_NEWIPC  its own System V semaphores, queues and shared memory.
+ *   CLONE_NEWNET  its own network stack: only a loopback device, down.
+ * SIGCHLD is the signal the kernel sends us when the child exits, as fork does.
+ */
+#define CLONE_FLAGS                                                                                \
+	(CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD)
+#define STACK_SIZE (1024 * 1024)
+
+/*
+ * On a systemd machine "/" is a *shared* mount: a mount made in our new mount
+ * namespace would propagate back to the host. Turning every mount into a
+ * private one, recursively, cuts that link. This must come before any mount.
+ * See mount_namespaces(7), "Shared subtrees".
+ */
+static void make_mounts_private(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die_errno("mount --make-rprivate /");
+}
+
+/*** rootfs ***/
+
+/* glibc has no wrapper for pivot_root(2). */
+static int sys_pivot_root(const char *new_root, const char *put_old)
+{
+	return syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/* In the parent, before anything exists: a bad ROOTFS is one clear line. */
+static void check_rootfs(const char *rootfs)
+{
+	struct stat st;
+
+	if (stat(rootfs, &st) < 0)
+		die_errno("rootfs %s", rootfs);
+	if (!S_ISDIR(st.st_mode))
+		die("rootfs %s: not a directory", rootfs);
+}
+
+/*
+ * Make ROOTFS the container's "/" (after make_mounts_private(): pivot_root
+ * refuses with EINVAL when a mount involved is shared).
+ *   1. pivot_root needs the new root to be a mount point (EINVAL otherwise),
+ *      so bind-mount ROOTFS onto itself.
+ *   2. pivot_root(".", ".") from inside it: the new root becomes "/" and the
+ *      old root is stacked on top of it, on "." (pivot_root(2), NOTES). This
+ *      needs no put_old directory, so nothing is written into ROOTFS.
+ *   3. Detach the old root: from now on no path leads to the host's files.
+ *      MNT_DETACH because the host's mounts are still busy for others.
+ *   4. chdir("/"), so that the working directory is inside the new root.
+ */
+static void enter_rootfs(const char *rootfs)
+{
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("mount --rbind %s %s", rootfs, rootfs);
+	if (chdir(rootfs) < 0)
+		die_errno("chdir %s", rootfs);
+	if (sys_pivot_root(".", ".") < 0)
+		die_errno("pivot_root %s", rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno("umount2 the old root");
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+}
+
+/*** filesystems ***/
+
+struct mount_spec {
+	const char *source, *target, *fstype;
+	unsigned long flags;
+	const char *data;
+};
+
+/*
+ * Mounted in this order, after pivot_root, so that they belong to the
+ * container's namespaces. Everywhere: nosuid (no setuid binary gains
+ * privileges here), and nodev/noexec wherever devices or programs have no
+ * business being.
+ */
+static const struct mount_spec pseudo_mounts[] = {
+    /* proc of *our* PID namespace: ps and /proc/PID show only the container. */
+    {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    /* sysfs read-only: reading devices is fine, retuning the host's is not. */
+    {"sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    /* An empty /dev in memory instead of the host's devtmpfs, which holds every
+     * disk. Not nodev: the nodes we create in it must work. */
+    {"tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k"},
+    /* A new devpts instance: the container sees only its own terminals. */
+    {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"},
+    /* POSIX shared memory (shm_open), shared by the container's processes only. */
+    {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m"},
+    /* Scratch space in memory: writes to /tmp never reach ROOTFS on disk. */
+    {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+};
+
+/* The character devices every program may expect (see devices.txt in the kernel docs). */
+static const struct device {
+	const char *path;
+	unsigned int major, minor;
+} devices[] = {
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+/* Symbolic links that programs (and shells' `<(...)`) expect in /dev. */
+static const char *const dev_links[][2] = {
+    {"pts/ptmx", "/dev/ptmx"},		{"/proc/self/fd", "/dev/fd"},
+    {"/proc/self/fd/0", "/dev/stdin"},	{"/proc/self/fd/1", "/dev/stdout"},
+    {"/proc/self/fd/2", "/dev/stderr"},
+};
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void mount_pseudo_filesystems(void)
+{
+	for (size_t i = 0; i < N_ELEMS(pseudo_mounts); i++) {
+		const struct mount_spec *m = &pseudo_mounts[i];
+
+		if (mkdir(m->target, 0755) < 0 && errno != EEXIST)
+			die_errno("mkdir %s", m->target);
+		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
+			die_errno("mount %s on %s", m->fstype, m->target);
+	}
+}
+
+/* Fill the new /dev: a few device nodes, mode 0666, and the usual links. */
+static void populate_dev(void)
+{
+	for (size_t i = 0; i < N_ELEMS(devices); i++) {
+		const struct device *d = &devices[i];
+
+		if (mknod(d->path, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0)
+			die_errno("mknod %s", d->path);
+		if (chmod(d->path, 0666) < 0) /* mknod's mode is filtered by the umask */
+			die_errno("chmod %s", d->path);
+	}
+	for (size_t i = 0; i < N_ELEMS(dev_links); i++)
+		if (symlink(dev_links[i][0], dev_links[i][1]) < 0)
+			die_errno("symlink %s -> %s", dev_links[i][1], dev_links[i][0]);
+}
+
+/*** child ***/
+
+/*
+ * Replace this process with CMD. execvp() only returns on failure; we then
+ * exit the way a shell would: 127 when CMD does not exist, 126 when it exists
+ * but cannot be run (not executable, a directory, a bad binary).
+ */
+static void exec_command(char **argv)
+{
+	execvp(argv[0], argv);
+	if (errno == ENOENT) {
+		fprintf(stderr, "%s: %s: command not found\n", prog, argv[0]);
+		_exit(EXIT_NOT_FOUND);
+	}
+	fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(errno));
+	_exit(EXIT_CANNOT_EXEC);
+}
+
+/* The child's first function, running in its new namespaces. */
+static int child(void *arg)
+{
+	struct config *cfg = arg;
+
+	make_mounts_private();
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		die_errno("sethostname %s", cfg->hostname);
+	enter_rootfs(cfg->rootfs);
+	mount_pseudo_filesystems();
+	populate_dev();
+	exec_command(cfg->argv);
+	return EXIT_RUNTIME; /* not reached */
+}
+
+/*** parent ***/
+
+/*
+ * clone() rather than unshare() + fork(): unshare(CLONE_NEWPID) does not move
+ * the caller into the new PID namespace, only its *next* child. clone() with
+ * the flags creates the child directly inside every new namespace at once.
+ */
+static pid_t spawn_child(struct config *cfg)
+{
+	char *stack = malloc(STACK_SIZE);
+	pid_t pid;
+
+	if (!stack)
+		die("out of memory for the child's stack");
+	pid = clone(child, stack + STACK_SIZE, CLONE_FLAGS, cfg); /* the stack grows down */
+	if (pid < 0 && errno == EPERM)
+		die("clone: %s (creating namespaces needs root: try sudo)", strerror(errno));
+	if (pid < 0)
+		die_errno("clone");
+	return pid;
+}
+
+/* Wait for the child and turn its status into a shell-style exit code. */
+static int wait_for_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno("waitpid %d", (int)pid);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status); /* killed by a signal, as $? reports it */
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	pid_t pid;
+
+	parse_options(argc, argv, &cfg);
+	check_rootfs(cfg.rootfs);
+	forward_signals();
+	pid = spawn_child(&cfg);
+	child_pid = pid;
+
+	return wait_for_child(pid);
+}
