@@ -33,9 +33,12 @@ rootfs/.built: tests/mkrootfs.sh
 	@tests/mkrootfs.sh rootfs
 	@touch $@
 
+# The latest stage on the busybox rootfs, with a script that shows what it isolates.
+DEMO_SCRIPT := echo "hostname: $$(hostname)"; echo "my PID: $$$$"; \
+	echo "processes:"; ps -o pid,comm; echo "mounts:"; mount; . /etc/os-release; echo "os: $$PRETTY_NAME"
 demo: $(LAST) rootfs
-	@echo "=> sudo ./$(LAST) sh -c 'hostname; echo my PID is \$$\$$; ls /proc/net'"
-	@./$(LAST) sh -c 'hostname; echo "my PID is $$$$"; cat /proc/net/dev | cut -c1-40'
+	@echo "=> sudo ./$(LAST) rootfs /bin/sh -c '...'"
+	@./$(LAST) rootfs /bin/sh -c '$(DEMO_SCRIPT)'
 
 $(RUNNER): all rootfs
 	@$(MAKE) -s -C tests
