@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <linux/magic.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -255,6 +258,68 @@ void assert_no_process_left(void)
 		kill(pid, SIGKILL); /* only the ones we, the subreaper, inherited */
 	}
 	ck_abort_msg("processes still running after %s exited: %s", bin, left ? left : "?");
+}
+
+bool cgroup_v2(void)
+{
+	struct statfs fs;
+
+	return statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+const char *cgroup_dir(pid_t pid, const char *controller)
+{
+	static char dir[4096];
+	char path[64], line[1024], list[256], where[900];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "r");
+	ck_assert_msg(f, "open %s: %s", path, strerror(errno));
+	dir[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char padded[260], want[64];
+
+		list[0] = '\0';
+		if (sscanf(line, "%*[^:]:%255[^:]:%899s", list, where) != 2 &&
+		    sscanf(line, "%*[^:]::%899s", where) != 1)
+			continue;
+		snprintf(padded, sizeof(padded), ",%s,", list);
+		snprintf(want, sizeof(want), ",%s,", controller);
+		if (cgroup_v2() ? list[0] == '\0' : strstr(padded, want) != NULL) {
+			snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s%s%s", cgroup_v2() ? "" : "/",
+				 cgroup_v2() ? "" : controller, strcmp(where, "/") ? where : "");
+			break;
+		}
+	}
+	fclose(f);
+	ck_assert_msg(dir[0], "no %s cgroup for pid %d", controller, pid);
+	return dir;
+}
+
+static FILE *tree_out;
+
+static int add_cgroup_dir(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	if (type == FTW_D && ftw->level <= 2)
+		fprintf(tree_out, "%s\n", path);
+	return 0;
+}
+
+char *cgroup_tree(void)
+{
+	const char *roots_v1[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu",
+				  "/sys/fs/cgroup/pids", NULL};
+	const char *roots_v2[] = {"/sys/fs/cgroup", NULL};
+	char *buf = NULL;
+	size_t len = 0;
+
+	tree_out = open_memstream(&buf, &len);
+	for (const char **r = cgroup_v2() ? roots_v2 : roots_v1; *r; r++)
+		nftw(*r, add_cgroup_dir, 16, FTW_PHYS);
+	fclose(tree_out);
+	return buf;
 }
 
 const char *slurp(const char *path)

@@ -80,6 +80,13 @@ void enter_private_uts_ns(void);
 /* Fail if a process BIN started is still alive (we are their subreaper). */
 void assert_no_process_left(void);
 
+/* True on pure cgroup v2 (/sys/fs/cgroup is cgroup2), false on v1 and hybrid. */
+bool cgroup_v2(void);
+/* The directory of PID's cgroup for CONTROLLER, as the host sees it. */
+const char *cgroup_dir(pid_t pid, const char *controller);
+/* Every cgroup directory (two levels deep) of the memory, cpu and pids hierarchies. */
+char *cgroup_tree(void);
+
 /* Read a whole (small) file into a static buffer; NULL if unreadable. */
 const char *slurp(const char *path);
 

@@ -22,6 +22,7 @@ void stage01_tests(void);
 void stage02_tests(void);
 void stage03_tests(void);
 void stage04_tests(void);
+void stage05_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
 	stage02_tests();
 	stage03_tests();
 	stage04_tests();
+	stage05_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

@@ -1,0 +1,185 @@
+/*
+ * stage05.c: step 05 puts the container in a cgroup of its own with memory,
+ * CPU and process limits, on cgroup v1, hybrid and v2, and removes it after.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READY_LOOP "echo ready; while :; do sleep 0.05; done"
+
+/* Run a container and check that its cgroups are gone afterwards, on every hierarchy. */
+static void run_and_check_cgroups(struct proc *p, const char *const opts[], const char *const cmd[])
+{
+	char *before = cgroup_tree(), *after;
+
+	ctr_run(p, opts, cmd);
+	after = cgroup_tree();
+	ck_assert_msg(strcmp(before, after) == 0, "cgroups left behind:\nbefore:\n%s\nafter:\n%s",
+		      before, after);
+	free(before);
+	free(after);
+}
+
+START_TEST(memory_hog_is_killed_and_reported)
+{
+	struct proc p = {0};
+
+	run_and_check_cgroups(&p, CMD("-m", "32M"), CMD("/t/memhog", "64"));
+	assert_exit(&p, 137);
+	assert_contains(p.err, "out of memory");
+	assert_one_line(p.err);
+}
+END_TEST
+
+START_TEST(memory_under_the_limit_is_fine)
+{
+	struct proc p = {0};
+
+	run_and_check_cgroups(&p, CMD("--memory", "64m"), CMD("/t/memhog", "16"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "allocated 16 MiB\n");
+}
+END_TEST
+
+/* From the host: the child's cgroup is a new one, and its files hold the limits. */
+START_TEST(limits_are_in_the_cgroup_files)
+{
+	struct proc p = {0};
+	char mem[4096], cpu[4096], pids[4096], own[4096], path[4200];
+	pid_t child;
+
+	ctr_start(&p, CMD("-m", "48M", "--cpus", "0.5", "--pids-limit", "32"),
+		  CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
+	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	child = ctr_child(&p);
+	snprintf(own, sizeof(own), "%s", cgroup_dir(getpid(), "memory"));
+	snprintf(mem, sizeof(mem), "%s", cgroup_dir(child, "memory"));
+	snprintf(cpu, sizeof(cpu), "%s", cgroup_dir(child, "cpu"));
+	snprintf(pids, sizeof(pids), "%s", cgroup_dir(child, "pids"));
+	ck_assert_msg(strcmp(own, mem) != 0, "the container is in the test's own cgroup %s", own);
+	snprintf(path, sizeof(path), "%s/%s", mem,
+		 cgroup_v2() ? "memory.max" : "memory.limit_in_bytes");
+	ck_assert_str_eq(slurp(path), "50331648\n");
+	snprintf(path, sizeof(path), "%s/%s", cpu, cgroup_v2() ? "cpu.max" : "cpu.cfs_quota_us");
+	ck_assert_str_eq(slurp(path), cgroup_v2() ? "50000 100000\n" : "50000\n");
+	snprintf(path, sizeof(path), "%s/pids.max", pids);
+	ck_assert_str_eq(slurp(path), "32\n");
+	kill(child, SIGKILL);
+	proc_wait(&p, 10);
+	ck_assert_msg(access(mem, F_OK) != 0, "%s is left after the container was killed", mem);
+	ck_assert_msg(access(pids, F_OK) != 0, "%s is left after the container was killed", pids);
+}
+END_TEST
+
+/* Ctrl-C: SIGINT to the runtime ends a container that exits on it, and the cgroup goes too. */
+START_TEST(sigint_removes_the_cgroup)
+{
+	struct proc p = {0};
+	char mem[4096];
+
+	ctr_start(&p, CMD("-m", "64M"), CMD("/bin/sh", "-c", "trap 'exit 1' INT; " READY_LOOP));
+	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	snprintf(mem, sizeof(mem), "%s", cgroup_dir(ctr_child(&p), "memory"));
+	ck_assert_msg(access(mem, F_OK) == 0, "no cgroup %s", mem);
+	kill(p.pid, SIGINT);
+	proc_wait(&p, 10);
+	assert_exit(&p, 1);
+	ck_assert_msg(access(mem, F_OK) != 0, "%s is left after Ctrl-C", mem);
+}
+END_TEST
+
+/* 16 tasks in all: the fork loop itself and 15 children. The host can still fork meanwhile. */
+START_TEST(pids_limit_stops_a_fork_loop)
+{
+	struct proc p = {0}, host = {0};
+	char *before = cgroup_tree(), *after;
+
+	ctr_start(&p, CMD("--pids-limit", "16"), CMD("/t/forkloop"));
+	ck_assert_msg(proc_wait_output(&p, "forked", 20), "no 'forked'; stderr: %s", p.err);
+	proc_start(&host, CMD("/bin/true"));
+	ck_assert_int_eq(proc_wait(&host, 10), 0);
+	proc_wait(&p, 20);
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "forked 15\n");
+	assert_no_process_left();
+	after = cgroup_tree();
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* Two threads spinning for 2 s use about 1 CPU-second under --cpus 0.5 (4 without). */
+START_TEST(cpu_limit_halves_a_spinner)
+{
+	struct proc p = {0};
+	double cpu = 0;
+
+	run_and_check_cgroups(&p, CMD("--cpus", "0.5"), CMD("/t/spin", "2"));
+	assert_exit(&p, 0);
+	ck_assert_msg(sscanf(p.out, "cpu %lf", &cpu) == 1, "no cpu time in '%s'", p.out);
+	ck_assert_msg(cpu > 0.6 && cpu < 1.5, "used %.2f CPU-seconds in 2 s with --cpus 0.5", cpu);
+}
+END_TEST
+
+/* A new cgroup namespace: the container sees its own cgroup as "/". */
+START_TEST(cgroup_namespace_shows_root)
+{
+	struct proc p = {0};
+	pid_t child;
+
+	ctr_start(&p, NULL,
+		  CMD("/bin/sh", "-c", "cat /proc/self/cgroup; echo ready; exec sleep 30"));
+	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	child = ctr_child(&p);
+	ck_assert_msg(ns_inode(child, "cgroup") != ns_inode(0, "cgroup"),
+		      "the container shares the host's cgroup namespace");
+	for (char *line = p.out; *line && strncmp(line, "ready", 5); line = strchr(line, '\n') + 1)
+		ck_assert_msg(strncmp(strchr(line, '\n') - 2, ":/", 2) == 0,
+			      "not the cgroup namespace's root: %.*s", (int)strcspn(line, "\n"),
+			      line);
+	kill(child, SIGKILL);
+	proc_wait(&p, 10);
+}
+END_TEST
+
+START_TEST(bad_limits_are_one_line_and_create_nothing)
+{
+	const char *bad[][2] = {{"-m", "50X"},		{"-m", "0"},	      {"--memory", "-5m"},
+				{"--cpus", "abc"},	{"--cpus", "0"},      {"--cpus", "100000"},
+				{"--pids-limit", "-3"}, {"--pids-limit", "x"}};
+	char *before = cgroup_tree(), *after;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct proc p = {0};
+
+		ctr_run(&p, CMD(bad[i][0], bad[i][1]), CMD("/bin/true"));
+		ck_assert_msg(p.status == 125, "%s %s: exit %d, expected 125", bad[i][0], bad[i][1],
+			      p.status);
+		assert_one_line(p.err);
+		assert_contains(p.err, bad[i][1]);
+	}
+	after = cgroup_tree();
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+}
+END_TEST
+
+void stage05_tests(void)
+{
+	add_test(5, 0, memory_hog_is_killed_and_reported);
+	add_test(5, 0, memory_under_the_limit_is_fine);
+	add_test(5, 0, limits_are_in_the_cgroup_files);
+	add_test(5, 0, sigint_removes_the_cgroup);
+	add_test(5, 0, pids_limit_stops_a_fork_loop);
+	add_test(5, 0, cpu_limit_halves_a_spinner);
+	add_test(5, 0, cgroup_namespace_shows_root);
+	add_test(5, 0, bad_limits_are_one_line_and_create_nothing);
+}
