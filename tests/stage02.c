@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 START_TEST(hostname_option_sets_the_hostname)
@@ -144,11 +145,24 @@ START_TEST(unknown_option_is_one_line)
 }
 END_TEST
 
+/* As nobody, from a copy of BIN that nobody may run (the checkout may be under /root). */
+/* (test_rootfs changes only in this test's own process: Check forks one per test.) */
 START_TEST(not_root_is_one_clear_line)
 {
+	char dir[] = "/tmp/not-root-XXXXXX", copy[64], cmd[4200];
 	struct proc p = {.uid = 65534};
+	const char *real = bin;
 
+	ck_assert(mkdtemp(dir) && chmod(dir, 0755) == 0);
+	snprintf(copy, sizeof(copy), "%s/bin", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 755 '%s'", bin, copy, copy);
+	ck_assert(system(cmd) == 0);
+	bin = copy;
+	test_rootfs = "/"; /* from stage 03 on: a rootfs nobody may read, so only root is missing */
 	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "exit 0"));
+	bin = real;
+	unlink(copy);
+	rmdir(dir);
 	assert_exit(&p, 125);
 	assert_one_line(p.err);
 	assert_contains(p.err, "root");
