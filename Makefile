@@ -5,6 +5,7 @@
 #   make rootfs          ./rootfs/, a busybox root filesystem, built offline
 #   make demo            build the latest stage and run it on a demo command
 #   make test            every stage's tests; make test-stepNN [BIN=...] for one
+#   make test-vm         the same suite in a VM with pure cgroup v2 (qemu, TCG)
 #   make test-redgreen   each stage's new tests must fail on the previous step
 #   make diff-stepNN     what step NN adds to the step before it
 #   make deps            install what all of this needs (Debian/Ubuntu, apt-get)
@@ -20,6 +21,8 @@ STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s))
 # also use unshare and mount from util-linux and iproute2's ip.
 DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev busybox-static util-linux \
 	iproute2 procps
+
+VM_PACKAGES := qemu-system-x86 cpio kmod
 
 RUNNER := tests/build/runner
 
@@ -49,6 +52,10 @@ test: $(RUNNER)
 test-step%: $(RUNNER)
 	@$(RUNNER) $*:$(or $(BIN),./step$*)
 
+# The whole suite again in a VM on Debian's kernel with pure cgroup v2.
+test-vm: $(RUNNER) deps-vm
+	@tests/vm.sh $(STAGE_BINS)
+
 # Stage N's new tests against ./step(N-1): "2:./step01 3:./step02 ...".
 test-redgreen: $(RUNNER)
 	@set -- $(STEPS); args=; prev=; \
@@ -63,12 +70,13 @@ diff-step%:
 	[ -n "$$cur" ] && [ "$$prev" != "$$cur" ] || { echo "no step $* with a step before it" >&2; exit 2; }; \
 	diff -u $$prev/main.c $$cur/main.c; [ $$? -le 1 ]
 
-deps:
+# apt-get install the packages of $(1) that are missing; quick when none is.
+define apt_install
 	@if ! command -v apt-get >/dev/null 2>&1; then \
-		echo "make deps: no apt-get here; install the equivalents of: $(DEB_PACKAGES)" >&2; \
+		echo "make deps: no apt-get here; install the equivalents of: $(1)" >&2; \
 		exit 1; \
 	fi; \
-	missing=$$(for p in $(DEB_PACKAGES); do \
+	missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -77,6 +85,14 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			$$missing >/dev/null || exit 1; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PACKAGES))
+
+# make test-vm also needs qemu, cpio and depmod (kmod); only it installs them.
+deps-vm:
+	$(call apt_install,$(VM_PACKAGES))
 
 clean:
 	rm -f $(STEPS)
@@ -84,6 +100,6 @@ clean:
 	for d in $(STEP_DIRS); do $(MAKE) -s -C $$d clean; done
 
 distclean: clean
-	rm -rf --one-file-system rootfs
+	rm -rf --one-file-system rootfs .cache
 
-.PHONY: all $(STEPS) rootfs demo test test-redgreen deps clean distclean
+.PHONY: all $(STEPS) rootfs demo test test-vm test-redgreen deps deps-vm clean distclean

@@ -1,0 +1,34 @@
+#!/bin/sh
+# The test VM's init (see tests/vm.sh). First pass: copy the initramfs into a
+# tmpfs and switch_root to it, because pivot_root cannot leave the initial
+# ramfs. Second pass: mount what a normal boot mounts, with cgroup v2 only,
+# load the modules, and run the test suite.
+if [ "$1" != booted ]; then
+	mount -t tmpfs -o mode=755 tmpfs /newroot
+	for d in /*; do
+		case $d in /newroot | /proc | /sys | /dev) ;; *) cp -a "$d" /newroot/ ;; esac
+	done
+	mkdir -p /newroot/proc /newroot/sys /newroot/dev
+	exec switch_root /newroot /init booted
+fi
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+hostname vm
+ip link set lo up
+for ko in $(find /lib/modules -name '*.ko*'); do
+	m=$(basename "$ko"); modprobe "${m%%.ko*}" 2>/dev/null
+done
+
+echo "test-vm: kernel $(uname -r), cgroup controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+cd /repo
+# shellcheck disable=SC2046 # the runner's STAGE:BIN arguments, word-split on purpose
+tests/build/runner $(cat .vm-args)
+echo "vm-exit-status: $?"
+poweroff -f

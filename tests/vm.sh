@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# make test-vm: run the whole test suite in a VM, on Debian's own kernel with
+# pure cgroup v2 (most learners' layout; the development machines are hybrid).
+#
+#   tests/vm.sh STAGE:BIN...      the runner's arguments, as `make test` passes them
+#
+# The kernel comes from Debian's linux-image package, fetched with
+# `apt-get download` into .cache/vm/ (never installed on this machine). The
+# VM's root is an initramfs: busybox, the step binaries, the test runner,
+# the test rootfs, the shared libraries they need, and the kernel modules the
+# tests use. qemu runs it under TCG (no KVM needed); the guest's init prints
+# the runner's exit status, which becomes ours.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=$top/.cache/vm
+timeout_s=${VM_TIMEOUT:-900}
+# Modules for the network step and final/ (overlayfs); missing ones are skipped.
+modules="veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat br_netfilter"
+
+die() { echo "test-vm: $*" >&2; exit 2; }
+[ $# -gt 0 ] || die "usage: tests/vm.sh STAGE:BIN..."
+command -v qemu-system-x86_64 >/dev/null || die "no qemu-system-x86_64: run 'sudo make deps-vm'"
+
+# The kernel package linux-image-amd64 points to, unpacked once into the cache.
+fetch_kernel() {
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || die "apt knows no linux-image-amd64: run 'apt-get update'"
+	kver=${pkg#linux-image-}
+	kdir=$cache/$pkg
+	if [ ! -e "$kdir/.unpacked" ]; then
+		echo "=> apt-get download $pkg"
+		rm -rf "$kdir" && mkdir -p "$kdir"
+		(cd "$kdir" && apt-get download -q "$pkg" 2>/dev/null)
+		dpkg-deb -x "$kdir"/*.deb "$kdir"
+		rm -f "$kdir"/*.deb
+		depmod -b "$kdir" "$kver" # the package ships no modules.dep
+		touch "$kdir/.unpacked"
+	fi
+}
+
+# Copy FILE and the shared libraries it loads, at the same paths, into $root.
+copy_with_libs() {
+	local f
+	for f in "$1" $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$root$f" ] || { mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f"; }
+	done
+}
+
+# Copy MODULE and the modules it depends on (from modules.dep) into $root.
+copy_module() {
+	local line deps path m=$1
+	line=$(grep -E "(^|/)$m\.ko(\.[a-z]+)?:" "$kdir/lib/modules/$kver/modules.dep") || return 0
+	deps=${line#*:}
+	for path in ${line%%:*} $deps; do
+		mkdir -p "$root/lib/modules/$kver/$(dirname "$path")"
+		cp "$kdir/lib/modules/$kver/$path" "$root/lib/modules/$kver/$path"
+	done
+}
+
+build_initramfs() {
+	root=$(mktemp -d "$cache/root.XXXXXX")
+	trap 'rm -rf --one-file-system "$root"' EXIT
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,newroot,repo/tests/build}
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $(/bin/busybox --list-full); do
+		[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+	# The repository's binaries at the same relative paths, so the runner's
+	# arguments mean the same thing inside.
+	local arg binpath
+	for arg in "$@"; do
+		binpath=${arg#*:}
+		cp "$top/$binpath" "$root/repo/$binpath"
+		copy_with_libs "$top/$binpath" >/dev/null
+	done
+	cp "$top/tests/build/runner" "$root/repo/tests/build/runner"
+	copy_with_libs "$top/tests/build/runner"
+	cp -a "$top/tests/build/rootfs" "$root/repo/tests/build/rootfs"
+	printf '%s\n' "$*" >"$root/repo/.vm-args"
+
+	cp "$kdir/lib/modules/$kver"/modules.* "$root/tmp/" 2>/dev/null || true
+	mkdir -p "$root/lib/modules/$kver"
+	mv "$root/tmp"/modules.* "$root/lib/modules/$kver/"
+	for m in $modules; do copy_module "$m"; done
+
+	cp "$top/tests/vm-init.sh" "$root/init"
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$cache/initramfs.gz"
+}
+
+fetch_kernel
+build_initramfs "$@"
+echo "=> booting $pkg under qemu (TCG, pure cgroup v2); timeout ${timeout_s}s"
+log=$cache/console.log
+set +e
+timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 \
+	-machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+	-nographic -no-reboot -nic none \
+	-kernel "$kdir/boot/vmlinuz-$kver" -initrd "$cache/initramfs.gz" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all" </dev/null |
+	tr -d '\r' | tee "$log"
+qemu_status=${PIPESTATUS[0]}
+set -e
+if [ "$qemu_status" = 124 ]; then
+	echo "test-vm: the VM did not finish within ${timeout_s}s; killed it (console log: $log)" >&2
+	exit 1
+fi
+status=$(sed -n 's/^vm-exit-status: \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+[ -n "$status" ] || { echo "test-vm: the VM stopped without a result (console log: $log)" >&2; exit 1; }
+exit "$status"
