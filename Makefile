@@ -19,8 +19,8 @@ STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s))
 # Debian package names. Build: gcc make pkg-config; tests: check (libcheck),
 # libc6-dev for the static test helpers; rootfs: busybox-static; the tests
 # also use unshare and mount from util-linux and iproute2's ip.
-DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev busybox-static util-linux \
-	iproute2 procps
+DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev busybox-static util-linux \
+	iproute2 procps nftables
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
 

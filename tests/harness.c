@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -232,6 +235,19 @@ void enter_shared_mount_ns(void)
 void enter_private_uts_ns(void)
 {
 	ck_assert_msg(unshare(CLONE_NEWUTS) == 0, "unshare(CLONE_NEWUTS): %s", strerror(errno));
+}
+
+void enter_test_host_netns(void)
+{
+	struct ifreq ifr = {.ifr_name = "lo"};
+	int fd;
+
+	ck_assert_msg(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s", strerror(errno));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert(fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0);
+	ifr.ifr_flags |= IFF_UP;
+	ck_assert(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
+	close(fd);
 }
 
 void assert_no_process_left(void)

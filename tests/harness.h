@@ -77,6 +77,11 @@ char *mount_points(void);
 void enter_shared_mount_ns(void);
 /* A fresh UTS namespace, so that a faulty step cannot rename the host. */
 void enter_private_uts_ns(void);
+/*
+ * A fresh network namespace with lo up, to play "the host" from stage 06 on:
+ * bridges, veths and NAT rules are made there, never on the machine's own.
+ */
+void enter_test_host_netns(void);
 /* Fail if a process BIN started is still alive (we are their subreaper). */
 void assert_no_process_left(void);
 

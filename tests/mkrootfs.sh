@@ -46,6 +46,7 @@ root:x:0:
 nogroup:x:65534:
 GROUP
 echo rootfs > etc/hostname
+: > etc/resolv.conf # a mount point for the runtime's own, so ROOTFS is never changed
 cat > etc/os-release <<'OSREL'
 NAME="containers-in-c tutorial rootfs"
 ID=containers-in-c

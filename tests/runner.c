@@ -23,6 +23,7 @@ void stage02_tests(void);
 void stage03_tests(void);
 void stage04_tests(void);
 void stage05_tests(void);
+void stage06_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -71,6 +72,8 @@ static Suite *stage_suite(int stage, bool redgreen, struct tally *t)
 			continue;
 		}
 		tc = tcase_create(defs[i].test->name);
+		if (stage >= 6) /* bridges and NAT rules only in a namespace of the test's own */
+			tcase_add_checked_fixture(tc, enter_test_host_netns, NULL);
 		tcase_set_timeout(tc, 90);
 		tcase_add_test(tc, defs[i].test);
 		suite_add_tcase(s, tc);
@@ -164,6 +167,7 @@ int main(int argc, char **argv)
 	stage03_tests();
 	stage04_tests();
 	stage05_tests();
+	stage06_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

@@ -176,7 +176,7 @@ void stage02_tests(void)
 	add_test(2, 0, host_hostname_is_unchanged);
 	add_test(2, 0, command_is_pid_1);
 	add_test(2, 0, child_namespaces_differ_from_host);
-	add_test(2, 0, network_namespace_has_only_lo);
+	add_test(2, 5, network_namespace_has_only_lo); /* step 06 adds eth0 */
 	add_test(2, 0, mounts_inside_do_not_reach_the_host);
 	add_test(2, 0, background_processes_die_with_the_container);
 	add_test(2, 0, unknown_option_is_one_line);

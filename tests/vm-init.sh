@@ -12,6 +12,7 @@ if [ "$1" != booted ]; then
 	exec switch_root /newroot /init booted
 fi
 
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -19,15 +20,21 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+mkdir -p /run && mount -t tmpfs -o mode=755 tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 hostname vm
 ip link set lo up
-for ko in $(find /lib/modules -name '*.ko*'); do
-	m=$(basename "$ko"); modprobe "${m%%.ko*}" 2>/dev/null
+for m in $(cat /repo/.vm-modules); do
+	modprobe "$m" || echo "test-vm: modprobe $m failed"
 done
 
 echo "test-vm: kernel $(uname -r), cgroup controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 cd /repo
+if [ -n "$(cat .vm-cmd)" ]; then
+	sh -c "$(cat .vm-cmd)"
+	echo "vm-exit-status: $?"
+	poweroff -f
+fi
 # shellcheck disable=SC2046 # the runner's STAGE:BIN arguments, word-split on purpose
 tests/build/runner $(cat .vm-args)
 echo "vm-exit-status: $?"

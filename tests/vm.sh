@@ -3,6 +3,7 @@
 # pure cgroup v2 (most learners' layout; the development machines are hybrid).
 #
 #   tests/vm.sh STAGE:BIN...      the runner's arguments, as `make test` passes them
+#   VM_CMD='...' tests/vm.sh ...  run this shell command in the VM instead (debugging)
 #
 # The kernel comes from Debian's linux-image package, fetched with
 # `apt-get download` into .cache/vm/ (never installed on this machine). The
@@ -16,7 +17,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=$top/.cache/vm
 timeout_s=${VM_TIMEOUT:-900}
 # Modules for the network step and final/ (overlayfs); missing ones are skipped.
-modules="veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat br_netfilter"
+# crc32c_generic first: libcrc32c (for nf_tables) needs it, as a soft dependency.
+modules="crc32c_generic veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat"
+# Host programs the tests and steps run, copied in with their libraries.
+host_tools="$(command -v ip) $(command -v nft)"
 
 die() { echo "test-vm: $*" >&2; exit 2; }
 [ $# -gt 0 ] || die "usage: tests/vm.sh STAGE:BIN..."
@@ -78,15 +82,23 @@ build_initramfs() {
 		cp "$top/$binpath" "$root/repo/$binpath"
 		copy_with_libs "$top/$binpath" >/dev/null
 	done
+	# Real tools where the tests need more than busybox's applets.
+	local tool
+	for tool in $host_tools; do
+		rm -f "$root$tool"
+		copy_with_libs "$tool"
+	done
 	cp "$top/tests/build/runner" "$root/repo/tests/build/runner"
 	copy_with_libs "$top/tests/build/runner"
 	cp -a "$top/tests/build/rootfs" "$root/repo/tests/build/rootfs"
 	printf '%s\n' "$*" >"$root/repo/.vm-args"
+	printf '%s\n' "${VM_CMD:-}" >"$root/repo/.vm-cmd"
 
 	cp "$kdir/lib/modules/$kver"/modules.* "$root/tmp/" 2>/dev/null || true
 	mkdir -p "$root/lib/modules/$kver"
 	mv "$root/tmp"/modules.* "$root/lib/modules/$kver/"
 	for m in $modules; do copy_module "$m"; done
+	echo "$modules" >"$root/repo/.vm-modules"
 
 	cp "$top/tests/vm-init.sh" "$root/init"
 	chmod +x "$root/init"

@@ -1,0 +1,1387 @@
+/*
+ * step06-network: the container on its own network, bridged and NATed.
+ *
+ * Step 05 plus networking. With --network bridge (the default) the parent
+ * leases the container an address under a lock, makes sure the host bridge
+ * ctr0 exists with the gateway address and a masquerade rule, and creates a
+ * veth pair whose one end is the container's eth0; the child sets eth0's
+ * address and a default route through the bridge. All of it through
+ * rtnetlink (libmnl), not by running `ip`. --network none: only lo, up.
+ *
+ *     sudo ./step06 [step05 options] [--network bridge|none] [--ip ADDR] [--subnet CIDR]
+ *                   ROOTFS CMD [ARG...]
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <getopt.h>
+#include <sched.h>
+#include <math.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/magic.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*** errors ***/
+
+#define EXIT_USAGE	 2   /* bad command line, as getopt-style tools do */
+#define EXIT_RUNTIME	 125 /* the runtime itself failed (docker's convention) */
+#define EXIT_CANNOT_EXEC 126 /* CMD was found but could not run (shell convention) */
+#define EXIT_NOT_FOUND	 127 /* CMD was not found (shell convention) */
+
+static const char *prog = "step06";
+
+/* Print "step06: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_RUNTIME);
+}
+
+/* Print "step06: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
+static void die_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, ": %s\n", strerror(saved));
+	va_end(ap);
+	exit(EXIT_RUNTIME);
+}
+
+/* Like die_errno(), but return -1: for failures the caller must clean up after. */
+static int warn_errno(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, ": %s\n", strerror(saved));
+	va_end(ap);
+	errno = saved;
+	return -1;
+}
+
+#define USAGE                                                                                      \
+	"usage: %s [-h NAME] [-m|--memory SIZE] [--cpus N] [--pids-limit N] "                      \
+	"[--network bridge|none] [--ip ADDR] [--subnet CIDR] ROOTFS CMD [ARG...]"
+
+/*** options ***/
+
+/* Everything the command line can say, in one place. */
+struct config {
+	const char *hostname;	   /* the container's hostname (UTS namespace) */
+	const char *rootfs;	   /* directory that becomes the container's "/" */
+	char **argv;		   /* CMD and its arguments */
+	const char *memory_arg;	   /* -m as the user wrote it, for messages */
+	unsigned long long memory; /* bytes; 0: no limit */
+	long cpu_quota;		   /* microseconds per CPU_PERIOD_US; 0: no limit */
+	long pids_max;		   /* 0: no limit */
+	int sync_pipe[2];	   /* the child waits on [0] until it is in its cgroup */
+	bool bridge;		   /* --network bridge (the default), or none */
+	const char *ip_arg;	   /* --ip as written; NULL: the lowest free address */
+	struct in_addr ip;	   /* the container's address on the bridge */
+	struct in_addr subnet;	   /* --subnet: the network address... */
+	int prefix;		   /* ...and its prefix length */
+	bool leased;		   /* we hold a lease on ip */
+	char veth[IFNAMSIZ];	   /* the host's end of the veth pair */
+	char resolv_conf[256];	   /* the container's resolv.conf, bind-mounted over ROOTFS's */
+};
+
+#define BRIDGE	       "ctr0"		      /* one host bridge for every container */
+#define DEFAULT_SUBNET "10.77.0.0/24"	      /* the bridge gets .1, containers .2 and up */
+#define STATE_ROOT     "/run/containers-in-c" /* address leases; a tmpfs, empty after boot */
+#define NFT_TABLE      "containers_in_c"      /* our own nftables table, for the NAT rule */
+
+#define CPU_PERIOD_US 100000 /* the scheduler period the quota is a share of: 100 ms */
+
+/* "512k", "50M", "1g" or plain bytes; 0 for anything else. */
+static unsigned long long parse_size(const char *s)
+{
+	unsigned long long n;
+	int shift = 0;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s || !isdigit((unsigned char)*s))
+		return 0;
+	switch (tolower((unsigned char)*end)) {
+	case 'k':
+		shift = 10;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'g':
+		shift = 30;
+		break;
+	case '\0':
+		return n;
+	default:
+		return 0;
+	}
+	if (end[1] != '\0' || n > (~0ULL >> shift))
+		return 0;
+	return n << shift;
+}
+
+/* A user's bad value: one line, exit 125, before anything is created. */
+static void bad_value(const char *what, const char *value, const char *hint)
+{
+	fprintf(stderr, "%s: bad %s '%s': %s\n", prog, what, value, hint);
+	exit(EXIT_RUNTIME);
+}
+
+static in_addr_t prefix_mask(int prefix)
+{
+	return htonl(prefix ? ~0u << (32 - prefix) : 0);
+}
+
+/* The N-th address of the subnet: 1 is the bridge (the gateway), 2... containers. */
+static struct in_addr subnet_addr(const struct config *cfg, uint32_t n)
+{
+	return (struct in_addr){htonl(ntohl(cfg->subnet.s_addr) + n)};
+}
+
+/* How many addresses containers may use: all but network, gateway, broadcast. */
+static uint32_t subnet_hosts(const struct config *cfg)
+{
+	return (1u << (32 - cfg->prefix)) - 3;
+}
+
+static const char *ntoa(struct in_addr a)
+{
+	static char buf[4][INET_ADDRSTRLEN];
+	static int next;
+	char *out = buf[next++ % 4];
+
+	return inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+/* "A.B.C.D/N" with N from 8 to 30; -1 if it is not that. */
+static int parse_cidr(const char *s, struct in_addr *net, int *prefix)
+{
+	char buf[32], *slash, *end;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	*prefix = strtol(slash + 1, &end, 10);
+	if (end == slash + 1 || *end || *prefix < 8 || *prefix > 30 ||
+	    inet_pton(AF_INET, buf, net) != 1)
+		return -1;
+	net->s_addr &= prefix_mask(*prefix);
+	return 0;
+}
+
+/* --network, --ip, --subnet; checked together once all options are read. */
+static void parse_network(int opt, const char *arg, struct config *cfg)
+{
+	switch (opt) {
+	case 'n':
+		if (strcmp(arg, "bridge") && strcmp(arg, "none"))
+			bad_value("--network", arg, "use bridge or none");
+		cfg->bridge = strcmp(arg, "bridge") == 0;
+		break;
+	case 'i':
+		if (inet_pton(AF_INET, arg, &cfg->ip) != 1)
+			bad_value("--ip", arg, "use an IPv4 address, like 10.77.0.5");
+		cfg->ip_arg = arg;
+		break;
+	case 's':
+		if (parse_cidr(arg, &cfg->subnet, &cfg->prefix) < 0)
+			bad_value("--subnet", arg,
+				  "use an IPv4 network with a /8 to /30 prefix, like 10.77.0.0/24");
+		break;
+	}
+}
+
+static void check_network_options(const struct config *cfg)
+{
+	uint32_t n = ntohl(cfg->ip.s_addr) - ntohl(cfg->subnet.s_addr);
+
+	if (!cfg->ip_arg)
+		return;
+	if (!cfg->bridge)
+		bad_value("--ip", cfg->ip_arg, "only with --network bridge");
+	if ((cfg->ip.s_addr & prefix_mask(cfg->prefix)) != cfg->subnet.s_addr || n < 2 ||
+	    n > subnet_hosts(cfg) + 1)
+		bad_value("--ip", cfg->ip_arg, "not a container address of the subnet");
+}
+
+static void parse_limit(int opt, const char *arg, struct config *cfg)
+{
+	char *end;
+	double cpus;
+
+	switch (opt) {
+	case 'm':
+		cfg->memory_arg = arg;
+		cfg->memory = parse_size(arg);
+		if (cfg->memory == 0)
+			bad_value("memory size", arg, "use bytes or a k, m or g suffix, like 50M");
+		break;
+	case 'c':
+		cpus = strtod(arg, &end);
+		if (end == arg || *end || !isfinite(cpus) || cpus < 0.01 || cpus > get_nprocs())
+			bad_value("--cpus", arg, "use a number from 0.01 to the number of CPUs");
+		cfg->cpu_quota = lround(cpus * CPU_PERIOD_US);
+		break;
+	case 'p':
+		errno = 0;
+		cfg->pids_max = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || cfg->pids_max < 1)
+			bad_value("--pids-limit", arg, "use a whole number of at least 1");
+		break;
+	}
+}
+
+/*
+ * Parse options up to the first non-option ('+' in optstring), so that
+ * CMD's own options (`ls -l`) are left for CMD.
+ */
+static void parse_options(int argc, char **argv, struct config *cfg)
+{
+	static const struct option longopts[] = {
+	    {"hostname", required_argument, NULL, 'h'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"pids-limit", required_argument, NULL, 'p'},
+	    {"network", required_argument, NULL, 'n'},
+	    {"ip", required_argument, NULL, 'i'},
+	    {"subnet", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'H'},
+	    {0},
+	};
+	int opt;
+
+	*cfg = (struct config){.hostname = "container", .bridge = true};
+	parse_cidr(DEFAULT_SUBNET, &cfg->subnet, &cfg->prefix);
+	opterr = 0; /* we print our own one-line errors */
+	while ((opt = getopt_long(argc, argv, "+h:m:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			cfg->hostname = optarg;
+			break;
+		case 'm':
+		case 'c':
+		case 'p':
+			parse_limit(opt, optarg, cfg);
+			break;
+		case 'n':
+		case 'i':
+		case 's':
+			parse_network(opt, optarg, cfg);
+			break;
+		case 'H':
+			printf(USAGE "\n", prog);
+			exit(0);
+		default: /* unknown option, or one missing its value */
+			fprintf(stderr, "%s: bad option %s; " USAGE "\n", prog, argv[optind - 1],
+				prog);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (argc - optind < 2) {
+		fprintf(stderr, USAGE "\n", prog);
+		exit(EXIT_USAGE);
+	}
+	check_network_options(cfg);
+	cfg->rootfs = argv[optind];
+	cfg->argv = &argv[optind + 1];
+}
+
+/*** signals ***/
+
+static volatile pid_t child_pid;
+
+/* Pass the signal we caught on to the child; it decides what it means. */
+static void forward_signal(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+/*
+ * Install the forwarder before the child exists, so that no signal can slip
+ * through between fork() and sigaction(). The child's copy of the handler is
+ * harmless (child_pid is 0 there), and execve() resets it to the default.
+ */
+static void forward_signals(void)
+{
+	const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			die_errno("sigaction %d", sigs[i]);
+}
+
+/*** namespaces ***/
+
+/*
+ * One line of why per flag:
+ *   CLONE_NEWUTS  sethostname() inside changes only the container's name.
+ *   CLONE_NEWPID  the child is PID 1 of a new PID tree and cannot signal
+ *                 (or see, once /proc is its own) the host's processes.
+ *   CLONE_NEWNS   a copy of the mount table: mounts inside stay inside
+ *                 (once propagation is private, see make_mounts_private).
+ *   CLONE_NEWIPC  its own System V semaphores, queues and shared memory.
+ *   CLONE_NEWNET  its own network stack: only a loopback device, down.
+ * SIGCHLD is the signal the kernel sends us when the child exits, as fork does.
+ */
+#define CLONE_FLAGS                                                                                \
+	(CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD)
+#define STACK_SIZE (1024 * 1024)
+
+/*
+ * On a systemd machine "/" is a *shared* mount: a mount made in our new mount
+ * namespace would propagate back to the host. Turning every mount into a
+ * private one, recursively, cuts that link. This must come before any mount.
+ * See mount_namespaces(7), "Shared subtrees".
+ */
+static void make_mounts_private(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die_errno("mount --make-rprivate /");
+}
+
+/*** rootfs ***/
+
+/* glibc has no wrapper for pivot_root(2). */
+static int sys_pivot_root(const char *new_root, const char *put_old)
+{
+	return syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/* In the parent, before anything exists: a bad ROOTFS is one clear line. */
+static void check_rootfs(const char *rootfs)
+{
+	struct stat st;
+
+	if (stat(rootfs, &st) < 0)
+		die_errno("rootfs %s", rootfs);
+	if (!S_ISDIR(st.st_mode))
+		die("rootfs %s: not a directory", rootfs);
+}
+
+/*
+ * Make ROOTFS the container's "/" (after make_mounts_private(): pivot_root
+ * refuses with EINVAL when a mount involved is shared).
+ *   1. pivot_root needs the new root to be a mount point (EINVAL otherwise),
+ *      so bind-mount ROOTFS onto itself.
+ *   2. pivot_root(".", ".") from inside it: the new root becomes "/" and the
+ *      old root is stacked on top of it, on "." (pivot_root(2), NOTES). This
+ *      needs no put_old directory, so nothing is written into ROOTFS.
+ *   3. Detach the old root: from now on no path leads to the host's files.
+ *      MNT_DETACH because the host's mounts are still busy for others.
+ *   4. chdir("/"), so that the working directory is inside the new root.
+ */
+static void enter_rootfs(const char *rootfs)
+{
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("mount --rbind %s %s", rootfs, rootfs);
+	if (chdir(rootfs) < 0)
+		die_errno("chdir %s", rootfs);
+	if (sys_pivot_root(".", ".") < 0)
+		die_errno("pivot_root %s", rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		die_errno("umount2 the old root");
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+}
+
+/*** filesystems ***/
+
+struct mount_spec {
+	const char *source, *target, *fstype;
+	unsigned long flags;
+	const char *data;
+};
+
+/*
+ * Mounted in this order, after pivot_root, so that they belong to the
+ * container's namespaces. Everywhere: nosuid (no setuid binary gains
+ * privileges here), and nodev/noexec wherever devices or programs have no
+ * business being.
+ */
+static const struct mount_spec pseudo_mounts[] = {
+    /* proc of *our* PID namespace: ps and /proc/PID show only the container. */
+    {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    /* sysfs read-only: reading devices is fine, retuning the host's is not. */
+    {"sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    /* An empty /dev in memory instead of the host's devtmpfs, which holds every
+     * disk. Not nodev: the nodes we create in it must work. */
+    {"tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k"},
+    /* A new devpts instance: the container sees only its own terminals. */
+    {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"},
+    /* POSIX shared memory (shm_open), shared by the container's processes only. */
+    {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m"},
+    /* Scratch space in memory: writes to /tmp never reach ROOTFS on disk. */
+    {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+};
+
+/* The character devices every program may expect (see devices.txt in the kernel docs). */
+static const struct device {
+	const char *path;
+	unsigned int major, minor;
+} devices[] = {
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+/* Symbolic links that programs (and shells' `<(...)`) expect in /dev. */
+static const char *const dev_links[][2] = {
+    {"pts/ptmx", "/dev/ptmx"},		{"/proc/self/fd", "/dev/fd"},
+    {"/proc/self/fd/0", "/dev/stdin"},	{"/proc/self/fd/1", "/dev/stdout"},
+    {"/proc/self/fd/2", "/dev/stderr"},
+};
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void mount_pseudo_filesystems(void)
+{
+	for (size_t i = 0; i < N_ELEMS(pseudo_mounts); i++) {
+		const struct mount_spec *m = &pseudo_mounts[i];
+
+		if (mkdir(m->target, 0755) < 0 && errno != EEXIST)
+			die_errno("mkdir %s", m->target);
+		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
+			die_errno("mount %s on %s", m->fstype, m->target);
+	}
+}
+
+/* Fill the new /dev: a few device nodes, mode 0666, and the usual links. */
+static void populate_dev(void)
+{
+	for (size_t i = 0; i < N_ELEMS(devices); i++) {
+		const struct device *d = &devices[i];
+
+		if (mknod(d->path, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0)
+			die_errno("mknod %s", d->path);
+		if (chmod(d->path, 0666) < 0) /* mknod's mode is filtered by the umask */
+			die_errno("chmod %s", d->path);
+	}
+	for (size_t i = 0; i < N_ELEMS(dev_links); i++)
+		if (symlink(dev_links[i][0], dev_links[i][1]) < 0)
+			die_errno("symlink %s -> %s", dev_links[i][1], dev_links[i][0]);
+}
+
+/*** cgroups ***/
+
+#define CGROUP_ROOT   "/sys/fs/cgroup"
+#define CGROUP_PARENT "containers-in-c" /* one parent for all the tutorial's containers */
+
+static const char *const controllers[] = {"memory", "cpu", "pids"};
+
+/*
+ * cgroup v2 has one hierarchy with every controller; v1 has one per
+ * controller (/sys/fs/cgroup/memory, .../cpu, .../pids). "Hybrid" is v1 plus
+ * an empty v2 hierarchy at /sys/fs/cgroup/unified: we use its v1 side.
+ */
+struct cgroup {
+	bool v2;
+	const char *mode; /* "v2", "v1" or "hybrid", for messages */
+	char name[64];	  /* the container's cgroup, under CGROUP_PARENT */
+};
+
+/* Detected once, as crun does: the type of the filesystem at /sys/fs/cgroup. */
+static void detect_cgroups(struct cgroup *cg)
+{
+	struct statfs fs;
+
+	if (statfs(CGROUP_ROOT, &fs) < 0)
+		die_errno("statfs %s", CGROUP_ROOT);
+	cg->v2 = fs.f_type == CGROUP2_SUPER_MAGIC;
+	if (cg->v2)
+		cg->mode = "v2";
+	else if (statfs(CGROUP_ROOT "/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		cg->mode = "hybrid";
+	else
+		cg->mode = "v1";
+	snprintf(cg->name, sizeof(cg->name), "%s-%d", prog, (int)getpid());
+}
+
+/* The directory of CONTROLLER's parent (NAME NULL) or container cgroup. */
+static void cgroup_path(const struct cgroup *cg, const char *controller, const char *name,
+			char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%s%s%s", CGROUP_ROOT, cg->v2 ? "" : controller,
+			 cg->v2 ? "" : "/", CGROUP_PARENT);
+
+	if (name)
+		snprintf(buf + n, size - n, "/%s", name);
+}
+
+static int write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* Write VALUE to FILE of the container's cgroup for CONTROLLER. */
+static int cgroup_write(const struct cgroup *cg, const char *controller, const char *file,
+			const char *value)
+{
+	char path[512];
+
+	cgroup_path(cg, controller, cg->name, path, sizeof(path) - 64);
+	strcat(strcat(path, "/"), file);
+	if (write_file(path, value) < 0)
+		return warn_errno("write %s to %s", value, path);
+	return 0;
+}
+
+/*
+ * v2 only: a controller is usable in a cgroup only if its parent lists it in
+ * cgroup.subtree_control, from the root down. And a cgroup that holds
+ * processes cannot hand controllers to its children ("no internal
+ * processes"): hence one empty parent, directly under the root.
+ */
+static int enable_controllers(const char *dir)
+{
+	char path[512], value[32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	for (size_t i = 0; i < N_ELEMS(controllers); i++) {
+		snprintf(value, sizeof(value), "+%s", controllers[i]);
+		if (write_file(path, value) < 0)
+			return warn_errno("write %s to %s", value, path);
+	}
+	return 0;
+}
+
+/* Make the parent and the container's cgroup, on every hierarchy we use. */
+static int cgroup_create(const struct cgroup *cg)
+{
+	char path[512];
+
+	if (cg->v2 && enable_controllers(CGROUP_ROOT) < 0)
+		return -1;
+	for (size_t i = 0; i < (cg->v2 ? 1 : N_ELEMS(controllers)); i++) {
+		cgroup_path(cg, controllers[i], NULL, path, sizeof(path));
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return warn_errno("mkdir %s (cgroup %s)", path, cg->mode);
+		if (cg->v2 && enable_controllers(path) < 0)
+			return -1;
+		cgroup_path(cg, controllers[i], cg->name, path, sizeof(path));
+		if (mkdir(path, 0755) < 0)
+			return warn_errno("mkdir %s", path);
+	}
+	return 0;
+}
+
+/* Optional files: swap accounting may be compiled out or disabled (ENOENT). */
+static int cgroup_write_optional(const struct cgroup *cg, const char *controller, const char *file,
+				 const char *value)
+{
+	char path[512];
+
+	cgroup_path(cg, controller, cg->name, path, sizeof(path) - 64);
+	strcat(strcat(path, "/"), file);
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	return cgroup_write(cg, controller, file, value);
+}
+
+/* One code path for both versions; the flag picks the file names. */
+static int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg)
+{
+	char value[64];
+
+	if (cfg->memory) {
+		snprintf(value, sizeof(value), "%llu", cfg->memory);
+		if (cgroup_write(cg, "memory", cg->v2 ? "memory.max" : "memory.limit_in_bytes",
+				 value) < 0)
+			return -1;
+		/* No swap on top of the limit: v2 limits swap separately, v1 memory+swap. */
+		if (cgroup_write_optional(
+			cg, "memory", cg->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+			cg->v2 ? "0" : value) < 0)
+			return -1;
+	}
+	if (cfg->cpu_quota) {
+		snprintf(value, sizeof(value), "%ld %d", cfg->cpu_quota, CPU_PERIOD_US);
+		if (cg->v2 && cgroup_write(cg, "cpu", "cpu.max", value) < 0)
+			return -1;
+		if (!cg->v2 &&
+		    (cgroup_write(cg, "cpu", "cpu.cfs_period_us", value + strcspn(value, " ") + 1) <
+			 0 ||
+		     cgroup_write(cg, "cpu", "cpu.cfs_quota_us", strtok(value, " ")) < 0))
+			return -1;
+	}
+	if (cfg->pids_max) {
+		snprintf(value, sizeof(value), "%ld", cfg->pids_max);
+		if (cgroup_write(cg, "pids", "pids.max", value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Move PID into the container's cgroup on every hierarchy. */
+static int cgroup_add(const struct cgroup *cg, pid_t pid)
+{
+	char value[32];
+
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	for (size_t i = 0; i < (cg->v2 ? 1 : N_ELEMS(controllers)); i++)
+		if (cgroup_write(cg, controllers[i], "cgroup.procs", value) < 0)
+			return -1;
+	return 0;
+}
+
+/* How many processes the OOM killer killed in the container's cgroup. */
+static long cgroup_oom_kills(const struct cgroup *cg)
+{
+	char path[512], line[128];
+	long kills = 0;
+	FILE *f;
+
+	cgroup_path(cg, "memory", cg->name, path, sizeof(path) - 64);
+	strcat(path, cg->v2 ? "/memory.events" : "/memory.oom_control");
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %ld", &kills) == 1)
+			break;
+	fclose(f);
+	return kills;
+}
+
+/*
+ * Remove the container's cgroups, then the parent if no other container
+ * uses it. rmdir fails with EBUSY while the last processes are still being
+ * torn down after PID 1 exited, so retry for a moment.
+ */
+static void cgroup_remove(const struct cgroup *cg)
+{
+	char path[512];
+
+	for (size_t i = 0; i < (cg->v2 ? 1 : N_ELEMS(controllers)); i++) {
+		cgroup_path(cg, controllers[i], cg->name, path, sizeof(path));
+		for (int tries = 0; rmdir(path) < 0 && errno == EBUSY && tries < 200; tries++)
+			usleep(10000);
+		if (access(path, F_OK) == 0)
+			warn_errno("rmdir %s", path);
+		cgroup_path(cg, controllers[i], NULL, path, sizeof(path));
+		rmdir(path); /* fails (ENOTEMPTY, EBUSY) while other containers run: fine */
+	}
+}
+
+/*** network ***/
+
+/*
+ * Refuse a subnet that overlaps a route the host already has (a VPN, a
+ * docker0, the LAN): the container would hide those hosts. Routes on our own
+ * bridge and the default route do not count. /proc/net/route lists IPv4
+ * routes with addresses in hexadecimal, in network byte order.
+ */
+static int check_subnet_free(const struct config *cfg)
+{
+	char line[256], iface[IFNAMSIZ + 1];
+	unsigned int dest, mask;
+	FILE *f = fopen("/proc/net/route", "r");
+
+	if (!f)
+		return warn_errno("open /proc/net/route");
+	while (fgets(line, sizeof(line), f)) {
+		in_addr_t both;
+
+		if (sscanf(line, "%16s %x %*x %*x %*d %*d %*d %x", iface, &dest, &mask) != 3 ||
+		    mask == 0 || strcmp(iface, BRIDGE) == 0)
+			continue;
+		both = mask & prefix_mask(cfg->prefix); /* the shorter of the two prefixes */
+		if ((dest & both) == (cfg->subnet.s_addr & both)) {
+			fprintf(stderr,
+				"%s: subnet %s/%d overlaps the host's route %s/%d on %s: choose "
+				"another with --subnet\n",
+				prog, ntoa(cfg->subnet), cfg->prefix, ntoa((struct in_addr){dest}),
+				__builtin_popcount(mask), iface);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Create or replace PATH with VALUE. */
+static int write_file_new(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * Leases live in STATE_ROOT/net-INODE, one directory per network namespace
+ * (a bridge and its addresses belong to one), one file per address holding
+ * the PID of the step06 that uses it. A lease whose PID is gone is stale
+ * (step06 was SIGKILLed) and free again.
+ */
+static void state_path(char *buf, size_t size, const char *file)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		die_errno("stat /proc/self/ns/net");
+	snprintf(buf, size, STATE_ROOT "/net-%lu%s%s", (unsigned long)st.st_ino, file ? "/" : "",
+		 file ? file : "");
+}
+
+/*
+ * One lock for address allocation and for setting up and tearing down the
+ * bridge, so that concurrent step06s never hand out one address twice nor
+ * remove a bridge another is about to use. flock() on STATE_ROOT itself: it
+ * is never removed, so nobody can wait on a lock file someone else deleted.
+ */
+static int lock_state(void)
+{
+	char dir[256];
+	int fd;
+
+	if ((mkdir("/run", 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(STATE_ROOT, 0755) < 0 && errno != EEXIST))
+		return warn_errno("mkdir %s", STATE_ROOT);
+	state_path(dir, sizeof(dir), NULL);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return warn_errno("mkdir %s", dir);
+	fd = open(STATE_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return warn_errno("lock %s", STATE_ROOT);
+	return fd;
+}
+
+static void unlock_state(int fd)
+{
+	close(fd); /* releases the flock */
+}
+
+/* The PID holding a lease on ADDR, or 0 when the address is free. */
+static pid_t lease_holder(struct in_addr addr)
+{
+	char path[256], buf[32] = "";
+	pid_t pid;
+	int fd;
+
+	state_path(path, sizeof(path), ntoa(addr));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	pid = atoi(buf);
+	if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+		return pid;
+	unlink(path); /* stale */
+	return 0;
+}
+
+/* Under the lock: take --ip, or the lowest free address. */
+static int lease_address(struct config *cfg)
+{
+	char path[256], pid[16];
+
+	if (cfg->ip_arg && lease_holder(cfg->ip)) {
+		fprintf(stderr, "%s: address %s is in use by another container\n", prog,
+			cfg->ip_arg);
+		return -1;
+	}
+	for (uint32_t n = 2; !cfg->ip_arg; n++) {
+		if (n > subnet_hosts(cfg) + 1) {
+			fprintf(stderr, "%s: no free address left in %s/%d\n", prog,
+				ntoa(cfg->subnet), cfg->prefix);
+			return -1;
+		}
+		cfg->ip = subnet_addr(cfg, n);
+		if (!lease_holder(cfg->ip))
+			break;
+	}
+	state_path(path, sizeof(path), ntoa(cfg->ip));
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (write_file_new(path, pid) < 0)
+		return warn_errno("write %s", path);
+	cfg->leased = true;
+	return 0;
+}
+
+/* Under the lock: true when no live container holds a lease in this namespace. */
+static bool no_leases_left(const struct config *cfg)
+{
+	for (uint32_t n = 2; n <= subnet_hosts(cfg) + 1; n++)
+		if (lease_holder(subnet_addr(cfg, n)))
+			return false;
+	return true;
+}
+
+/*** netlink ***/
+
+/*
+ * Links, addresses and routes are set with rtnetlink messages, through
+ * libmnl (a thin, well-kept helper for building netlink messages). Each
+ * request asks for an ACK; nl_request() returns -1 with errno from it.
+ */
+static struct mnl_socket *nl_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		die_errno("netlink socket");
+	return nl;
+}
+
+static struct nlmsghdr *nl_message(char *buf, uint16_t type, uint16_t flags)
+{
+	static unsigned int seq;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++seq;
+	return nlh;
+}
+
+static int nl_request(struct mnl_socket *nl, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		return -1;
+	return mnl_cb_run(buf, n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), NULL, NULL) < 0 ? -1
+											     : 0;
+}
+
+/* A link message for interface NAME (or INDEX when NAME is NULL). */
+static struct nlmsghdr *link_message(char *buf, uint16_t type, uint16_t flags, const char *name,
+				     int index)
+{
+	struct nlmsghdr *nlh = nl_message(buf, type, flags);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = index;
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nlh;
+}
+
+/* ip link add NAME type bridge (EEXIST is fine: another container made it). */
+static int nl_create_bridge(struct mnl_socket *nl, const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = link_message(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name, 0);
+	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(nlh, info);
+	return nl_request(nl, nlh) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * ip link add HOST type veth peer name PEER netns PID: a pair of linked
+ * interfaces, whatever enters one leaves the other. The peer is created
+ * directly in the container's network namespace.
+ */
+static int nl_create_veth(struct mnl_socket *nl, const char *host, const char *peer, pid_t pid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = link_message(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, host, 0);
+	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	struct nlattr *data, *peer_attr;
+	struct ifinfomsg *ifm;
+
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer_attr = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm)); /* the peer's own ifinfomsg */
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, pid);
+	mnl_attr_nest_end(nlh, peer_attr);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return nl_request(nl, nlh);
+}
+
+/* ip link set NAME up [master MASTER] */
+static int nl_link_up(struct mnl_socket *nl, const char *name, const char *master)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int index = if_nametoindex(name);
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (!index)
+		return -1;
+	nlh = link_message(buf, RTM_NEWLINK, 0, NULL, index);
+	ifm = mnl_nlmsg_get_payload(nlh);
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = IFF_UP;
+	if (master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, if_nametoindex(master));
+	return nl_request(nl, nlh);
+}
+
+/* ip link del NAME (ENODEV is fine: it went with its namespace). */
+static int nl_delete_link(struct mnl_socket *nl, const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return nl_request(nl, link_message(buf, RTM_DELLINK, 0, name, 0)) < 0 && errno != ENODEV
+		   ? -1
+		   : 0;
+}
+
+/* ip addr add ADDR/PREFIX dev NAME (EEXIST is fine for the bridge's gateway). */
+static int nl_add_address(struct mnl_socket *nl, const char *name, struct in_addr addr, int prefix)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_message(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_index = if_nametoindex(name);
+	mnl_attr_put_u32(nlh, IFA_LOCAL, addr.s_addr);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr.s_addr);
+	return nl_request(nl, nlh) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* ip route add default via GATEWAY */
+static int nl_add_default_route(struct mnl_socket *nl, struct in_addr gateway)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_message(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_GATEWAY, gateway.s_addr);
+	return nl_request(nl, nlh);
+}
+
+/*** host network ***/
+
+/* Run `nft -f -` with SCRIPT on its stdin: an argument vector, no shell. */
+static int run_nft(const char *script)
+{
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return warn_errno("pipe2");
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[0], 0);
+		execlp("nft", "nft", "-f", "-", (char *)NULL);
+		fprintf(stderr, "%s: nft: %s (install nftables)\n", prog, strerror(errno));
+		_exit(EXIT_NOT_FOUND);
+	}
+	close(fds[0]);
+	if (pid < 0 || write(fds[1], script, strlen(script)) < 0)
+		warn_errno("nft");
+	close(fds[1]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	return 0;
+}
+
+/*
+ * Masquerade what the subnet sends out of any interface but the bridge: it
+ * leaves with the host's address, and replies find their way back. The
+ * table is ours alone; this script replaces its contents, so running it
+ * twice is harmless.
+ */
+static int enable_nat(const struct config *cfg)
+{
+	char script[512], path[256];
+	const char *forward = "/proc/sys/net/ipv4/ip_forward";
+	char old[8] = "0";
+	int fd;
+
+	snprintf(script, sizeof(script),
+		 "table ip " NFT_TABLE " {}\n"
+		 "flush table ip " NFT_TABLE "\n"
+		 "table ip " NFT_TABLE " {\n"
+		 "  chain postrouting {\n"
+		 "    type nat hook postrouting priority srcnat; policy accept;\n"
+		 "    ip saddr %s/%d oifname != \"" BRIDGE "\" masquerade\n"
+		 "  }\n"
+		 "}\n",
+		 ntoa(cfg->subnet), cfg->prefix);
+	if (run_nft(script) < 0)
+		return -1;
+	/* Remember the old ip_forward, to restore it with the last container. */
+	state_path(path, sizeof(path), "ip_forward");
+	fd = open(forward, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && read(fd, old, 1) == 1 && access(path, F_OK) < 0)
+		write_file_new(path, (char[]){old[0], '\0'});
+	if (fd >= 0)
+		close(fd);
+	if (write_file(forward, "1") < 0)
+		return warn_errno("write 1 to %s", forward);
+	return 0;
+}
+
+/* Under the lock, before the container exists: lease an address, bridge, NAT. */
+static int setup_host_network(struct config *cfg)
+{
+	struct mnl_socket *nl;
+	int ret = -1;
+
+	if (check_subnet_free(cfg) < 0 || lease_address(cfg) < 0)
+		return -1;
+	nl = nl_open();
+	if (nl_create_bridge(nl, BRIDGE) < 0)
+		warn_errno("create bridge %s", BRIDGE);
+	else if (nl_add_address(nl, BRIDGE, subnet_addr(cfg, 1), cfg->prefix) < 0)
+		warn_errno("add %s/%d to %s", ntoa(subnet_addr(cfg, 1)), cfg->prefix, BRIDGE);
+	else if (nl_link_up(nl, BRIDGE, NULL) < 0)
+		warn_errno("set %s up", BRIDGE);
+	else
+		ret = enable_nat(cfg);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/* Once the child exists: its veth pair, the host end on the bridge. */
+static int connect_container(struct config *cfg, pid_t pid)
+{
+	struct mnl_socket *nl = nl_open();
+	int ret = 0;
+
+	snprintf(cfg->veth, sizeof(cfg->veth), "veth%d", (int)getpid());
+	if (nl_create_veth(nl, cfg->veth, "eth0", pid) < 0)
+		ret = warn_errno("create veth pair %s - eth0", cfg->veth);
+	else if (nl_link_up(nl, cfg->veth, BRIDGE) < 0)
+		ret = warn_errno("attach %s to %s", cfg->veth, BRIDGE);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/*
+ * After the container: its veth, its lease, and with the last container
+ * the bridge, the NAT table and the old ip_forward. Nothing stays.
+ */
+static void teardown_host_network(struct config *cfg)
+{
+	char path[256], old[2] = "0";
+	struct mnl_socket *nl = nl_open();
+	int lock = lock_state();
+	int fd;
+
+	if (cfg->veth[0])
+		nl_delete_link(nl, cfg->veth);
+	if (cfg->leased) {
+		state_path(path, sizeof(path), ntoa(cfg->ip));
+		unlink(path);
+	}
+	if (lock >= 0 && no_leases_left(cfg)) {
+		nl_delete_link(nl, BRIDGE);
+		/* "add" first: deleting a table that is not there would be an error. */
+		run_nft("table ip " NFT_TABLE " {}\ndelete table ip " NFT_TABLE "\n");
+		state_path(path, sizeof(path), "ip_forward");
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && read(fd, old, 1) == 1)
+			write_file("/proc/sys/net/ipv4/ip_forward", old);
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+	}
+	if (cfg->resolv_conf[0])
+		unlink(cfg->resolv_conf);
+	if (lock >= 0 && no_leases_left(cfg)) {
+		state_path(path, sizeof(path), NULL);
+		rmdir(path);
+	}
+	if (lock >= 0)
+		unlock_state(lock);
+	mnl_socket_close(nl);
+}
+
+/*
+ * The container's /etc/resolv.conf: the host's name servers, minus those on
+ * loopback (systemd-resolved's 127.0.0.53 is unreachable from another
+ * network namespace; /run/systemd/resolve/resolv.conf lists the real ones),
+ * as docker does. Written to the state directory and bind-mounted by the
+ * child, so ROOTFS on disk is never touched.
+ */
+static void write_resolv_conf(struct config *cfg)
+{
+	const char *src = access("/run/systemd/resolve/resolv.conf", R_OK) == 0
+			      ? "/run/systemd/resolve/resolv.conf"
+			      : "/etc/resolv.conf";
+	char line[512], name[32];
+	FILE *in = fopen(src, "r"), *out;
+
+	snprintf(name, sizeof(name), "resolv.conf.%d", (int)getpid());
+	state_path(cfg->resolv_conf, sizeof(cfg->resolv_conf), name);
+	out = fopen(cfg->resolv_conf, "we");
+	if (!out) {
+		cfg->resolv_conf[0] = '\0';
+		return;
+	}
+	while (in && fgets(line, sizeof(line), in))
+		if (strncmp(line, "nameserver 127.", 15) && strncmp(line, "nameserver ::1", 14))
+			fputs(line, out);
+	if (in)
+		fclose(in);
+	fclose(out);
+}
+
+/*** child ***/
+
+/*
+ * Replace this process with CMD. execvp() only returns on failure; we then
+ * exit the way a shell would: 127 when CMD does not exist, 126 when it exists
+ * but cannot be run (not executable, a directory, a bad binary).
+ */
+static void exec_command(char **argv)
+{
+	execvp(argv[0], argv);
+	if (errno == ENOENT) {
+		fprintf(stderr, "%s: %s: command not found\n", prog, argv[0]);
+		_exit(EXIT_NOT_FOUND);
+	}
+	fprintf(stderr, "%s: %s: %s\n", prog, argv[0], strerror(errno));
+	_exit(EXIT_CANNOT_EXEC);
+}
+
+/*
+ * Block until the parent has put us in our cgroup: it writes one byte when
+ * we are. EOF means it failed (or died); then we must not run at all.
+ */
+static void wait_for_cgroup(struct config *cfg)
+{
+	char byte;
+
+	close(cfg->sync_pipe[1]);
+	if (read(cfg->sync_pipe[0], &byte, 1) != 1)
+		_exit(EXIT_RUNTIME);
+	close(cfg->sync_pipe[0]);
+}
+
+/* In the container's own network namespace: lo up; with a bridge, eth0 too. */
+static void setup_container_network(const struct config *cfg)
+{
+	struct mnl_socket *nl = nl_open();
+
+	if (nl_link_up(nl, "lo", NULL) < 0)
+		die_errno("set lo up");
+	if (cfg->bridge) {
+		if (nl_add_address(nl, "eth0", cfg->ip, cfg->prefix) < 0)
+			die_errno("add %s/%d to eth0", ntoa(cfg->ip), cfg->prefix);
+		if (nl_link_up(nl, "eth0", NULL) < 0)
+			die_errno("set eth0 up");
+		if (nl_add_default_route(nl, subnet_addr(cfg, 1)) < 0)
+			die_errno("add default route via %s", ntoa(subnet_addr(cfg, 1)));
+	}
+	mnl_socket_close(nl);
+}
+
+/*
+ * Before pivot_root, while host paths still resolve: bind our resolv.conf
+ * over ROOTFS's. Only if ROOTFS has one to cover: creating it would change
+ * ROOTFS on disk (the tutorial's rootfs ships an empty one).
+ */
+static void mount_resolv_conf(const struct config *cfg)
+{
+	char target[4096];
+
+	if (!cfg->bridge || !cfg->resolv_conf[0])
+		return;
+	snprintf(target, sizeof(target), "%s/etc/resolv.conf", cfg->rootfs);
+	if (access(target, F_OK) < 0)
+		return;
+	if (mount(cfg->resolv_conf, target, NULL, MS_BIND, NULL) < 0)
+		die_errno("mount --bind %s %s", cfg->resolv_conf, target);
+}
+
+/* The child's first function, running in its new namespaces. */
+static int child(void *arg)
+{
+	struct config *cfg = arg;
+
+	wait_for_cgroup(cfg);
+	/* Only now: a cgroup namespace's "/" is the cgroup we are in when we enter it. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		die_errno("unshare(CLONE_NEWCGROUP)");
+	make_mounts_private();
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		die_errno("sethostname %s", cfg->hostname);
+	setup_container_network(cfg);
+	mount_resolv_conf(cfg);
+	enter_rootfs(cfg->rootfs);
+	mount_pseudo_filesystems();
+	populate_dev();
+	exec_command(cfg->argv);
+	return EXIT_RUNTIME; /* not reached */
+}
+
+/*** parent ***/
+
+/*
+ * clone() rather than unshare() + fork(): unshare(CLONE_NEWPID) does not move
+ * the caller into the new PID namespace, only its *next* child. clone() with
+ * the flags creates the child directly inside every new namespace at once.
+ */
+static pid_t spawn_child(struct config *cfg)
+{
+	char *stack = malloc(STACK_SIZE);
+	pid_t pid;
+
+	if (!stack)
+		die("out of memory for the child's stack");
+	pid = clone(child, stack + STACK_SIZE, CLONE_FLAGS, cfg); /* the stack grows down */
+	if (pid < 0 && errno == EPERM)
+		die("clone: %s (creating namespaces needs root: try sudo)", strerror(errno));
+	if (pid < 0)
+		die_errno("clone");
+	return pid;
+}
+
+/* Wait for the child and turn its status into a shell-style exit code. */
+static int wait_for_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno("waitpid %d", (int)pid);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status); /* killed by a signal, as $? reports it */
+}
+
+/* Network, cgroups and namespaces all need root: say so before touching any. */
+static void check_root(void)
+{
+	if (geteuid() != 0)
+		die("must run as root (namespaces, cgroups and the host's network need it): try "
+		    "sudo");
+}
+
+/* Under the lock: lease, bridge, NAT, resolv.conf. On failure, undo. */
+static int prepare_host_network(struct config *cfg)
+{
+	int lock = lock_state();
+	int ret = lock < 0 ? -1 : setup_host_network(cfg);
+
+	if (ret == 0)
+		write_resolv_conf(cfg);
+	if (lock >= 0)
+		unlock_state(lock);
+	if (ret < 0)
+		teardown_host_network(cfg);
+	return ret;
+}
+
+/* Explain a death by SIGKILL when the cgroup's OOM counter says it was the OOM killer. */
+static void report_oom(const struct cgroup *cg, const struct config *cfg, int status)
+{
+	if (status == 128 + SIGKILL && cfg->memory && cgroup_oom_kills(cg) > 0)
+		fprintf(stderr, "%s: container killed: out of memory (limit %s)\n", prog,
+			cfg->memory_arg);
+}
+
+/*
+ * The order matters: the host's side of the network is ready before the
+ * child exists; the child is created but blocks on the pipe; the parent makes
+ * the cgroup, writes the limits, moves the child in, gives it its veth, and
+ * only then lets it go on. Whatever was set up is torn down at the end.
+ */
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct cgroup cg;
+	int status;
+	pid_t pid;
+
+	parse_options(argc, argv, &cfg);
+	check_rootfs(cfg.rootfs);
+	check_root();
+	detect_cgroups(&cg);
+	if (cfg.bridge && prepare_host_network(&cfg) < 0)
+		return EXIT_RUNTIME;
+	forward_signals();
+	if (pipe2(cfg.sync_pipe, O_CLOEXEC) < 0)
+		die_errno("pipe2");
+	pid = spawn_child(&cfg);
+	child_pid = pid;
+	close(cfg.sync_pipe[0]);
+
+	if (cgroup_create(&cg) < 0 || cgroup_set_limits(&cg, &cfg) < 0 ||
+	    cgroup_add(&cg, pid) < 0 || (cfg.bridge && connect_container(&cfg, pid) < 0)) {
+		kill(pid, SIGKILL);
+		wait_for_child(pid);
+		status = EXIT_RUNTIME;
+		goto out_cgroup;
+	}
+	if (write(cfg.sync_pipe[1], "1", 1) != 1) /* go */
+		warn_errno("write to the child's pipe");
+	close(cfg.sync_pipe[1]);
+	status = wait_for_child(pid);
+	report_oom(&cg, &cfg, status);
+out_cgroup:
+	cgroup_remove(&cg);
+	if (cfg.bridge)
+		teardown_host_network(&cfg);
+	return status;
+}
