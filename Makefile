@@ -38,7 +38,8 @@ rootfs/.built: tests/mkrootfs.sh
 
 # The latest stage on the busybox rootfs, with a script that shows what it isolates.
 DEMO_SCRIPT := echo "hostname: $$(hostname)"; echo "my PID: $$$$"; \
-	echo "processes:"; ps -o pid,comm; echo "mounts:"; mount; . /etc/os-release; echo "os: $$PRETTY_NAME"
+	echo "processes:"; ps -o pid,comm; echo "mounts:"; mount; . /etc/os-release; echo "os: $$PRETTY_NAME"; \
+	echo "network:"; ip -4 -o addr 2>/dev/null; ip route 2>/dev/null
 demo: $(LAST) rootfs
 	@echo "=> sudo ./$(LAST) rootfs /bin/sh -c '...'"
 	@./$(LAST) rootfs /bin/sh -c '$(DEMO_SCRIPT)'
