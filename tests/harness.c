@@ -166,6 +166,19 @@ int ctr_run(struct proc *p, const char *const opts[], const char *const cmd[])
 	return proc_wait(p, 30);
 }
 
+void ctr_start_ready(struct proc *p, const char *const opts[], const char *script)
+{
+	ctr_start(p, opts, CMD("/bin/sh", "-c", script));
+	ck_assert_msg(proc_wait_output(p, "ready", 10), "no 'ready' from %s; stderr: %s", script,
+		      p->err);
+}
+
+void ctr_kill(struct proc *p, pid_t child)
+{
+	kill(child, SIGKILL);
+	proc_wait(p, 10);
+}
+
 pid_t ctr_child(struct proc *p)
 {
 	char path[64];
@@ -336,6 +349,29 @@ char *cgroup_tree(void)
 		nftw(*r, add_cgroup_dir, 16, FTW_PHYS);
 	fclose(tree_out);
 	return buf;
+}
+
+void assert_unchanged(const char *what, char *before, char *after)
+{
+	bool same = strcmp(before, after) == 0;
+
+	if (!same)
+		ck_abort_msg("%s changed:\nbefore:\n%s\nafter:\n%s", what, before, after);
+	free(before);
+	free(after);
+}
+
+void assert_bad_options(const char *const bad[][2], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct proc p = {0};
+
+		ctr_run(&p, CMD(bad[i][0], bad[i][1]), CMD("/bin/true"));
+		ck_assert_msg(p.status == 125, "%s %s: exit %d, expected 125", bad[i][0], bad[i][1],
+			      p.status);
+		assert_one_line(p.err);
+		assert_contains(p.err, bad[i][1]);
+	}
 }
 
 const char *slurp(const char *path)

@@ -58,6 +58,10 @@ bool proc_wait_output(struct proc *p, const char *needle, int timeout);
  */
 void ctr_start(struct proc *p, const char *const opts[], const char *const cmd[]);
 int ctr_run(struct proc *p, const char *const opts[], const char *const cmd[]);
+/* Start /bin/sh -c SCRIPT in a container; wait until it prints "ready". */
+void ctr_start_ready(struct proc *p, const char *const opts[], const char *script);
+/* SIGKILL the container's init CHILD from the host, and reap BIN. */
+void ctr_kill(struct proc *p, pid_t child);
 /* The host pid of BIN's child (the container's init), waiting for it to exist. */
 pid_t ctr_child(struct proc *p);
 
@@ -91,6 +95,11 @@ bool cgroup_v2(void);
 const char *cgroup_dir(pid_t pid, const char *controller);
 /* Every cgroup directory (two levels deep) of the memory, cpu and pids hierarchies. */
 char *cgroup_tree(void);
+
+/* BEFORE and AFTER (snapshots of WHAT) must be equal; frees both. */
+void assert_unchanged(const char *what, char *before, char *after);
+/* Each {OPTION, VALUE} must be refused: exit 125, one line naming VALUE. */
+void assert_bad_options(const char *const bad[][2], size_t n);
 
 /* Read a whole (small) file into a static buffer; NULL if unreadable. */
 const char *slurp(const char *path);

@@ -22,10 +22,8 @@ START_TEST(killed_child_reports_128_plus_signal)
 {
 	struct proc p = {0};
 
-	ctr_start(&p, NULL, CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
-	ck_assert(proc_wait_output(&p, "ready", 10));
-	kill(ctr_child(&p), SIGKILL);
-	proc_wait(&p, 10);
+	ctr_start_ready(&p, NULL, "echo ready; exec sleep 30");
+	ctr_kill(&p, ctr_child(&p));
 	assert_exit(&p, 128 + SIGKILL);
 }
 END_TEST
@@ -35,8 +33,7 @@ static void check_forwarded(int sig, const char *script, int code)
 {
 	struct proc p = {0};
 
-	ctr_start(&p, NULL, CMD("/bin/sh", "-c", script));
-	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	ctr_start_ready(&p, NULL, script);
 	kill(p.pid, sig);
 	proc_wait(&p, 10);
 	assert_exit(&p, code);

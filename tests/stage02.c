@@ -65,14 +65,12 @@ START_TEST(child_namespaces_differ_from_host)
 	struct proc p = {0};
 	pid_t child;
 
-	ctr_start(&p, NULL, CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
-	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	ctr_start_ready(&p, NULL, "echo ready; exec sleep 30");
 	child = ctr_child(&p);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ck_assert_msg(ns_inode(child, names[i]) != ns_inode(0, names[i]),
 			      "the container shares the host's %s namespace", names[i]);
-	kill(child, SIGKILL);
-	proc_wait(&p, 10);
+	ctr_kill(&p, child);
 }
 END_TEST
 
@@ -84,8 +82,7 @@ START_TEST(network_namespace_has_only_lo)
 	const char *dev;
 	pid_t child;
 
-	ctr_start(&p, NULL, CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
-	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	ctr_start_ready(&p, NULL, "echo ready; exec sleep 30");
 	child = ctr_child(&p);
 	snprintf(path, sizeof(path), "/proc/%d/net/dev", child);
 	dev = slurp(path);
@@ -93,8 +90,7 @@ START_TEST(network_namespace_has_only_lo)
 	dev = strchr(strchr(dev, '\n') + 1, '\n') + 1; /* past the two header lines */
 	ck_assert_msg(strncmp(dev, "    lo:", 7) == 0 && strchr(dev, '\n')[1] == '\0',
 		      "devices other than lo:\n%s", dev);
-	kill(child, SIGKILL);
-	proc_wait(&p, 10);
+	ctr_kill(&p, child);
 }
 END_TEST
 
@@ -106,7 +102,7 @@ END_TEST
 START_TEST(mounts_inside_do_not_reach_the_host)
 {
 	struct proc p = {0};
-	char *before, *after;
+	char *before;
 
 	enter_shared_mount_ns();
 	before = mount_points();
@@ -115,11 +111,7 @@ START_TEST(mounts_inside_do_not_reach_the_host)
 		    ctr_path("/tmp")));
 	assert_exit(&p, 0);
 	assert_out_eq(&p, "mounted\n");
-	after = mount_points();
-	ck_assert_msg(strcmp(before, after) == 0,
-		      "mounts changed on the host:\nbefore:\n%s\nafter:\n%s", before, after);
-	free(before);
-	free(after);
+	assert_unchanged("the host's mount table", before, mount_points());
 }
 END_TEST
 

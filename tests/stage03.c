@@ -72,17 +72,14 @@ END_TEST
 START_TEST(rootfs_works_on_a_systemd_host)
 {
 	struct proc p = {0};
-	char *before, *after;
+	char *before;
 
 	enter_shared_mount_ns();
 	before = mount_points();
 	ctr_run(&p, NULL, CMD("/bin/cat", "/etc/os-release"));
 	assert_exit(&p, 0);
 	assert_contains(p.out, "containers-in-c tutorial rootfs");
-	after = mount_points();
-	ck_assert_str_eq(after, before);
-	free(before);
-	free(after);
+	assert_unchanged("the host's mount table", before, mount_points());
 }
 END_TEST
 
@@ -154,15 +151,12 @@ END_TEST
 START_TEST(rootfs_on_disk_is_unchanged)
 {
 	struct proc p = {0};
-	char *before = tree_snapshot(test_rootfs), *after;
+	char *before = tree_snapshot(test_rootfs);
 
 	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "ls -R / >&2; cat /etc/os-release"));
 	assert_exit(&p, 0);
 	assert_contains(p.out, "containers-in-c tutorial rootfs");
-	after = tree_snapshot(test_rootfs);
-	ck_assert_msg(strcmp(before, after) == 0, "the rootfs on disk changed");
-	free(before);
-	free(after);
+	assert_unchanged("the rootfs on disk", before, tree_snapshot(test_rootfs));
 }
 END_TEST
 

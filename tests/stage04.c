@@ -73,7 +73,9 @@ START_TEST(mounts_are_the_containers_own)
 {
 	struct proc p = {0};
 
-	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "cut -d' ' -f2 /proc/mounts | grep -vx /etc/resolv.conf | sort"));
+	ctr_run(
+	    &p, NULL,
+	    CMD("/bin/sh", "-c", "cut -d' ' -f2 /proc/mounts | grep -vx /etc/resolv.conf | sort"));
 	assert_exit(&p, 0);
 	assert_out_eq(&p, "/\n/dev\n/dev/pts\n/dev/shm\n/proc\n/sys\n/tmp\n");
 }
@@ -131,15 +133,13 @@ START_TEST(devpts_is_a_new_instance)
 	char path[64];
 	pid_t child;
 
-	ctr_start(&p, NULL, CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
-	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	ctr_start_ready(&p, NULL, "echo ready; exec sleep 30");
 	child = ctr_child(&p);
 	snprintf(path, sizeof(path), "/proc/%d/root/dev/pts", child);
 	ck_assert(stat("/dev/pts", &host) == 0);
 	ck_assert_msg(stat(path, &inside) == 0, "no /dev/pts in the container");
 	ck_assert_msg(host.st_dev != inside.st_dev, "the container shares the host's devpts");
-	kill(child, SIGKILL);
-	proc_wait(&p, 10);
+	ctr_kill(&p, child);
 }
 END_TEST
 

@@ -16,14 +16,10 @@
 /* Run a container and check that its cgroups are gone afterwards, on every hierarchy. */
 static void run_and_check_cgroups(struct proc *p, const char *const opts[], const char *const cmd[])
 {
-	char *before = cgroup_tree(), *after;
+	char *before = cgroup_tree();
 
 	ctr_run(p, opts, cmd);
-	after = cgroup_tree();
-	ck_assert_msg(strcmp(before, after) == 0, "cgroups left behind:\nbefore:\n%s\nafter:\n%s",
-		      before, after);
-	free(before);
-	free(after);
+	assert_unchanged("the cgroup directories", before, cgroup_tree());
 }
 
 START_TEST(memory_hog_is_killed_and_reported)
@@ -54,9 +50,8 @@ START_TEST(limits_are_in_the_cgroup_files)
 	char mem[4096], cpu[4096], pids[4096], own[4096], path[4200];
 	pid_t child;
 
-	ctr_start(&p, CMD("-m", "48M", "--cpus", "0.5", "--pids-limit", "32"),
-		  CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
-	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	ctr_start_ready(&p, CMD("-m", "48M", "--cpus", "0.5", "--pids-limit", "32"),
+			"echo ready; exec sleep 30");
 	child = ctr_child(&p);
 	snprintf(own, sizeof(own), "%s", cgroup_dir(getpid(), "memory"));
 	snprintf(mem, sizeof(mem), "%s", cgroup_dir(child, "memory"));
@@ -70,8 +65,7 @@ START_TEST(limits_are_in_the_cgroup_files)
 	ck_assert_str_eq(slurp(path), cgroup_v2() ? "50000 100000\n" : "50000\n");
 	snprintf(path, sizeof(path), "%s/pids.max", pids);
 	ck_assert_str_eq(slurp(path), "32\n");
-	kill(child, SIGKILL);
-	proc_wait(&p, 10);
+	ctr_kill(&p, child);
 	ck_assert_msg(access(mem, F_OK) != 0, "%s is left after the container was killed", mem);
 	ck_assert_msg(access(pids, F_OK) != 0, "%s is left after the container was killed", pids);
 }
@@ -83,8 +77,7 @@ START_TEST(sigint_removes_the_cgroup)
 	struct proc p = {0};
 	char mem[4096];
 
-	ctr_start(&p, CMD("-m", "64M"), CMD("/bin/sh", "-c", "trap 'exit 1' INT; " READY_LOOP));
-	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	ctr_start_ready(&p, CMD("-m", "64M"), "trap 'exit 1' INT; " READY_LOOP);
 	snprintf(mem, sizeof(mem), "%s", cgroup_dir(ctr_child(&p), "memory"));
 	ck_assert_msg(access(mem, F_OK) == 0, "no cgroup %s", mem);
 	kill(p.pid, SIGINT);
@@ -98,7 +91,7 @@ END_TEST
 START_TEST(pids_limit_stops_a_fork_loop)
 {
 	struct proc p = {0}, host = {0};
-	char *before = cgroup_tree(), *after;
+	char *before = cgroup_tree();
 
 	ctr_start(&p, CMD("--pids-limit", "16"), CMD("/t/forkloop"));
 	ck_assert_msg(proc_wait_output(&p, "forked", 20), "no 'forked'; stderr: %s", p.err);
@@ -108,10 +101,7 @@ START_TEST(pids_limit_stops_a_fork_loop)
 	assert_exit(&p, 0);
 	assert_out_eq(&p, "forked 15\n");
 	assert_no_process_left();
-	after = cgroup_tree();
-	ck_assert_str_eq(after, before);
-	free(before);
-	free(after);
+	assert_unchanged("the cgroup directories", before, cgroup_tree());
 }
 END_TEST
 
@@ -134,9 +124,7 @@ START_TEST(cgroup_namespace_shows_root)
 	struct proc p = {0};
 	pid_t child;
 
-	ctr_start(&p, NULL,
-		  CMD("/bin/sh", "-c", "cat /proc/self/cgroup; echo ready; exec sleep 30"));
-	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	ctr_start_ready(&p, NULL, "cat /proc/self/cgroup; echo ready; exec sleep 30");
 	child = ctr_child(&p);
 	ck_assert_msg(ns_inode(child, "cgroup") != ns_inode(0, "cgroup"),
 		      "the container shares the host's cgroup namespace");
@@ -144,31 +132,19 @@ START_TEST(cgroup_namespace_shows_root)
 		ck_assert_msg(strncmp(strchr(line, '\n') - 2, ":/", 2) == 0,
 			      "not the cgroup namespace's root: %.*s", (int)strcspn(line, "\n"),
 			      line);
-	kill(child, SIGKILL);
-	proc_wait(&p, 10);
+	ctr_kill(&p, child);
 }
 END_TEST
 
 START_TEST(bad_limits_are_one_line_and_create_nothing)
 {
-	const char *bad[][2] = {{"-m", "50X"},		{"-m", "0"},	      {"--memory", "-5m"},
-				{"--cpus", "abc"},	{"--cpus", "0"},      {"--cpus", "100000"},
-				{"--pids-limit", "-3"}, {"--pids-limit", "x"}};
-	char *before = cgroup_tree(), *after;
+	const char *const bad[][2] = {
+	    {"-m", "50X"},   {"-m", "0"},	   {"--memory", "-5m"},	   {"--cpus", "abc"},
+	    {"--cpus", "0"}, {"--cpus", "100000"}, {"--pids-limit", "-3"}, {"--pids-limit", "x"}};
+	char *before = cgroup_tree();
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct proc p = {0};
-
-		ctr_run(&p, CMD(bad[i][0], bad[i][1]), CMD("/bin/true"));
-		ck_assert_msg(p.status == 125, "%s %s: exit %d, expected 125", bad[i][0], bad[i][1],
-			      p.status);
-		assert_one_line(p.err);
-		assert_contains(p.err, bad[i][1]);
-	}
-	after = cgroup_tree();
-	ck_assert_str_eq(after, before);
-	free(before);
-	free(after);
+	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
+	assert_unchanged("the cgroup directories", before, cgroup_tree());
 }
 END_TEST
 

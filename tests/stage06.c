@@ -95,9 +95,8 @@ START_TEST(two_containers_reach_each_other)
 {
 	struct proc a = {0}, b = {0};
 
-	ctr_start(&a, CMD("--ip", "10.77.0.10"),
-		  CMD("/bin/sh", "-c", "echo ready; exec nc -l -p 7000 -e echo hello-from-a"));
-	ck_assert_msg(proc_wait_output(&a, "ready", 10), "a: no 'ready'; stderr: %s", a.err);
+	ctr_start_ready(&a, CMD("--ip", "10.77.0.10"),
+			"echo ready; exec nc -l -p 7000 -e echo hello-from-a");
 	ctr_run(&b, CMD("--ip", "10.77.0.11"),
 		CMD("/bin/sh", "-c", RETRY("nc 10.77.0.10 7000 </dev/null | grep hello-from-a")));
 	assert_exit(&b, 0);
@@ -134,10 +133,8 @@ START_TEST(server_in_container_answers_the_host)
 {
 	struct proc p = {0};
 
-	ctr_start(
-	    &p, CMD("--ip", "10.77.0.20"),
-	    CMD("/bin/sh", "-c", "echo ready; exec nc -l -p 8080 -e echo hello-from-container"));
-	ck_assert_msg(proc_wait_output(&p, "ready", 10), "no 'ready'; stderr: %s", p.err);
+	ctr_start_ready(&p, CMD("--ip", "10.77.0.20"),
+			"echo ready; exec nc -l -p 8080 -e echo hello-from-container");
 	ck_assert_str_eq(fetch("10.77.0.20", 8080), "hello-from-container\n");
 	proc_wait(&p, 10);
 	assert_exit(&p, 0);
@@ -230,8 +227,7 @@ START_TEST(ip_in_use_is_refused)
 {
 	struct proc a = {0}, b = {0};
 
-	ctr_start(&a, CMD("--ip", "10.77.0.30"), CMD("/bin/sh", "-c", "echo ready; sleep 2"));
-	ck_assert_msg(proc_wait_output(&a, "ready", 10), "no 'ready'; stderr: %s", a.err);
+	ctr_start_ready(&a, CMD("--ip", "10.77.0.30"), "echo ready; sleep 2");
 	ctr_run(&b, CMD("--ip", "10.77.0.30"), CMD("/bin/true"));
 	assert_exit(&b, 125);
 	assert_one_line(b.err);
@@ -244,15 +240,14 @@ END_TEST
 START_TEST(nothing_is_left_after_exit)
 {
 	struct proc p = {0}, nft = {0};
-	char *before = link_names(), *after, forward[8], state[128];
+	char *before = link_names(), forward[8], state[128];
 	struct stat st;
 
 	snprintf(forward, sizeof(forward), "%s", slurp("/proc/sys/net/ipv4/ip_forward"));
 	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "ip -4 addr show eth0"));
 	assert_exit(&p, 0);
 	assert_contains(p.out, "inet 10.77.0.");
-	after = link_names();
-	ck_assert_str_eq(after, before);
+	assert_unchanged("the host's interfaces", before, link_names());
 	ck_assert_str_eq(slurp("/proc/sys/net/ipv4/ip_forward"), forward);
 	proc_start(&nft, CMD("/usr/sbin/nft", "list", "ruleset"));
 	proc_wait(&nft, 10);
@@ -260,8 +255,6 @@ START_TEST(nothing_is_left_after_exit)
 	ck_assert(stat("/proc/self/ns/net", &st) == 0);
 	snprintf(state, sizeof(state), "/run/containers-in-c/net-%lu", (unsigned long)st.st_ino);
 	ck_assert_msg(access(state, F_OK) != 0, "%s is left", state);
-	free(before);
-	free(after);
 }
 END_TEST
 
@@ -306,19 +299,11 @@ END_TEST
 
 START_TEST(bad_network_options_are_one_line)
 {
-	const char *bad[][2] = {{"--network", "host2"},	     {"--ip", "10.77.0"},
-				{"--ip", "10.77.1.5"},	     {"--ip", "10.77.0.1"},
-				{"--subnet", "10.0.0.0/33"}, {"--subnet", "nonsense"}};
+	const char *const bad[][2] = {{"--network", "host2"},	   {"--ip", "10.77.0"},
+				      {"--ip", "10.77.1.5"},	   {"--ip", "10.77.0.1"},
+				      {"--subnet", "10.0.0.0/33"}, {"--subnet", "nonsense"}};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct proc p = {0};
-
-		ctr_run(&p, CMD(bad[i][0], bad[i][1]), CMD("/bin/true"));
-		ck_assert_msg(p.status == 125, "%s %s: exit %d, expected 125", bad[i][0], bad[i][1],
-			      p.status);
-		assert_one_line(p.err);
-		assert_contains(p.err, bad[i][1]);
-	}
+	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
 }
 END_TEST
 
