@@ -1,7 +1,8 @@
 # containers-in-c: build every step, the busybox rootfs, and run the tests.
 #
 #   make stepNN          build ./stepNN from stepNN-*/main.c
-#   make all             every step that exists (and ./final once it exists)
+#   make final           build final/final, the runtime, from final/*.c
+#   make all             every step, and the runtime
 #   make rootfs          ./rootfs/, a busybox root filesystem, built offline
 #   make demo            build the latest stage and run it on a demo command
 #   make test            every stage's tests; make test-stepNN [BIN=...] for one
@@ -14,22 +15,29 @@ STEP_DIRS := $(sort $(wildcard step0[1-9]-*))
 STEPS     := $(foreach d,$(STEP_DIRS),$(firstword $(subst -, ,$(d))))
 LAST      := $(lastword $(STEPS))
 # "1:./step01 2:./step02 ...": which binary each stage's tests run against.
-STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s))
+# final is stage 7.
+HAVE_FINAL := $(wildcard final/main.c)
+STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE_FINAL),7:./final/final)
 
 # Debian package names. Build: gcc make pkg-config; tests: check (libcheck),
 # libc6-dev for the static test helpers; rootfs: busybox-static; the tests
 # also use unshare and mount from util-linux and iproute2's ip.
-DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev busybox-static util-linux \
+DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarchive-dev \
+	busybox-static util-linux \
 	iproute2 procps nftables
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
 
 RUNNER := tests/build/runner
 
-all: $(STEPS)
+all: $(STEPS) $(if $(wildcard final/main.c),final)
 
 $(STEPS):
 	@$(MAKE) -s -C $(wildcard $@-*) OUT=$(CURDIR)/$@
+
+# The runtime. Its binary is final/final: ./final is the directory itself.
+final:
+	@$(MAKE) -s -C final
 
 rootfs: rootfs/.built
 rootfs/.built: tests/mkrootfs.sh
@@ -50,6 +58,9 @@ $(RUNNER): all rootfs
 test: $(RUNNER)
 	@$(RUNNER) $(STAGE_BINS)
 
+test-final test-step07: $(RUNNER)
+	@$(RUNNER) 7:$(or $(BIN),./final/final)
+
 test-step%: $(RUNNER)
 	@$(RUNNER) $*:$(or $(BIN),./step$*)
 
@@ -61,7 +72,7 @@ test-vm: $(RUNNER) deps-vm
 test-redgreen: $(RUNNER)
 	@set -- $(STEPS); args=; prev=; \
 	for s; do [ -z "$$prev" ] || args="$$args $${s#step0}:./$$prev"; prev=$$s; done; \
-	$(RUNNER) --redgreen $$args
+	$(RUNNER) --redgreen $$args $(if $(HAVE_FINAL),7:./$(LAST))
 
 # Step NN's lesson: its sources against the previous step's. diff exits 1
 # when the files differ, which is the point here, so only >1 is an error.
@@ -97,10 +108,11 @@ deps-vm:
 
 clean:
 	rm -f $(STEPS)
+	$(MAKE) -s -C final clean
 	rm -rf --one-file-system tests/build
 	for d in $(STEP_DIRS); do $(MAKE) -s -C $$d clean; done
 
 distclean: clean
 	rm -rf --one-file-system rootfs .cache
 
-.PHONY: all $(STEPS) rootfs demo test test-vm test-redgreen deps deps-vm clean distclean
+.PHONY: all final $(STEPS) rootfs demo test test-final test-vm test-redgreen deps deps-vm clean distclean

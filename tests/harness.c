@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -74,10 +75,24 @@ void proc_start(struct proc *p, const char *const argv[])
 	p->out_fd = memfd_with("out", NULL);
 	p->err_fd = memfd_with("err", NULL);
 	p->out[0] = p->err[0] = '\0';
+	if (p->tty) {
+		p->tty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		ck_assert(p->tty_master >= 0 && grantpt(p->tty_master) == 0 &&
+			  unlockpt(p->tty_master) == 0);
+	}
 	p->pid = fork();
 	ck_assert_msg(p->pid >= 0, "fork: %s", strerror(errno));
 	if (p->pid == 0) {
-		setpgid(0, 0); /* a timeout kills the whole group */
+		if (p->tty) { /* a session of its own, with the new terminal as its controlling one
+			       */
+			int tty;
+
+			setsid();
+			tty = open(ptsname(p->tty_master), O_RDWR);
+			in_fd = p->out_fd = p->err_fd = tty;
+		} else {
+			setpgid(0, 0); /* a timeout kills the whole group */
+		}
 		dup2(in_fd, 0);
 		dup2(p->out_fd, 1);
 		dup2(p->err_fd, 2);
@@ -145,6 +160,11 @@ static const char **ctr_argv(const char *const opts[], const char *const cmd[])
 	int n = 0;
 
 	argv[n++] = bin;
+	if (cli_stage >= 7) { /* final: docker's command line; --rm so no test leaves a record, */
+		argv[n++] = "run"; /* -i so stdin passes through as in the steps */
+		argv[n++] = "--rm";
+		argv[n++] = "-i";
+	}
 	for (; opts && *opts && n < 64; opts++)
 		argv[n++] = *opts;
 	if (cli_stage >= 3)
@@ -164,6 +184,37 @@ int ctr_run(struct proc *p, const char *const opts[], const char *const cmd[])
 {
 	ctr_start(p, opts, cmd);
 	return proc_wait(p, 30);
+}
+
+int ctr_run_in(struct proc *p, const char *rootfs, const char *const cmd[])
+{
+	const char *saved = test_rootfs;
+	const char *argv[64] = {bin, rootfs};
+	int n = 2;
+
+	if (cli_stage >= 3) {
+		test_rootfs = rootfs;
+		ctr_run(p, NULL, cmd);
+		test_rootfs = saved;
+		return p->status;
+	}
+	for (; *cmd && n < 63; cmd++)
+		argv[n++] = *cmd;
+	argv[n] = NULL;
+	proc_start(p, argv);
+	return proc_wait(p, 30);
+}
+
+int bin_run(struct proc *p, const char *const args[])
+{
+	const char *argv[64] = {bin};
+	int n = 1;
+
+	for (; *args && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	proc_start(p, argv);
+	return proc_wait(p, 60);
 }
 
 void ctr_start_ready(struct proc *p, const char *const opts[], const char *script)
@@ -261,6 +312,47 @@ void enter_test_host_netns(void)
 	ifr.ifr_flags |= IFF_UP;
 	ck_assert(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
 	close(fd);
+}
+
+static char final_state[64], final_data[64];
+
+void enter_test_final_dirs(void)
+{
+	snprintf(final_state, sizeof(final_state), "/run/final-test-XXXXXX");
+	snprintf(final_data, sizeof(final_data), "/var/tmp/final-test-XXXXXX");
+	mkdir("/run", 0755);
+	ck_assert(mkdtemp(final_state) && mkdtemp(final_data));
+	setenv("FINAL_STATE", final_state, 1);
+	setenv("FINAL_DATA", final_data, 1);
+}
+
+/* How many entries DIR has; 0 when it does not exist. */
+static int entries(const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, NULL), real = 0;
+
+	for (int i = 0; i < n; i++) {
+		real += names[i]->d_name[0] != '.';
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	return real;
+}
+
+/* Remove the test's directories; fail if final left a container or a layer in them. */
+void check_test_final_dirs(void)
+{
+	char records[128], layers[128], cmd[300];
+	int left;
+
+	snprintf(records, sizeof(records), "%s/containers", final_state);
+	snprintf(layers, sizeof(layers), "%s/containers", final_data);
+	left = entries(records) + entries(layers);
+	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system %s %s", final_state, final_data);
+	ck_assert(system(cmd) == 0);
+	ck_assert_msg(left == 0, "final left %d containers or layers behind", left);
 }
 
 void assert_no_process_left(void)

@@ -13,6 +13,8 @@
 #include <check.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 /*** the binary under test ***/
 
@@ -41,6 +43,8 @@ struct proc {
 	int status;	   /* exit code, 128+N for signal N, -1 after a timeout */
 	const char *input; /* stdin contents; NULL for /dev/null */
 	uid_t uid;	   /* run as this uid (needs root) when nonzero */
+	bool tty;	   /* on a new terminal (its controlling one): talk through tty_master */
+	int tty_master;
 	int out_fd, err_fd;
 	char out[OUT_MAX], err[OUT_MAX];
 };
@@ -65,6 +69,11 @@ void ctr_kill(struct proc *p, pid_t child);
 /* The host pid of BIN's child (the container's init), waiting for it to exist. */
 pid_t ctr_child(struct proc *p);
 
+/* The same with ROOTFS instead of the test rootfs (before stage 03: as CMD, as BIN sees it). */
+int ctr_run_in(struct proc *p, const char *rootfs, const char *const cmd[]);
+/* Run BIN with ARGS as they are (final's other commands: ps, stop, rm, ...). */
+int bin_run(struct proc *p, const char *const args[]);
+
 /*
  * A path inside the container. Before stage 03 there is no rootfs yet: the
  * command runs on the host, so the same file is found under the test rootfs.
@@ -86,6 +95,13 @@ void enter_private_uts_ns(void);
  * bridges, veths and NAT rules are made there, never on the machine's own.
  */
 void enter_test_host_netns(void);
+/*
+ * From stage 07 (final) on, also: state and data directories of the test's
+ * own (FINAL_STATE, FINAL_DATA), and a check afterwards that no container
+ * record, writable layer or cgroup of final is left in them.
+ */
+void enter_test_final_dirs(void);
+void check_test_final_dirs(void);
 /* Fail if a process BIN started is still alive (we are their subreaper). */
 void assert_no_process_left(void);
 
@@ -104,6 +120,34 @@ void assert_bad_options(const char *const bad[][2], size_t n);
 /* Read a whole (small) file into a static buffer; NULL if unreadable. */
 const char *slurp(const char *path);
 
+/*** networks the tests make (nethelp.c) ***/
+
+/*
+ * iproute2's ip on the test's side, by path: a busybox /bin/sh built with
+ * "standalone shell" (as Debian's, and the test VM's) runs its own applet
+ * for a bare `ip`, which cannot make veth pairs.
+ */
+#define IP "/usr/sbin/ip"
+/* Retry a client in the container for up to 5 s: the server may not listen yet. */
+#define RETRY(cmd) "for i in $(seq 50); do " cmd " && exit 0; sleep 0.1; done; exit 1"
+
+/* Run a shell command on the test's side; fail the test if it fails. */
+void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The interfaces of the test's network namespace, one name per line. */
+char *link_names(void);
+/* Connect to ADDR:PORT, retrying for 10 s; what the server says, or "(no connection)". */
+const char *fetch(const char *addr, int port);
+/* Accept one connection on PORT and write the peer's address to FD. */
+void accept_and_report(int port, int fd);
+/*
+ * A "remote" host: a process in a network namespace of its own, linked to
+ * the test's by a veth pair on 203.0.113.0/24 (TEST-NET-3: the test's side
+ * is .1, the remote .2, routed through the test's side). It runs BODY(FD).
+ */
+pid_t start_remote(void (*body)(int fd), int fd);
+/* What the remote wrote to the pipe FDS (up to 5 s), then end it. */
+const char *await_remote(pid_t remote, int fds[2]);
+
 /*** assertions with context ***/
 
 /* Exit status, printing the child's stderr when it is not the one expected. */
@@ -111,7 +155,7 @@ const char *slurp(const char *path);
 	ck_assert_msg((p)->status == (code), "exit status %d, expected %d; stderr: %s",            \
 		      (p)->status, (code), (p)->err)
 #define assert_out_eq(p, text)                                                                     \
-	ck_assert_msg(strcmp((p)->out, (text)) == 0, "stdout '%s', expected '%s'; stderr: %s",    \
+	ck_assert_msg(strcmp((p)->out, (text)) == 0, "stdout '%s', expected '%s'; stderr: %s",     \
 		      (p)->out, (text), (p)->err)
 #define assert_contains(hay, needle)                                                               \
 	ck_assert_msg(strstr((hay), (needle)) != NULL, "'%s' not found in: %s", (needle), (hay))

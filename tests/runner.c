@@ -24,6 +24,7 @@ void stage03_tests(void);
 void stage04_tests(void);
 void stage05_tests(void);
 void stage06_tests(void);
+void stage07_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -74,6 +75,8 @@ static Suite *stage_suite(int stage, bool redgreen, struct tally *t)
 		tc = tcase_create(defs[i].test->name);
 		if (stage >= 6) /* bridges and NAT rules only in a namespace of the test's own */
 			tcase_add_checked_fixture(tc, enter_test_host_netns, NULL);
+		if (stage >= 7) /* final's records and layers in directories of the test's own */
+			tcase_add_checked_fixture(tc, enter_test_final_dirs, check_test_final_dirs);
 		tcase_set_timeout(tc, 90);
 		tcase_add_test(tc, defs[i].test);
 		suite_add_tcase(s, tc);
@@ -168,6 +171,7 @@ int main(int argc, char **argv)
 	stage04_tests();
 	stage05_tests();
 	stage06_tests();
+	stage07_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

@@ -117,8 +117,7 @@ START_TEST(missing_rootfs_is_one_line)
 {
 	struct proc p = {0};
 
-	proc_start(&p, CMD(bin, "/nonexistent-rootfs", "/bin/true"));
-	proc_wait(&p, 10);
+	ctr_run_in(&p, "/nonexistent-rootfs", CMD("/bin/true"));
 	assert_exit(&p, 125);
 	assert_one_line(p.err);
 	assert_contains(p.err, "/nonexistent-rootfs");
@@ -129,8 +128,7 @@ START_TEST(rootfs_not_a_directory_is_one_line)
 {
 	struct proc p = {0};
 
-	proc_start(&p, CMD(bin, "/etc/passwd", "/bin/true"));
-	proc_wait(&p, 10);
+	ctr_run_in(&p, "/etc/passwd", CMD("/bin/true"));
 	assert_exit(&p, 125);
 	assert_one_line(p.err);
 	assert_contains(p.err, "not a directory");

@@ -162,7 +162,7 @@ END_TEST
 
 void stage04_tests(void)
 {
-	add_test(4, 0, ps_shows_only_the_container);
+	add_test(4, 6, ps_shows_only_the_container); /* final adds its init */
 	add_test(4, 0, mounts_are_the_containers_own);
 	add_test(4, 0, mount_flags_are_deliberate);
 	add_test(4, 0, no_shared_propagation_inside);

@@ -23,43 +23,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/*
- * iproute2's ip on the test's side, by path: a busybox /bin/sh built with
- * "standalone shell" (as Debian's, and the test VM's) runs its own applet
- * for a bare `ip`, which cannot make veth pairs.
- */
-#define IP "/usr/sbin/ip"
-
-/* Retry a client for up to 5 s: the server in the container may not listen yet. */
-#define RETRY(cmd) "for i in $(seq 50); do " cmd " && exit 0; sleep 0.1; done; exit 1"
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
-}
-
-/* The interfaces of the test's network namespace, one name per line. */
-static char *link_names(void)
-{
-	struct if_nameindex *ifs = if_nameindex(), *i;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	for (i = ifs; i && i->if_index; i++)
-		fprintf(out, "%s\n", i->if_name);
-	if_freenameindex(ifs);
-	fclose(out);
-	return buf;
-}
-
 START_TEST(eth0_gets_an_address_and_a_default_route)
 {
 	struct proc p = {0};
@@ -106,29 +69,6 @@ START_TEST(two_containers_reach_each_other)
 }
 END_TEST
 
-/* Connect to ADDR:PORT from the test's namespace, retrying; return what the server says. */
-static const char *fetch(const char *addr, int port)
-{
-	static char buf[256];
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-
-	inet_pton(AF_INET, addr, &sa.sin_addr);
-	for (int i = 0; i < 100; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ssize_t n;
-
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			n = read(fd, buf, sizeof(buf) - 1);
-			buf[n > 0 ? n : 0] = '\0';
-			close(fd);
-			return buf;
-		}
-		close(fd);
-		usleep(100000);
-	}
-	return "(no connection)";
-}
-
 START_TEST(server_in_container_answers_the_host)
 {
 	struct proc p = {0};
@@ -141,60 +81,22 @@ START_TEST(server_in_container_answers_the_host)
 }
 END_TEST
 
-/*
- * A "remote" host: a process in a network namespace of its own, linked to
- * the test's namespace by a veth pair on 203.0.113.0/24 (TEST-NET-3). It
- * accepts one connection on port 9000 and writes the peer's address to FD.
- */
-static pid_t start_remote(int fd)
+static void listen_9000(int fd)
 {
-	int up[2], down[2]; /* one pipe each way: a process must not read its own byte */
-	pid_t pid;
-
-	ck_assert(pipe(up) == 0 && pipe(down) == 0);
-	pid = fork();
-	if (pid == 0) {
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9000)}, peer;
-		socklen_t len = sizeof(peer);
-		int s, c;
-		char byte;
-
-		if (unshare(CLONE_NEWNET) < 0 || write(up[1], "1", 1) != 1 ||
-		    read(down[0], &byte, 1) != 1 ||
-		    system(IP " addr add 203.0.113.2/24 dev rt1 && " IP " link set rt1 up") != 0) {
-			dprintf(fd, "remote setup failed");
-			_exit(1);
-		}
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
-		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 1) < 0)
-			_exit(1);
-		c = accept(s, (struct sockaddr *)&peer, &len);
-		dprintf(fd, "%s", c < 0 ? "accept failed" : inet_ntoa(peer.sin_addr));
-		_exit(0);
-	}
-	ck_assert(read(up[0], &(char){0}, 1) == 1); /* it is in its namespace */
-	sh(IP " link add rt0 type veth peer name rt1 netns %d", pid);
-	sh(IP " addr add 203.0.113.1/24 dev rt0 && " IP " link set rt0 up");
-	ck_assert(write(down[1], "1", 1) == 1); /* its end of the link exists: configure, listen */
-	return pid;
+	accept_and_report(9000, fd);
 }
 
 START_TEST(nat_hides_the_container_behind_the_host)
 {
 	struct proc p = {0};
-	char seen[64] = "";
+	const char *seen;
 	int fds[2];
 	pid_t remote;
 
 	ck_assert(pipe(fds) == 0);
-	remote = start_remote(fds[1]);
+	remote = start_remote(listen_9000, fds[1]);
 	ctr_run(&p, NULL, CMD("/bin/sh", "-c", RETRY("echo hi | nc -w 1 203.0.113.2 9000")));
-	close(fds[1]);
-	if (poll(&(struct pollfd){.fd = fds[0], .events = POLLIN}, 1, 5000) == 1)
-		ck_assert(read(fds[0], seen, sizeof(seen) - 1) >= 0);
-	kill(remote, SIGKILL);
-	waitpid(remote, NULL, 0);
+	seen = await_remote(remote, fds);
 	assert_exit(&p, 0);
 	ck_assert_msg(strcmp(seen, "203.0.113.1") == 0,
 		      "the remote saw %s, not the host's address 203.0.113.1", seen);
@@ -326,20 +228,21 @@ START_TEST(resolv_conf_comes_from_the_host)
 }
 END_TEST
 
+/* final has its own bridge (10.78.0.0/24) and options: stage07.c tests them. */
 void stage06_tests(void)
 {
-	add_test(6, 0, eth0_gets_an_address_and_a_default_route);
-	add_test(6, 0, ip_option_chooses_the_address);
-	add_test(6, 0, container_reaches_the_bridge);
-	add_test(6, 0, two_containers_reach_each_other);
-	add_test(6, 0, server_in_container_answers_the_host);
-	add_test(6, 0, nat_hides_the_container_behind_the_host);
-	add_test(6, 0, ten_containers_get_distinct_addresses);
-	add_test(6, 0, ip_in_use_is_refused);
-	add_test(6, 0, nothing_is_left_after_exit);
-	add_test(6, 0, network_none_has_only_lo_up);
-	add_test(6, 0, subnet_overlapping_a_host_route_is_refused);
-	add_test(6, 0, subnet_option_moves_the_network);
-	add_test(6, 0, bad_network_options_are_one_line);
-	add_test(6, 0, resolv_conf_comes_from_the_host);
+	add_test(6, 6, eth0_gets_an_address_and_a_default_route);
+	add_test(6, 6, ip_option_chooses_the_address);
+	add_test(6, 6, container_reaches_the_bridge);
+	add_test(6, 6, two_containers_reach_each_other);
+	add_test(6, 6, server_in_container_answers_the_host);
+	add_test(6, 6, nat_hides_the_container_behind_the_host);
+	add_test(6, 6, ten_containers_get_distinct_addresses);
+	add_test(6, 6, ip_in_use_is_refused);
+	add_test(6, 6, nothing_is_left_after_exit);
+	add_test(6, 6, network_none_has_only_lo_up);
+	add_test(6, 6, subnet_overlapping_a_host_route_is_refused);
+	add_test(6, 6, subnet_option_moves_the_network);
+	add_test(6, 6, bad_network_options_are_one_line);
+	add_test(6, 6, resolv_conf_comes_from_the_host);
 }

@@ -66,7 +66,8 @@ copy_module() {
 build_initramfs() {
 	root=$(mktemp -d "$cache/root.XXXXXX")
 	trap 'rm -rf --one-file-system "$root"' EXIT
-	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,newroot,repo/tests/build}
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,var/tmp,newroot,repo/tests/build}
+	chmod 1777 "$root/tmp" "$root/var/tmp"
 	cp /bin/busybox "$root/bin/busybox"
 	for applet in $(/bin/busybox --list-full); do
 		[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
@@ -79,6 +80,7 @@ build_initramfs() {
 	local arg binpath
 	for arg in "$@"; do
 		binpath=${arg#*:}
+		mkdir -p "$(dirname "$root/repo/$binpath")"
 		cp "$top/$binpath" "$root/repo/$binpath"
 		copy_with_libs "$top/$binpath" >/dev/null
 	done

@@ -1,0 +1,184 @@
+/*
+ * cgroup.c: the container's cgroup (step 05, generalised to a name).
+ *
+ * crun's way: the layout is detected once, and one bool picks the v1 or v2
+ * file name at each write; there is no v1 copy and v2 copy of the logic.
+ * See step05-cgroups/README.md for the rules (subtree_control, "no internal
+ * processes") behind the parent cgroup.
+ */
+#define _GNU_SOURCE
+#include "cgroup.h"
+#include "util.h"
+
+#include <errno.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#define CGROUP_ROOT   "/sys/fs/cgroup"
+#define CGROUP_PARENT "final" /* one parent for every final container */
+
+static const char *const controllers[] = {"memory", "cpu", "pids"};
+
+void cgroup_init(struct cgroup *cg, const char *name)
+{
+	struct statfs fs;
+
+	if (statfs(CGROUP_ROOT, &fs) < 0)
+		die_errno("statfs %s", CGROUP_ROOT);
+	cg->v2 = fs.f_type == CGROUP2_SUPER_MAGIC;
+	if (cg->v2)
+		cg->mode = "v2";
+	else if (statfs(CGROUP_ROOT "/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		cg->mode = "hybrid";
+	else
+		cg->mode = "v1";
+	snprintf(cg->name, sizeof(cg->name), "%s", name);
+}
+
+/* The directory of CONTROLLER's parent (FILE NULL, NAME NULL), cgroup, or a file in it. */
+static void cgroup_path(const struct cgroup *cg, const char *controller, const char *name,
+			const char *file, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s%s" CGROUP_PARENT "%s%s%s%s", CGROUP_ROOT,
+		 cg->v2 ? "" : controller, cg->v2 ? "" : "/", name ? "/" : "", name ? name : "",
+		 file ? "/" : "", file ? file : "");
+}
+
+static int cgroup_write(const struct cgroup *cg, const char *controller, const char *file,
+			const char *value)
+{
+	char path[512];
+
+	cgroup_path(cg, controller, cg->name, file, path, sizeof(path));
+	if (write_file(path, value) < 0)
+		return warn_errno("write %s to %s", value, path);
+	return 0;
+}
+
+/* Swap accounting may be compiled out or off: then the file does not exist. */
+static int cgroup_write_optional(const struct cgroup *cg, const char *controller, const char *file,
+				 const char *value)
+{
+	char path[512];
+
+	cgroup_path(cg, controller, cg->name, file, path, sizeof(path));
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	return cgroup_write(cg, controller, file, value);
+}
+
+/* v2: a controller works in a cgroup only if every ancestor enables it for its children. */
+static int enable_controllers(const char *dir)
+{
+	char path[512], value[32];
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	for (size_t i = 0; i < N_ELEMS(controllers); i++) {
+		snprintf(value, sizeof(value), "+%s", controllers[i]);
+		if (write_file(path, value) < 0)
+			return warn_errno("write %s to %s", value, path);
+	}
+	return 0;
+}
+
+static size_t hierarchies(const struct cgroup *cg)
+{
+	return cg->v2 ? 1 : N_ELEMS(controllers);
+}
+
+int cgroup_create(const struct cgroup *cg)
+{
+	char path[512];
+
+	if (cg->v2 && enable_controllers(CGROUP_ROOT) < 0)
+		return -1;
+	for (size_t i = 0; i < hierarchies(cg); i++) {
+		cgroup_path(cg, controllers[i], NULL, NULL, path, sizeof(path));
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return warn_errno("mkdir %s (cgroup %s)", path, cg->mode);
+		if (cg->v2 && enable_controllers(path) < 0)
+			return -1;
+		cgroup_path(cg, controllers[i], cg->name, NULL, path, sizeof(path));
+		if (mkdir(path, 0755) < 0)
+			return warn_errno("mkdir %s", path);
+	}
+	return 0;
+}
+
+int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg)
+{
+	const typeof(cfg->resources) *r = &cfg->resources;
+	char value[64], period[16];
+
+	if (r->memory) {
+		snprintf(value, sizeof(value), "%llu", r->memory);
+		if (cgroup_write(cg, "memory", cg->v2 ? "memory.max" : "memory.limit_in_bytes",
+				 value) < 0 ||
+		    cgroup_write_optional(
+			cg, "memory", cg->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+			cg->v2 ? "0" : value) < 0)
+			return -1;
+	}
+	if (r->cpu_quota) {
+		snprintf(period, sizeof(period), "%d", CPU_PERIOD_US);
+		snprintf(value, sizeof(value), "%ld %d", r->cpu_quota, CPU_PERIOD_US);
+		if (cg->v2 ? cgroup_write(cg, "cpu", "cpu.max", value) < 0
+			   : (cgroup_write(cg, "cpu", "cpu.cfs_period_us", period) < 0 ||
+			      cgroup_write(cg, "cpu", "cpu.cfs_quota_us", strtok(value, " ")) < 0))
+			return -1;
+	}
+	if (r->pids_max) {
+		snprintf(value, sizeof(value), "%ld", r->pids_max);
+		if (cgroup_write(cg, "pids", "pids.max", value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int cgroup_add(const struct cgroup *cg, pid_t pid)
+{
+	char value[32];
+
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	for (size_t i = 0; i < hierarchies(cg); i++)
+		if (cgroup_write(cg, controllers[i], "cgroup.procs", value) < 0)
+			return -1;
+	return 0;
+}
+
+long cgroup_oom_kills(const struct cgroup *cg)
+{
+	char path[512], line[128];
+	long kills = 0;
+	FILE *f;
+
+	cgroup_path(cg, "memory", cg->name, cg->v2 ? "memory.events" : "memory.oom_control", path,
+		    sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %ld", &kills) == 1)
+			break;
+	fclose(f);
+	return kills;
+}
+
+void cgroup_remove(const struct cgroup *cg)
+{
+	char path[512];
+
+	for (size_t i = 0; i < hierarchies(cg); i++) {
+		cgroup_path(cg, controllers[i], cg->name, NULL, path, sizeof(path));
+		for (int tries = 0; rmdir(path) < 0 && errno == EBUSY && tries < 200; tries++)
+			usleep(10000);
+		if (access(path, F_OK) == 0)
+			warn_errno("rmdir %s", path);
+		cgroup_path(cg, controllers[i], NULL, NULL, path, sizeof(path));
+		rmdir(path); /* busy while other containers run: fine */
+	}
+}

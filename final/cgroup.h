@@ -1,0 +1,28 @@
+/*
+ * cgroup.h: the container's cgroup on v2, v1 or hybrid hosts (step 05).
+ */
+#ifndef FINAL_CGROUP_H
+#define FINAL_CGROUP_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cgroup {
+	bool v2;	  /* one unified hierarchy, or one per controller */
+	const char *mode; /* "v2", "v1" or "hybrid", for messages */
+	char name[64];	  /* the container's cgroup, under CGROUP_PARENT */
+};
+
+/* Detect the layout once (statfs on /sys/fs/cgroup), and name the cgroup. */
+void cgroup_init(struct cgroup *cg, const char *name);
+int cgroup_create(const struct cgroup *cg);
+int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg);
+/* Move PID into the container's cgroup on every hierarchy. */
+int cgroup_add(const struct cgroup *cg, pid_t pid);
+long cgroup_oom_kills(const struct cgroup *cg);
+/* Remove it (retrying while its last processes are torn down); quiet if absent. */
+void cgroup_remove(const struct cgroup *cg);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * container.h: the lifecycle — run, exec, stop, remove, list, logs.
+ * The only part of final that combines the mechanisms.
+ */
+#ifndef FINAL_CONTAINER_H
+#define FINAL_CONTAINER_H
+
+#include "config.h"
+
+#include <stdbool.h>
+
+/* Each returns the command's exit status. */
+int container_run(struct config *cfg);
+int container_exec(const char *name, struct config *cfg);
+int container_stop(const char *name, int timeout);
+int container_rm(const char *name, bool force);
+int container_ps(bool all);
+int container_logs(const char *name, bool follow);
+/* Clean up after containers whose monitor died (SIGKILL): every command calls it first. */
+void container_reap_orphans(void);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * net.c: the container's network (step 06) and published ports.
+ *
+ * See step06-network/README.md for the picture. Differences from the step:
+ * the bridge is final0 on 10.78.0.0/24 (so steps and final never share
+ * one), leases live under the state root, and -p adds a DNAT table per
+ * container.
+ */
+#define _GNU_SOURCE
+#include "net.h"
+#include "netlink.h"
+#include "state.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BRIDGE	  "final0"
+#define SUBNET	  "10.78.0.0"
+#define PREFIX	  24
+#define NAT_TABLE "final"
+
+static struct in_addr subnet_addr(const struct net *n, uint32_t i)
+{
+	return (struct in_addr){htonl(ntohl(n->subnet.s_addr) + i)};
+}
+
+static uint32_t subnet_hosts(const struct net *n)
+{
+	return (1u << (32 - n->prefix)) - 3;
+}
+
+const char *net_ntoa(struct in_addr a)
+{
+	static char buf[4][INET_ADDRSTRLEN];
+	static int next;
+
+	return inet_ntop(AF_INET, &a, buf[next++ % 4], INET_ADDRSTRLEN);
+}
+
+/*** leases ***/
+
+/* Leases are per network namespace: STATE/net-INODE/ADDRESS holds "PID ID". */
+static void lease_path(char *buf, size_t size, const char *file)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		die_errno("stat /proc/self/ns/net");
+	snprintf(buf, size, "%s/net-%lu%s%s", state_root(), (unsigned long)st.st_ino,
+		 file ? "/" : "", file ? file : "");
+}
+
+/* One lock, on the state root (never removed), for leases and the bridge. */
+static int net_lock(void)
+{
+	char dir[256];
+	int fd;
+
+	lease_path(dir, sizeof(dir), NULL);
+	if (mkdir_p(dir) < 0)
+		return warn_errno("mkdir %s", dir);
+	fd = open(state_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return warn_errno("lock %s", state_root());
+	return fd;
+}
+
+static pid_t lease_holder(struct in_addr addr)
+{
+	char path[256], buf[64] = "";
+	pid_t pid;
+
+	lease_path(path, sizeof(path), net_ntoa(addr));
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return 0;
+	pid = atoi(buf);
+	if (pid_alive(pid))
+		return pid;
+	unlink(path); /* stale: its monitor is gone */
+	return 0;
+}
+
+static int lease_address(struct net *n)
+{
+	char path[256], holder[64];
+
+	for (uint32_t i = 2;; i++) {
+		if (i > subnet_hosts(n) + 1)
+			return warn("no free address left in %s/%d", net_ntoa(n->subnet),
+				    n->prefix);
+		n->ip = subnet_addr(n, i);
+		if (!lease_holder(n->ip))
+			break;
+	}
+	lease_path(path, sizeof(path), net_ntoa(n->ip));
+	snprintf(holder, sizeof(holder), "%d %s", (int)getpid(), n->id);
+	if (write_new_file(path, holder) < 0)
+		return warn_errno("write %s", path);
+	n->leased = true;
+	return 0;
+}
+
+static bool no_leases_left(const struct net *n)
+{
+	for (uint32_t i = 2; i <= subnet_hosts(n) + 1; i++)
+		if (lease_holder(subnet_addr(n, i)))
+			return false;
+	return true;
+}
+
+/*** nftables ***/
+
+/* `nft -f -` with SCRIPT on stdin: an argument vector, no shell. */
+static int run_nft(const char *script)
+{
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return warn_errno("pipe2");
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[0], 0);
+		execlp("nft", "nft", "-f", "-", (char *)NULL);
+		fprintf(stderr, "final: nft: %s (install nftables)\n", strerror(errno));
+		_exit(EXIT_NOT_FOUND);
+	}
+	close(fds[0]);
+	if (pid < 0 || write(fds[1], script, strlen(script)) < 0)
+		warn_errno("nft");
+	close(fds[1]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	return 0;
+}
+
+/* Delete table NAME if it exists ("add" first makes the delete always valid). */
+static void delete_nft_table(const char *name)
+{
+	char script[256];
+
+	snprintf(script, sizeof(script), "table ip %s {}\ndelete table ip %s\n", name, name);
+	run_nft(script);
+}
+
+static int enable_nat(const struct net *n)
+{
+	char script[512], saved[256], old[8] = "0";
+	const char *forward = "/proc/sys/net/ipv4/ip_forward";
+
+	snprintf(script, sizeof(script),
+		 "table ip " NAT_TABLE " {}\nflush table ip " NAT_TABLE "\n"
+		 "table ip " NAT_TABLE " {\n"
+		 "  chain postrouting {\n"
+		 "    type nat hook postrouting priority srcnat; policy accept;\n"
+		 "    ip saddr %s/%d oifname != \"" BRIDGE "\" masquerade\n"
+		 "  }\n}\n",
+		 net_ntoa(n->subnet), n->prefix);
+	if (run_nft(script) < 0)
+		return -1;
+	lease_path(saved, sizeof(saved), "ip_forward");
+	if (access(saved, F_OK) < 0 && read_file(forward, old, sizeof(old)) > 0)
+		write_new_file(saved, old);
+	if (write_file(forward, "1") < 0)
+		return warn_errno("write 1 to %s", forward);
+	return 0;
+}
+
+/*** the container's network ***/
+
+static void write_resolv_conf(struct net *n)
+{
+	const char *src = access("/run/systemd/resolve/resolv.conf", R_OK) == 0
+			      ? "/run/systemd/resolve/resolv.conf"
+			      : "/etc/resolv.conf";
+	char line[512], name[64];
+	FILE *in = fopen(src, "re"), *out;
+
+	snprintf(name, sizeof(name), "resolv.conf.%s", n->id);
+	lease_path(n->resolv_conf, sizeof(n->resolv_conf), name);
+	out = fopen(n->resolv_conf, "we");
+	if (!out) {
+		n->resolv_conf[0] = '\0';
+		return;
+	}
+	while (in && fgets(line, sizeof(line), in))
+		if (strncmp(line, "nameserver 127.", 15) && strncmp(line, "nameserver ::1", 14))
+			fputs(line, out);
+	if (in)
+		fclose(in);
+	fclose(out);
+}
+
+static int setup_bridge(struct net *n)
+{
+	struct mnl_socket *nl = nl_open();
+	int ret = -1;
+
+	if (nl_create_bridge(nl, BRIDGE) < 0)
+		warn_errno("create bridge %s", BRIDGE);
+	else if (nl_add_address(nl, BRIDGE, subnet_addr(n, 1), n->prefix) < 0)
+		warn_errno("add %s/%d to %s", net_ntoa(subnet_addr(n, 1)), n->prefix, BRIDGE);
+	else if (nl_link_up(nl, BRIDGE, NULL) < 0)
+		warn_errno("set %s up", BRIDGE);
+	else
+		ret = enable_nat(n);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+int net_prepare(struct net *n, const struct config *cfg, const char *id)
+{
+	int lock, ret;
+
+	memset(n, 0, sizeof(*n));
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	n->mode = cfg->namespaces.network;
+	inet_pton(AF_INET, SUBNET, &n->subnet);
+	n->prefix = PREFIX;
+	if (n->mode != NET_BRIDGE)
+		return 0;
+	lock = net_lock();
+	ret = lock < 0 || lease_address(n) < 0 || setup_bridge(n) < 0 ? -1 : 0;
+	if (ret == 0)
+		write_resolv_conf(n);
+	if (lock >= 0)
+		close(lock);
+	if (ret < 0)
+		net_teardown(n);
+	return ret;
+}
+
+int net_connect(struct net *n, pid_t pid)
+{
+	struct mnl_socket *nl;
+	int ret = 0;
+
+	if (n->mode != NET_BRIDGE)
+		return 0;
+	nl = nl_open();
+	snprintf(n->veth, sizeof(n->veth), "vf%.8s", n->id);
+	if (nl_create_veth(nl, n->veth, "eth0", pid) < 0)
+		ret = warn_errno("create veth pair %s - eth0", n->veth);
+	else if (nl_link_up(nl, n->veth, BRIDGE) < 0)
+		ret = warn_errno("attach %s to %s", n->veth, BRIDGE);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/*
+ * -p HOST:CTR: packets arriving for HOST's port are sent on to the
+ * container (DNAT in prerouting); replies are translated back by conntrack.
+ * Connections from the host itself to its own port are not covered (they
+ * never pass prerouting): use the container's address there.
+ */
+int net_publish(const struct net *n, const struct config *cfg)
+{
+	char script[4096];
+	int len;
+
+	if (cfg->nports == 0)
+		return 0;
+	if (n->mode != NET_BRIDGE)
+		return warn("-p needs --network bridge");
+	len = snprintf(script, sizeof(script),
+		       "table ip final_%s {\n  chain prerouting {\n"
+		       "    type nat hook prerouting priority dstnat; policy accept;\n",
+		       n->id);
+	for (int i = 0; i < cfg->nports; i++)
+		len +=
+		    snprintf(script + len, sizeof(script) - len, "    %s dport %d dnat to %s:%d\n",
+			     cfg->ports[i].protocol, cfg->ports[i].host_port, net_ntoa(n->ip),
+			     cfg->ports[i].container_port);
+	snprintf(script + len, sizeof(script) - len, "  }\n}\n");
+	return run_nft(script) < 0 ? warn("could not publish the ports (nft failed)") : 0;
+}
+
+void net_configure_inside(const struct net *n)
+{
+	struct mnl_socket *nl;
+
+	if (n->mode == NET_HOST)
+		return;
+	nl = nl_open();
+	if (nl_link_up(nl, "lo", NULL) < 0)
+		die_errno("set lo up");
+	if (n->mode == NET_BRIDGE) {
+		if (nl_add_address(nl, "eth0", n->ip, n->prefix) < 0)
+			die_errno("add %s/%d to eth0", net_ntoa(n->ip), n->prefix);
+		if (nl_link_up(nl, "eth0", NULL) < 0)
+			die_errno("set eth0 up");
+		if (nl_add_default_route(nl, subnet_addr(n, 1)) < 0)
+			die_errno("add default route via %s", net_ntoa(subnet_addr(n, 1)));
+	}
+	mnl_socket_close(nl);
+}
+
+/* With the last container: the bridge, the NAT table, the old ip_forward. */
+static void remove_shared(const struct net *n)
+{
+	char path[256], old[8];
+	struct mnl_socket *nl = nl_open();
+
+	nl_delete_link(nl, BRIDGE);
+	mnl_socket_close(nl);
+	delete_nft_table(NAT_TABLE);
+	lease_path(path, sizeof(path), "ip_forward");
+	if (read_file(path, old, sizeof(old)) > 0)
+		write_file("/proc/sys/net/ipv4/ip_forward", old);
+	unlink(path);
+	lease_path(path, sizeof(path), NULL);
+	rmdir(path);
+	(void)n;
+}
+
+void net_teardown(struct net *n)
+{
+	char path[256], table[64];
+	int lock;
+
+	if (n->mode != NET_BRIDGE)
+		return;
+	snprintf(table, sizeof(table), "final_%s", n->id);
+	delete_nft_table(table);
+	if (n->veth[0]) {
+		struct mnl_socket *nl = nl_open();
+
+		nl_delete_link(nl, n->veth);
+		mnl_socket_close(nl);
+	}
+	lock = net_lock();
+	if (n->leased) {
+		lease_path(path, sizeof(path), net_ntoa(n->ip));
+		unlink(path);
+	}
+	if (n->resolv_conf[0])
+		unlink(n->resolv_conf);
+	if (lock >= 0 && no_leases_left(n))
+		remove_shared(n);
+	if (lock >= 0)
+		close(lock);
+}
+
+void net_cleanup_leftovers(const char *id, const char *ip)
+{
+	struct net n = {.mode = NET_BRIDGE, .prefix = PREFIX};
+	char name[64];
+
+	snprintf(n.id, sizeof(n.id), "%s", id);
+	inet_pton(AF_INET, SUBNET, &n.subnet);
+	n.leased = ip[0] && inet_pton(AF_INET, ip, &n.ip) == 1;
+	snprintf(name, sizeof(name), "resolv.conf.%s", id);
+	lease_path(n.resolv_conf, sizeof(n.resolv_conf), name);
+	net_teardown(&n);
+}

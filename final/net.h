@@ -1,0 +1,44 @@
+/*
+ * net.h: the container's network (step 06), plus published ports (-p).
+ *
+ * bridge: a lease on an address of the subnet, the final0 bridge with the
+ * gateway address, a masquerade rule, a veth pair whose peer is the
+ * container's eth0, and DNAT rules for -p. none: only lo. host: the host's
+ * own network namespace, nothing to set up.
+ */
+#ifndef FINAL_NET_H
+#define FINAL_NET_H
+
+#include "config.h"
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct net {
+	char id[17]; /* the container's id: names its lease and DNAT table */
+	enum network_mode mode;
+	struct in_addr subnet; /* 10.78.0.0/24 */
+	int prefix;
+	struct in_addr ip; /* the container's address */
+	bool leased;
+	char veth[IFNAMSIZ];   /* the host's end of the veth pair */
+	char resolv_conf[256]; /* bind-mounted over the rootfs's /etc/resolv.conf */
+};
+
+/* Parent, before the container exists: lease, bridge, NAT, resolv.conf. */
+int net_prepare(struct net *n, const struct config *cfg, const char *id);
+/* Parent, once the child exists: its veth pair, the peer as eth0 inside. */
+int net_connect(struct net *n, pid_t pid);
+/* Parent: DNAT rules for -p, in a table of the container's own. */
+int net_publish(const struct net *n, const struct config *cfg);
+/* Child, in its network namespace: lo up; with a bridge, eth0 and the default route. */
+void net_configure_inside(const struct net *n);
+/* Undo everything net_prepare/connect/publish did; with the last container, the bridge. */
+void net_teardown(struct net *n);
+/* After a crashed monitor: what is left of container ID's network (its lease, its DNAT table). */
+void net_cleanup_leftovers(const char *id, const char *ip);
+const char *net_ntoa(struct in_addr a);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * rootfs.h: the container's filesystem (steps 02-04, plus overlayfs and volumes).
+ */
+#ifndef FINAL_ROOTFS_H
+#define FINAL_ROOTFS_H
+
+#include "config.h"
+
+struct rootfs {
+	char dir[256];		 /* data_root()/containers/ID */
+	char upper[300];	 /* the container's writable layer */
+	char work[300];		 /* overlayfs's scratch directory */
+	char merged[300];	 /* where the overlay is mounted, in the child's namespace */
+	const char *resolv_conf; /* bind-mounted over /etc/resolv.conf when set */
+};
+
+/* Parent: create the writable layer's directories for container ID. */
+int rootfs_prepare(struct rootfs *r, const char *id);
+/*
+ * Child, in its mount namespace: overlay, volumes, resolv.conf, pivot_root,
+ * /proc /sys /dev, and --read-only. Dies with a message on failure.
+ */
+void rootfs_enter(const struct rootfs *r, const struct config *cfg);
+/* Remove container ID's writable layer. */
+int rootfs_remove(const char *id);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * util.h: error reporting and small file helpers every part of final uses.
+ *
+ * Errors follow bubblewrap's style: die_errno() never returns and appends
+ * strerror(errno), so a call site stays one line; warn_errno() returns -1
+ * for code paths that must clean up before they give up.
+ */
+#ifndef FINAL_UTIL_H
+#define FINAL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define EXIT_USAGE	 2   /* bad command line */
+#define EXIT_RUNTIME	 125 /* the runtime failed (docker's convention) */
+#define EXIT_CANNOT_EXEC 126 /* CMD found but not runnable */
+#define EXIT_NOT_FOUND	 127 /* CMD not found */
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void die_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+int warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Write VALUE to an existing file (sysfs, cgroupfs, procfs). */
+int write_file(const char *path, const char *value);
+/* Create or replace PATH with VALUE, mode 0644. */
+int write_new_file(const char *path, const char *value);
+/* Read at most SIZE-1 bytes of PATH into BUF; -1 if unreadable. */
+int read_file(const char *path, char *buf, size_t size);
+/* mkdir -p, mode 0755. */
+int mkdir_p(const char *path);
+/* rm -rf that never crosses into another filesystem (a forgotten mount). */
+int remove_tree(const char *path);
+/* Is process PID alive? */
+bool pid_alive(pid_t pid);
+/* printf into a new string; dies on out of memory. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * stage07.c: final, the runtime. Every step's promises still hold (the
+ * earlier stages' tests run against `final run --rm`); these tests add the
+ * runtime's own: an init as PID 1, detached containers with ps, logs, exec,
+ * stop and rm, an overlay root, volumes, published ports, tarballs, a
+ * terminal, recovery after a SIGKILL, and twenty containers at once.
+ *
+ * Each test has its own network namespace (the host) and its own state and
+ * data directories, which must be empty again when it ends.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+/* `final ARGS...`, expecting exit status 0. */
+#define FINAL_OK(p, ...)                                                                           \
+	do {                                                                                       \
+		bin_run((p), CMD(__VA_ARGS__));                                                    \
+		assert_exit((p), 0);                                                               \
+	} while (0)
+
+START_TEST(init_is_pid_1_and_reaps_orphans)
+{
+	struct proc p = {0};
+
+	ctr_run(
+	    &p, CMD("--network", "none"),
+	    CMD("/bin/sh", "-c",
+		"echo $$; (sleep 0.1 &); (sleep 0.1 &); sleep 1; ps -o stat | grep -c Z; true"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "2\n0\n");
+}
+END_TEST
+
+START_TEST(detached_container_lifecycle)
+{
+	struct proc p = {0};
+	struct timespec t0, t1;
+
+	FINAL_OK(&p, "run", "-d", "--name", "web", test_rootfs, "/bin/sh", "-c",
+		 "echo hello-log; sleep 100");
+	ck_assert_msg(strlen(p.out) == 17, "no container id printed: %s", p.out);
+	FINAL_OK(&p, "ps");
+	assert_contains(p.out, " web ");
+	assert_contains(p.out, "running");
+	FINAL_OK(&p, "logs", "web");
+	for (int i = 0; i < 50 && !strstr(p.out, "hello-log"); i++) {
+		usleep(100000);
+		FINAL_OK(&p, "logs", "web");
+	}
+	assert_out_eq(&p, "hello-log\n");
+	/* sh is not PID 1: SIGTERM's default action ends it, long before the timeout. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	FINAL_OK(&p, "stop", "-t", "30", "web");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 20, "stop waited for its SIGKILL timeout");
+	FINAL_OK(&p, "ps", "-a");
+	assert_contains(p.out, "exited (143)");
+	FINAL_OK(&p, "rm", "web");
+	FINAL_OK(&p, "ps", "-a");
+	ck_assert_msg(!strstr(p.out, "web"), "web is still listed: %s", p.out);
+}
+END_TEST
+
+START_TEST(exec_joins_the_running_container)
+{
+	struct proc p = {0};
+
+	FINAL_OK(&p, "run", "-d", "--name", "box", "-h", "boxhost", test_rootfs, "/bin/sleep",
+		 "100");
+	FINAL_OK(&p, "exec", "box", "/bin/sh", "-c", "hostname; ps -o comm | grep -c sleep");
+	assert_out_eq(&p, "boxhost\n1\n");
+	bin_run(&p, CMD("exec", "box", "/bin/sh", "-c", "exit 7"));
+	assert_exit(&p, 7);
+	FINAL_OK(&p, "rm", "-f", "box");
+}
+END_TEST
+
+/* Writes go to the container's own layer: the next container and ROOTFS never see them. */
+START_TEST(each_container_gets_a_fresh_root)
+{
+	struct proc p = {0};
+	char path[4200];
+
+	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "echo layered > /etc/marker && cat /etc/marker"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "layered\n");
+	ctr_run(&p, NULL, CMD("/bin/ls", "/etc/marker"));
+	assert_exit(&p, 1);
+	snprintf(path, sizeof(path), "%s/etc/marker", test_rootfs);
+	ck_assert_msg(access(path, F_OK) != 0, "%s was written on disk", path);
+}
+END_TEST
+
+START_TEST(read_only_root)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("--read-only"),
+		CMD("/bin/sh", "-c",
+		    "touch /x 2>/dev/null || echo refused; touch /tmp/y && echo tmp-ok"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "refused\ntmp-ok\n");
+}
+END_TEST
+
+START_TEST(volumes_bind_host_directories)
+{
+	char dir[] = "/tmp/final-volume-XXXXXX", rw[128], ro[128], file[128];
+	struct proc p = {0};
+
+	ck_assert(mkdtemp(dir));
+	snprintf(rw, sizeof(rw), "%s:/data", dir);
+	snprintf(ro, sizeof(ro), "%s:/data:ro", dir);
+	snprintf(file, sizeof(file), "%s/from-container", dir);
+	ctr_run(&p, CMD("-v", rw), CMD("/bin/sh", "-c", "echo hi > /data/from-container"));
+	assert_exit(&p, 0);
+	ck_assert_msg(access(file, F_OK) == 0, "the volume's write is not on the host");
+	ctr_run(&p, CMD("-v", ro), CMD("/bin/sh", "-c", "echo no > /data/other"));
+	unlink(file);
+	rmdir(dir);
+	ck_assert_msg(p.status != 0, "a :ro volume was writable");
+}
+END_TEST
+
+START_TEST(env_workdir_and_user)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("-e", "FOO=bar", "-w", "/tmp", "-u", "65534:65534"),
+		CMD("/bin/sh", "-c", "echo $FOO; pwd; echo $(id -u):$(id -g)"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "bar\n/tmp\n65534:65534\n");
+}
+END_TEST
+
+START_TEST(bridge_network_and_nat)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, NULL,
+		CMD("/bin/sh", "-c",
+		    "ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ping -c1 -W5 10.78.0.1 "
+		    ">/dev/null && echo gw-ok"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "inet 10.78.0.2/24\ngw-ok\n");
+}
+END_TEST
+
+static void fetch_published(int fd)
+{
+	dprintf(fd, "%s", fetch("203.0.113.1", 8080));
+}
+
+/* -p 8080:80: a client on a remote host reaches the container through the host's address. */
+START_TEST(published_port_reaches_the_container)
+{
+	struct proc p = {0};
+	const char *got;
+	int fds[2];
+	pid_t remote;
+
+	FINAL_OK(&p, "run", "-d", "--name", "srv", "-p", "8080:80", test_rootfs, "/bin/sh", "-c",
+		 "while :; do nc -l -p 80 -e echo hello-published; done");
+	ck_assert(pipe(fds) == 0);
+	remote = start_remote(fetch_published, fds[1]);
+	got = await_remote(remote, fds);
+	ck_assert_str_eq(got, "hello-published\n");
+	FINAL_OK(&p, "rm", "-f", "srv");
+}
+END_TEST
+
+START_TEST(network_none_and_host)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("--network", "none"), CMD("/bin/sh", "-c", "grep -c : /proc/net/dev"));
+	assert_out_eq(&p, "1\n");
+	sh(IP " link add hostonly0 type veth peer name hostonly1");
+	ctr_run(&p, CMD("--network", "host"),
+		CMD("/bin/sh", "-c", "grep -o hostonly0 /proc/net/dev"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "hostonly0\n");
+}
+END_TEST
+
+/* Without --rm a record stays, with its exit status, until rm. */
+START_TEST(records_stay_until_rm)
+{
+	struct proc p = {0};
+
+	bin_run(&p, CMD("run", "--name", "kept", "--network", "none", test_rootfs, "/bin/sh", "-c",
+			"exit 5"));
+	assert_exit(&p, 5);
+	FINAL_OK(&p, "ps", "-a");
+	assert_contains(p.out, "exited (5)");
+	FINAL_OK(&p, "ps");
+	ck_assert_msg(!strstr(p.out, "kept"), "ps without -a lists an exited container");
+	bin_run(&p, CMD("run", "-d", "--name", "kept", test_rootfs, "/bin/true"));
+	assert_exit(&p, 125);
+	assert_contains(p.err, "kept");
+	FINAL_OK(&p, "rm", "kept");
+}
+END_TEST
+
+START_TEST(tarball_rootfs_is_unpacked_once)
+{
+	char tar[] = "/tmp/final-rootfs-XXXXXX.tar.gz", images[256];
+	struct proc p = {0};
+	int fd = mkstemps(tar, 7);
+
+	ck_assert(fd >= 0);
+	close(fd);
+	sh("tar -C %s -czf %s .", test_rootfs, tar);
+	for (int i = 0; i < 2; i++) {
+		ctr_run_in(&p, tar, CMD("/bin/cat", "/etc/os-release"));
+		assert_exit(&p, 0);
+		assert_contains(p.out, "containers-in-c tutorial rootfs");
+	}
+	unlink(tar);
+	snprintf(images, sizeof(images), "ls %s/images | wc -l | grep -qx 1", getenv("FINAL_DATA"));
+	ck_assert_msg(system(images) == 0, "not exactly one unpacked copy");
+}
+END_TEST
+
+/* If final itself is SIGKILLed, the next command cleans up after it. */
+START_TEST(killed_runtime_is_cleaned_up)
+{
+	struct proc p = {0};
+	char path[300], state[1024], *pid;
+	char *cgroups = cgroup_tree();
+
+	FINAL_OK(&p, "run", "-d", "--name", "victim", "-m", "64M", "-p", "9090:90", test_rootfs,
+		 "/bin/sleep", "100");
+	snprintf(path, sizeof(path), "%s/containers/%.16s/state", getenv("FINAL_STATE"), p.out);
+	ck_assert(slurp(path));
+	snprintf(state, sizeof(state), "%s", slurp(path));
+	pid = strstr(state, "monitor_pid=");
+	ck_assert(pid && kill(atoi(pid + 12), SIGKILL) == 0);
+	usleep(300000);
+	FINAL_OK(&p, "ps", "-a");
+	assert_contains(p.out, "exited (137)");
+	assert_unchanged("the cgroup directories", cgroups, cgroup_tree());
+	ck_assert_msg(!strchr(link_names(), 'f'), "final0 or a veth is left:\n%s", link_names());
+	FINAL_OK(&p, "rm", "victim");
+}
+END_TEST
+
+START_TEST(twenty_containers_at_once)
+{
+	struct proc p[20], q = {0};
+	char names[20][16];
+
+	memset(p, 0, sizeof(p));
+	for (int i = 0; i < 20; i++) {
+		snprintf(names[i], sizeof(names[i]), "c%d", i);
+		proc_start(&p[i], CMD(bin, "run", "-d", "--name", names[i], test_rootfs,
+				      "/bin/sleep", "100"));
+	}
+	for (int i = 0; i < 20; i++) {
+		proc_wait(&p[i], 60);
+		assert_exit(&p[i], 0);
+	}
+	FINAL_OK(&q, "ps");
+	for (int i = 0; i < 20; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), " 10.78.0.%d ", i + 2);
+		assert_contains(q.out, ip); /* 20 distinct addresses: .2 to .21 */
+	}
+	for (int i = 0; i < 20; i++)
+		FINAL_OK(&q, "rm", "-f", names[i]);
+	ck_assert_str_eq(link_names(), "lo\n");
+}
+END_TEST
+
+START_TEST(bad_input_is_one_line)
+{
+	const char *const bad[][2] = {
+	    {"--network", "bridged"}, {"-p", "99999:80"}, {"-p", "80"},
+	    {"-v", "relative:/x"},    {"-u", "nobody"},	  {"--name", "bad/name"}};
+	struct proc p = {0};
+
+	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
+	bin_run(&p, CMD("frobnicate"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	bin_run(&p, CMD("stop", "no-such-container"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	FINAL_OK(&p, "run", "--help");
+	assert_contains(p.out, "--pids-limit");
+}
+END_TEST
+
+/* Read the terminal until NEEDLE shows up (10 s at most); everything read so far. */
+static const char *tty_expect(int master, const char *needle)
+{
+	static char seen[8192];
+	static size_t len;
+
+	for (int i = 0; i < 200 && !strstr(seen, needle); i++) {
+		struct timeval tv = {0, 50000};
+		fd_set fds;
+		ssize_t n;
+
+		FD_ZERO(&fds);
+		FD_SET(master, &fds);
+		if (select(master + 1, &fds, NULL, NULL, &tv) > 0 &&
+		    (n = read(master, seen + len, sizeof(seen) - 1 - len)) > 0)
+			len += n, seen[len] = '\0';
+	}
+	ck_assert_msg(strstr(seen, needle), "'%s' never appeared on the terminal:\n%s", needle,
+		      seen);
+	return seen;
+}
+
+/* -it on a real terminal: its own pty inside, Ctrl-C reaches the container, the terminal is
+ * restored. */
+START_TEST(interactive_terminal)
+{
+	struct proc p = {.tty = true};
+	struct termios after;
+
+	ctr_start(&p, CMD("-i", "-t", "--network", "none"), CMD("/bin/sh"));
+	tty_expect(p.tty_master, "# ");
+	ck_assert(write(p.tty_master, "tty; echo pid=$$\r", 17) == 17);
+	tty_expect(p.tty_master, "pid=2");
+	tty_expect(p.tty_master, "/dev/pts/0");
+	ck_assert(write(p.tty_master, "sleep 100\r", 10) == 10);
+	usleep(300000);
+	ck_assert(write(p.tty_master, "\003", 1) == 1); /* Ctrl-C */
+	ck_assert(write(p.tty_master, "echo after-$((40+2))\r", 21) == 21);
+	tty_expect(p.tty_master, "after-42");
+	ck_assert(write(p.tty_master, "exit 3\r", 7) == 7);
+	proc_wait(&p, 10);
+	assert_exit(&p, 3);
+	ck_assert(tcgetattr(p.tty_master, &after) == 0);
+	/* A new pty starts cooked (ICANON, ECHO); final's raw mode must be undone. */
+	ck_assert_msg((after.c_lflag & (ICANON | ECHO)) == (ICANON | ECHO),
+		      "the terminal was left in raw mode");
+}
+END_TEST
+
+void stage07_tests(void)
+{
+	add_test(7, 0, init_is_pid_1_and_reaps_orphans);
+	add_test(7, 0, detached_container_lifecycle);
+	add_test(7, 0, exec_joins_the_running_container);
+	add_test(7, 0, each_container_gets_a_fresh_root);
+	add_test(7, 0, read_only_root);
+	add_test(7, 0, volumes_bind_host_directories);
+	add_test(7, 0, env_workdir_and_user);
+	add_test(7, 0, bridge_network_and_nat);
+	add_test(7, 0, published_port_reaches_the_container);
+	add_test(7, 0, network_none_and_host);
+	add_test(7, 0, records_stay_until_rm);
+	add_test(7, 0, tarball_rootfs_is_unpacked_once);
+	add_test(7, 0, killed_runtime_is_cleaned_up);
+	add_test(7, 0, twenty_containers_at_once);
+	add_test(7, 0, bad_input_is_one_line);
+	add_test(7, 0, interactive_terminal);
+}
