@@ -44,13 +44,13 @@ rootfs/.built: tests/mkrootfs.sh
 	@tests/mkrootfs.sh rootfs
 	@touch $@
 
-# The latest stage on the busybox rootfs, with a script that shows what it isolates.
+# The runtime on the busybox rootfs, with a script that shows what it isolates.
 DEMO_SCRIPT := echo "hostname: $$(hostname)"; echo "my PID: $$$$"; \
 	echo "processes:"; ps -o pid,comm; echo "mounts:"; mount; . /etc/os-release; echo "os: $$PRETTY_NAME"; \
 	echo "network:"; ip -4 -o addr 2>/dev/null; ip route 2>/dev/null
-demo: $(LAST) rootfs
-	@echo "=> sudo ./$(LAST) rootfs /bin/sh -c '...'"
-	@./$(LAST) rootfs /bin/sh -c '$(DEMO_SCRIPT)'
+demo: final rootfs
+	@echo "=> sudo final/final run --rm rootfs /bin/sh -c '...'"
+	@final/final run --rm rootfs /bin/sh -c '$(DEMO_SCRIPT)'
 
 $(RUNNER): all rootfs
 	@$(MAKE) -s -C tests
