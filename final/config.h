@@ -11,6 +11,8 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #define MAX_MOUNTS 32
@@ -58,6 +60,17 @@ struct config {
 	} resources;
 	struct port_mapping ports[MAX_PORTS];
 	int nports;
+	struct { /* OCI process.capabilities, noNewPrivileges, rlimits; linux.seccomp */
+		uint64_t caps;	   /* the capabilities CMD keeps, as CAP_* bits */
+		bool no_new_privs; /* on by default */
+		bool seccomp;	   /* on by default; --security-opt seccomp=unconfined */
+		struct {
+			const char *name; /* as in --ulimit: nofile, nproc, ... */
+			int resource;	  /* RLIMIT_* */
+			struct rlimit limit;
+		} rlimits[8];
+		int nrlimits;
+	} security;
 
 	/* runtime options, outside the OCI spec */
 	const char *name;  /* --name; generated when NULL */

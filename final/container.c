@@ -20,6 +20,7 @@
 #include "init.h"
 #include "net.h"
 #include "rootfs.h"
+#include "security.h"
 #include "state.h"
 #include "tty.h"
 #include "util.h"
@@ -82,6 +83,7 @@ static int child(void *arg)
 	net_configure_inside(&r->net);
 	r->fs.resolv_conf = r->net.resolv_conf[0] ? r->net.resolv_conf : NULL;
 	rootfs_enter(&r->fs, r->cfg);
+	security_mask_paths();
 	if (r->cfg->process.terminal) {
 		master = tty_open(&slave);
 		if (master < 0 || tty_send_fd(r->tty_sock[1], master) < 0)
@@ -89,7 +91,7 @@ static int child(void *arg)
 		close(master);
 		close(r->tty_sock[1]);
 	}
-	init_run(r->cfg, slave);
+	init_run(r->cfg, slave, security_apply);
 }
 
 /*** the monitor ***/
@@ -527,7 +529,7 @@ int container_exec(const char *name, struct config *cfg)
 		if (slave >= 0 && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 ||
 				   dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0))
 			die_errno("attach the terminal");
-		process_exec(cfg, cfg->process.args);
+		process_exec(cfg, cfg->process.args, security_apply);
 	}
 	forward_to = pid;
 	forward_signals();

@@ -13,7 +13,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void process_exec(const struct config *cfg, char *const argv[])
+void process_exec(const struct config *cfg, char *const argv[], harden_fn harden)
 {
 	clearenv();
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
@@ -35,11 +34,7 @@ void process_exec(const struct config *cfg, char *const argv[])
 		putenv((char *)cfg->process.env[i]);
 	if (chdir(cfg->process.cwd ? cfg->process.cwd : "/") < 0)
 		die_errno("chdir %s", cfg->process.cwd);
-	/* Group first: after setuid() we could no longer change it. */
-	if (setgroups(0, NULL) < 0 ||
-	    setresgid(cfg->process.gid, cfg->process.gid, cfg->process.gid) < 0 ||
-	    setresuid(cfg->process.uid, cfg->process.uid, cfg->process.uid) < 0)
-		die_errno("become user %d:%d", (int)cfg->process.uid, (int)cfg->process.gid);
+	harden(cfg); /* the user, capabilities, seccomp: see security.c */
 	execvp(argv[0], argv);
 	if (errno == ENOENT) {
 		fprintf(stderr, "final: %s: command not found\n", argv[0]);
@@ -65,7 +60,7 @@ static void ignore(int sig)
 	(void)sig;
 }
 
-void init_run(const struct config *cfg, int tty_slave)
+void init_run(const struct config *cfg, int tty_slave, harden_fn harden)
 {
 	struct sigaction sa = {.sa_handler = ignore};
 	sigset_t all, old;
@@ -92,7 +87,7 @@ void init_run(const struct config *cfg, int tty_slave)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (tty_slave >= 0)
 			attach_terminal(tty_slave);
-		process_exec(cfg, cfg->process.args);
+		process_exec(cfg, cfg->process.args, harden);
 	}
 	if (tty_slave >= 0)
 		close(tty_slave);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "container.h"
+#include "security.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -39,7 +40,11 @@ static const char *const usage_text[][2] = {
 	    "  -w DIR                working directory inside\n"
 	    "  -u UID[:GID]          run CMD as this user\n"
 	    "  --read-only           mount the root read-only\n"
-	    "  --rm                  remove the container when it exits"},
+	    "  --rm                  remove the container when it exits\n"
+	    "  --cap-add CAP, --cap-drop CAP   change the default capabilities (ALL: every one)\n"
+	    "  --security-opt seccomp=unconfined     no system call filter\n"
+	    "  --security-opt no-new-privileges=false  let setuid binaries gain privileges\n"
+	    "  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, ...)"},
     {"ps", "ps [-a]                      list running containers (-a: all)"},
     {"exec", "exec [-i] [-t] NAME CMD...  run CMD in a running container"},
     {"stop", "stop [-t SECS] NAME         SIGTERM, then SIGKILL after SECS (10)"},
@@ -170,7 +175,84 @@ static void parse_env(struct config *cfg, const char *arg)
 
 /*** commands ***/
 
-enum { OPT_NAME = 256, OPT_CPUS, OPT_PIDS, OPT_NETWORK, OPT_READ_ONLY, OPT_RM, OPT_HELP };
+enum {
+	OPT_NAME = 256,
+	OPT_CPUS,
+	OPT_PIDS,
+	OPT_NETWORK,
+	OPT_READ_ONLY,
+	OPT_RM,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_SECURITY_OPT,
+	OPT_ULIMIT,
+	OPT_HELP
+};
+
+/* --cap-add and --cap-drop, in any order: drops first, then adds, as docker. */
+static uint64_t cap_add, cap_drop;
+
+static void parse_cap(int opt, const char *arg)
+{
+	uint64_t bits = security_cap_bits(arg);
+
+	if (!bits)
+		bad(opt == OPT_CAP_ADD ? "--cap-add" : "--cap-drop", arg,
+		    "use a capability name, like NET_ADMIN, or ALL");
+	if (opt == OPT_CAP_ADD)
+		cap_add |= bits;
+	else
+		cap_drop |= bits;
+}
+
+static void parse_security_opt(struct config *cfg, const char *arg)
+{
+	if (strcmp(arg, "seccomp=unconfined") == 0)
+		cfg->security.seccomp = false;
+	else if (strcmp(arg, "no-new-privileges") == 0 ||
+		 strcmp(arg, "no-new-privileges=true") == 0)
+		cfg->security.no_new_privs = true;
+	else if (strcmp(arg, "no-new-privileges=false") == 0)
+		cfg->security.no_new_privs = false;
+	else
+		bad("--security-opt", arg,
+		    "use seccomp=unconfined or no-new-privileges[=true|false]");
+}
+
+static void parse_ulimit(struct config *cfg, const char *arg)
+{
+	static const struct {
+		const char *name;
+		int resource;
+	} names[] = {{"core", RLIMIT_CORE},	    {"cpu", RLIMIT_CPU},
+		     {"data", RLIMIT_DATA},	    {"fsize", RLIMIT_FSIZE},
+		     {"locks", RLIMIT_LOCKS},	    {"memlock", RLIMIT_MEMLOCK},
+		     {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+		     {"nofile", RLIMIT_NOFILE},	    {"nproc", RLIMIT_NPROC},
+		     {"rss", RLIMIT_RSS},	    {"rtprio", RLIMIT_RTPRIO},
+		     {"rttime", RLIMIT_RTTIME},	    {"sigpending", RLIMIT_SIGPENDING},
+		     {"stack", RLIMIT_STACK}};
+	typeof(cfg->security.rlimits[0]) *r = &cfg->security.rlimits[cfg->security.nrlimits];
+	unsigned long long soft, hard;
+	char name[16];
+	int n = 0;
+
+	if (cfg->security.nrlimits == (int)N_ELEMS(cfg->security.rlimits) ||
+	    sscanf(arg, "%15[a-z]=%llu%n", name, &soft, &n) != 2)
+		bad("--ulimit", arg, "use NAME=SOFT[:HARD], like nofile=1024:4096");
+	hard = soft;
+	if (arg[n] == ':' && sscanf(arg + n + 1, "%llu", &hard) != 1)
+		bad("--ulimit", arg, "use NAME=SOFT[:HARD], like nofile=1024:4096");
+	if ((arg[n] && arg[n] != ':') || soft > hard)
+		bad("--ulimit", arg, "use NAME=SOFT[:HARD] with SOFT no larger than HARD");
+	for (size_t i = 0; i < N_ELEMS(names); i++)
+		if (strcmp(names[i].name, name) == 0) {
+			*r = (typeof(*r)){names[i].name, names[i].resource, {soft, hard}};
+			cfg->security.nrlimits++;
+			return;
+		}
+	bad("--ulimit", arg, "unknown limit: use nofile, nproc, core, stack, ...");
+}
 
 static void parse_run_option(struct config *cfg, int opt, char *arg)
 {
@@ -241,6 +323,16 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 	case OPT_RM:
 		cfg->remove = true;
 		break;
+	case OPT_CAP_ADD:
+	case OPT_CAP_DROP:
+		parse_cap(opt, arg);
+		break;
+	case OPT_SECURITY_OPT:
+		parse_security_opt(cfg, arg);
+		break;
+	case OPT_ULIMIT:
+		parse_ulimit(cfg, arg);
+		break;
 	}
 }
 
@@ -261,6 +353,10 @@ static const struct option run_options[] = {
     {"detach", no_argument, NULL, 'd'},
     {"interactive", no_argument, NULL, 'i'},
     {"tty", no_argument, NULL, 't'},
+    {"cap-add", required_argument, NULL, OPT_CAP_ADD},
+    {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+    {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
+    {"ulimit", required_argument, NULL, OPT_ULIMIT},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -295,7 +391,9 @@ static int parse(const char *command, int argc, char **argv, const char *flags,
 
 int main(int argc, char **argv)
 {
-	struct config cfg = {.namespaces.network = NET_BRIDGE};
+	struct config cfg = {.namespaces.network = NET_BRIDGE,
+			     .security = {.no_new_privs = true, .seccomp = true}};
+	char **original_argv = argv;
 	const char *command = argc > 1 ? argv[1] : NULL;
 	int i;
 
@@ -314,7 +412,10 @@ int main(int argc, char **argv)
 		    "sudo");
 	container_reap_orphans();
 	if (strcmp(command, "run") == 0) {
+		/* Before anything else: the container's init will be a sealed copy of us. */
+		security_run_from_sealed_copy(original_argv);
 		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 2);
+		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
 		if (cfg.detach && cfg.process.terminal)
 			die("-t cannot be combined with -d: final has no attach");
 		cfg.image = argv[i];
@@ -323,6 +424,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(command, "exec") == 0) {
 		i = parse(command, argc, argv, "+it", run_options, &cfg, 2);
+		cfg.security.caps = security_default_caps(); /* exec gets the default set */
 		cfg.process.args = &argv[i + 1];
 		return container_exec(argv[i], &cfg);
 	}

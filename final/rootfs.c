@@ -55,7 +55,9 @@ static void mount_overlay(const struct rootfs *r, const char *image)
 		die("paths with ',' or ':' cannot be overlay layers: %s", image);
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", image, r->upper,
 		 r->work);
-	if (mount("overlay", r->merged, "overlay", MS_NOSUID, opts) < 0)
+	/* Not nosuid, as docker: setuid binaries in the image work, and no_new_privs
+	 * (security.c) is what keeps them from gaining anything by default. */
+	if (mount("overlay", r->merged, "overlay", 0, opts) < 0)
 		die_errno("mount overlay %s on %s", opts, r->merged);
 }
 

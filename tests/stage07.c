@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -352,6 +353,160 @@ START_TEST(interactive_terminal)
 }
 END_TEST
 
+/*** security (final/security.c) ***/
+
+/* Docker's default capabilities without CAP_MKNOD (see final/README.md). */
+#define DEFAULT_CAPS "00000000a00425fb"
+
+START_TEST(default_confinement_in_proc_status)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("--network", "none"),
+		CMD("/bin/grep", "-E",
+		    "^(CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):", "/proc/self/status"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "CapEff:\t" DEFAULT_CAPS "\nCapBnd:\t" DEFAULT_CAPS
+			  "\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n");
+	ctr_run(&p, CMD("--network", "none", "-u", "1000"),
+		CMD("/bin/grep", "^CapEff:", "/proc/self/status"));
+	assert_out_eq(&p, "CapEff:\t0000000000000000\n");
+	ctr_run(&p, CMD("--network", "none", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN"),
+		CMD("/bin/grep", "^CapEff:", "/proc/self/status"));
+	assert_out_eq(&p, "CapEff:\t0000000000001000\n");
+}
+END_TEST
+
+/*
+ * The attacks /t/attack knows, as NAME, ARG pairs ending in NULL: mknod gets
+ * the host root's device, kill this test's PID.
+ */
+static const char *const *attacks(void)
+{
+	static const char *const names[] = {"mount",  "sysrq",	"timers", "module", "keyctl",
+					    "userns", "clone3", "time",	  "fds",    "exe",
+					    "kill",   "mknod",	"setuid"};
+	static char disk[32], pid[16];
+	static const char *list[2 * 16 + 1];
+	struct stat st;
+	int n = 0;
+
+	ck_assert(stat("/", &st) == 0);
+	snprintf(disk, sizeof(disk), "%u:%u", major(st.st_dev), minor(st.st_dev));
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(names[i], "mknod") && major(st.st_dev) == 0)
+			continue; /* a root on tmpfs (the test VM) has no disk to steal */
+		list[n++] = names[i];
+		list[n++] = !strcmp(names[i], "kill")	 ? pid
+			    : !strcmp(names[i], "mknod") ? disk
+							 : "";
+	}
+	list[n] = NULL;
+	return list;
+}
+
+/* Run one attack in a container with OPTS (setuid runs as user 1000); its exit status. */
+static int attack(const char *name, const char *arg, const char *const opts[], char *out,
+		  size_t size)
+{
+	const char *argv[32];
+	struct proc p = {0};
+	int n = 0;
+
+	for (; opts && *opts; opts++)
+		argv[n++] = *opts;
+	argv[n++] = "--network";
+	argv[n++] = "none";
+	if (!strcmp(name, "setuid")) {
+		argv[n++] = "-u";
+		argv[n++] = "1000";
+	}
+	argv[n] = NULL;
+	ctr_run(&p, argv, CMD("/t/attack", name, arg[0] ? arg : NULL));
+	snprintf(out, size, "%s: %.200s%.200s", name, p.out, p.err);
+	return p.status;
+}
+
+/* Every attack fails in a default container. */
+START_TEST(escape_battery_is_blocked)
+{
+	const char *const *list = attacks();
+	char out[512];
+
+	for (int i = 0; list[i]; i += 2)
+		ck_assert_msg(attack(list[i], list[i + 1], NULL, out, sizeof(out)) == 1 &&
+				  strstr(out, "blocked"),
+			      "%s", out);
+}
+END_TEST
+
+/* ...and the ones capabilities, seccomp and no_new_privs stop work once those are removed. */
+START_TEST(escape_battery_needs_the_protections)
+{
+	const char *const weak[] = {"--cap-add",
+				    "ALL",
+				    "--security-opt",
+				    "seccomp=unconfined",
+				    "--security-opt",
+				    "no-new-privileges=false",
+				    NULL};
+	const char *const *list = attacks();
+	const char *const needs[] = {"mount",  "module", "keyctl", "userns",
+				     "clone3", "time",	 "mknod",  "setuid"};
+	char out[512];
+
+	for (int i = 0; list[i]; i += 2)
+		for (size_t j = 0; j < sizeof(needs) / sizeof(needs[0]); j++)
+			if (!strcmp(list[i], needs[j]))
+				ck_assert_msg(
+				    attack(list[i], list[i + 1], weak, out, sizeof(out)) == 0 &&
+					strstr(out, "escaped"),
+				    "without protections: %s", out);
+}
+END_TEST
+
+START_TEST(bad_security_options_are_one_line)
+{
+	const char *const bad[][2] = {{"--cap-add", "NOT_A_CAP"},
+				      {"--security-opt", "apparmor=x"},
+				      {"--ulimit", "nofile=10:5"},
+				      {"--ulimit", "bogus=1"}};
+
+	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
+}
+END_TEST
+
+START_TEST(ulimit_sets_rlimits)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("--network", "none", "--ulimit", "nofile=100:200"),
+		CMD("/bin/sh", "-c", "ulimit -n; ulimit -Hn"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "100\n200\n");
+}
+END_TEST
+
+/* A container allowed to mount (stage 02's test, with the protections lifted) still cannot reach
+ * the host. */
+START_TEST(privileged_mounts_stay_inside)
+{
+	struct proc p = {0};
+	char *before;
+
+	enter_shared_mount_ns();
+	before = mount_points();
+	ctr_run(&p,
+		CMD("--network", "none", "--cap-add", "SYS_ADMIN", "--security-opt",
+		    "seccomp=unconfined"),
+		CMD("/bin/sh", "-c", "mount -t tmpfs test-tmpfs /tmp && echo mounted"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "mounted\n");
+	assert_unchanged("the host's mount table", before, mount_points());
+}
+END_TEST
+
 void stage07_tests(void)
 {
 	add_test(7, 0, init_is_pid_1_and_reaps_orphans);
@@ -370,4 +525,10 @@ void stage07_tests(void)
 	add_test(7, 0, twenty_containers_at_once);
 	add_test(7, 0, bad_input_is_one_line);
 	add_test(7, 0, interactive_terminal);
+	add_test(7, 0, default_confinement_in_proc_status);
+	add_test(7, 0, escape_battery_is_blocked);
+	add_test(7, 0, escape_battery_needs_the_protections);
+	add_test(7, 0, bad_security_options_are_one_line);
+	add_test(7, 0, ulimit_sets_rlimits);
+	add_test(7, 0, privileged_mounts_stay_inside);
 }

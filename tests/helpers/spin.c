@@ -43,6 +43,6 @@ int main(int argc, char **argv)
 	pthread_join(t2, NULL);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("cpu %.2f\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-				     ru.ru_stime.tv_usec / 1e6);
+				 ru.ru_stime.tv_usec / 1e6);
 	return 0;
 }

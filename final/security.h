@@ -1,0 +1,35 @@
+/*
+ * security.h: what a process inside the container may still do.
+ * Capabilities, no_new_privs, seccomp, rlimits, masked /proc paths, and the
+ * runtime's own binary kept out of the container's reach.
+ */
+#ifndef FINAL_SECURITY_H
+#define FINAL_SECURITY_H
+
+#include "config.h"
+
+#include <stdint.h>
+
+/* Docker's default capability set, as a bitmask of CAP_* numbers. */
+uint64_t security_default_caps(void);
+/* CAP as in docker's --cap-add/--cap-drop ("NET_ADMIN", "CAP_NET_ADMIN", "ALL"): its bits, 0 if
+ * unknown. */
+uint64_t security_cap_bits(const char *name);
+
+/* In the mount namespace, after /proc and /sys: mask and make read-only what runc does. */
+void security_mask_paths(void);
+/*
+ * Last thing before execve, as root still: rlimits, close inherited fds,
+ * no_new_privs, the seccomp filter, the bounding set, the user, and the
+ * capabilities that are left. Dies with a message on failure.
+ */
+void security_apply(const struct config *cfg);
+/*
+ * CVE-2019-5736: the container's init is this binary, and /proc/1/exe leads
+ * to it. Run from a sealed in-memory copy instead, so that nothing written
+ * through that link can reach the file on disk. Re-executes once; returns
+ * when already running from the copy.
+ */
+void security_run_from_sealed_copy(char **argv);
+
+#endif
