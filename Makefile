@@ -7,6 +7,7 @@
 #   make demo            build the latest stage and run it on a demo command
 #   make test            every stage's tests; make test-stepNN [BIN=...] for one
 #   make test-vm         the same suite in a VM with pure cgroup v2 (qemu, TCG)
+#   make bench           final against runc, crun, bwrap, unshare (tests/bench/)
 #   make test-redgreen   each stage's new tests must fail on the previous step
 #   make diff-stepNN     what step NN adds to the step before it
 #   make deps            install what all of this needs (Debian/Ubuntu, apt-get)
@@ -27,6 +28,8 @@ DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarc
 	iproute2 procps nftables
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
+# make bench compares final with these; jq, GNU time and gnuplot make its report.
+BENCH_PACKAGES := runc crun bubblewrap hyperfine jq time gnuplot-nox
 
 RUNNER := tests/build/runner
 
@@ -68,6 +71,10 @@ test-step%: $(RUNNER)
 test-vm: $(RUNNER) deps-vm
 	@tests/vm.sh $(STAGE_BINS)
 
+# Start-up, footprint and scale against runc, crun, bwrap and unshare.
+bench: final rootfs deps-bench
+	@tests/bench/bench.sh
+
 # Stage N's new tests against ./step(N-1): "2:./step01 3:./step02 ...".
 test-redgreen: $(RUNNER)
 	@set -- $(STEPS); args=; prev=; \
@@ -106,6 +113,9 @@ deps:
 deps-vm:
 	$(call apt_install,$(VM_PACKAGES))
 
+deps-bench:
+	$(call apt_install,$(BENCH_PACKAGES))
+
 clean:
 	rm -f $(STEPS)
 	$(MAKE) -s -C final clean
@@ -115,4 +125,4 @@ clean:
 distclean: clean
 	rm -rf --one-file-system rootfs .cache
 
-.PHONY: all final $(STEPS) rootfs demo test test-final test-vm test-redgreen deps deps-vm clean distclean
+.PHONY: all final $(STEPS) rootfs demo bench deps-bench test test-final test-vm test-redgreen deps deps-vm clean distclean

@@ -74,16 +74,21 @@ static int child(void *arg)
 	/* If the monitor dies, so does the container: nobody would clean up after it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	wait_for_parent(r);
+	timing_restart();
 	if (r->log_fd >= 0 && (dup2(r->log_fd, 1) < 0 || dup2(r->log_fd, 2) < 0))
 		die_errno("dup2 the log");
 	if (unshare(CLONE_NEWCGROUP) < 0) /* now that we are in our cgroup (step 05) */
 		die_errno("unshare(CLONE_NEWCGROUP)");
 	if (r->cfg->hostname && sethostname(r->cfg->hostname, strlen(r->cfg->hostname)) < 0)
 		die_errno("sethostname %s", r->cfg->hostname);
+	timing_mark("namespaces");
 	net_configure_inside(&r->net);
+	timing_mark("network");
 	r->fs.resolv_conf = r->net.resolv_conf[0] ? r->net.resolv_conf : NULL;
 	rootfs_enter(&r->fs, r->cfg);
+	timing_mark("rootfs: overlay and pivot_root and /proc /dev");
 	security_mask_paths();
+	timing_mark("masked paths");
 	if (r->cfg->process.terminal) {
 		master = tty_open(&slave);
 		if (master < 0 || tty_send_fd(r->tty_sock[1], master) < 0)
@@ -182,23 +187,28 @@ static int monitor(struct run *r, int notify_fd)
 	pid_t pid;
 
 	cgroup_init(&r->cg, r->c.id);
-	if (rootfs_prepare(&r->fs, r->c.id) < 0 || net_prepare(&r->net, r->cfg, r->c.id) < 0)
+	if (rootfs_prepare(&r->fs, r->c.id) < 0)
 		goto out;
+	timing_mark("layer");
+	if (net_prepare(&r->net, r->cfg, r->c.id) < 0)
+		goto out;
+	timing_mark("network (host)");
 	forward_signals();
 	pid = spawn(r);
 	if (pid < 0)
 		goto out_release;
+	timing_mark("clone");
 	if (cgroup_create(&r->cg) < 0 || cgroup_set_limits(&r->cg, r->cfg) < 0 ||
-	    cgroup_add(&r->cg, pid) < 0 || net_connect(&r->net, pid) < 0 ||
-	    net_publish(&r->net, r->cfg) < 0) {
-		kill(pid, SIGKILL);
-		wait_status(pid);
-		goto out_release;
-	}
+	    cgroup_add(&r->cg, pid) < 0)
+		goto out_kill;
+	timing_mark("cgroup");
+	if (net_connect(&r->net, pid) < 0 || net_publish(&r->net, r->cfg) < 0)
+		goto out_kill;
 	r->c.init_pid = forward_to = pid;
 	snprintf(r->c.status, sizeof(r->c.status), "running");
 	snprintf(r->c.ip, sizeof(r->c.ip), "%s", r->net.leased ? net_ntoa(r->net.ip) : "");
 	state_save(&r->c);
+	timing_mark("veth+ports+record");
 	if (write(r->sync[1], "1", 1) != 1) /* go */
 		warn_errno("release the container");
 	close(r->sync[1]);
@@ -212,11 +222,17 @@ static int monitor(struct run *r, int notify_fd)
 			tty_relay(master);
 	}
 	status = wait_status(pid);
+	timing_mark("container");
 	if (status == 128 + SIGKILL && r->cfg->resources.memory && cgroup_oom_kills(&r->cg) > 0)
 		fprintf(stderr, "final: container killed: out of memory (limit %s)\n",
 			r->cfg->resources.memory_arg);
+	goto out_release;
+out_kill:
+	kill(pid, SIGKILL);
+	wait_status(pid);
 out_release:
 	release(r);
+	timing_mark("teardown");
 out:
 	/* "exited" only once everything is released: stop and rm wait for it. */
 	r->c.exit_code = status;
@@ -224,6 +240,8 @@ out:
 	state_save(&r->c);
 	if (r->cfg->remove)
 		destroy(&r->c);
+	timing_mark("record");
+	timing_report("runtime");
 	return status;
 }
 
@@ -305,8 +323,10 @@ int container_run(struct config *cfg)
 	if (image_resolve(cfg->image, lower, sizeof(lower)) < 0)
 		return EXIT_RUNTIME;
 	cfg->root.path = lower;
+	timing_mark("image");
 	if (create_record(&r) < 0)
 		return EXIT_RUNTIME;
+	timing_mark("state");
 	if (!cfg->hostname) /* docker's default: the short id */
 		cfg->hostname = strndup(r.c.id, 12);
 	if (cfg->detach)

@@ -17,6 +17,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -25,6 +26,47 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * libarchive is loaded when a tarball is first used, not at start-up: it
+ * pulls in ICU, libxml2 and half a dozen compressors, which would cost
+ * every `final` command milliseconds before it does anything (measured
+ * with --timings). la_NAME is archive_NAME, looked up with dlsym().
+ */
+#define ARCHIVE_FUNCTIONS(X)                                                                       \
+	X(read_new)                                                                                \
+	X(write_disk_new)                                                                          \
+	X(read_support_format_tar)                                                                 \
+	X(read_support_filter_all)                                                                 \
+	X(write_disk_set_options)                                                                  \
+	X(read_open_filename)                                                                      \
+	X(error_string)                                                                            \
+	X(read_next_header)                                                                        \
+	X(write_header)                                                                            \
+	X(read_data_block)                                                                         \
+	X(write_data_block)                                                                        \
+	X(read_free)                                                                               \
+	X(write_free)
+
+#define DECLARE(name) static typeof(archive_##name) *la_##name;
+ARCHIVE_FUNCTIONS(DECLARE)
+
+static int load_libarchive(void)
+{
+	static void *lib;
+
+	if (lib)
+		return 0;
+	lib = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return warn("cannot load libarchive for tarballs: %s (install libarchive13)",
+			    dlerror());
+#define LOOK_UP(name)                                                                              \
+	if (!(la_##name = dlsym(lib, "archive_" #name)))                                           \
+		return warn("libarchive has no archive_%s", #name);
+	ARCHIVE_FUNCTIONS(LOOK_UP)
+	return 0;
+}
 
 static bool is_tarball(const char *path)
 {
@@ -60,8 +102,8 @@ static int copy_data(struct archive *in, struct archive *out)
 	la_int64_t offset;
 	int r;
 
-	while ((r = archive_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK)
-		if (archive_write_data_block(out, buf, size, offset) != ARCHIVE_OK)
+	while ((r = la_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK)
+		if (la_write_data_block(out, buf, size, offset) != ARCHIVE_OK)
 			return -1;
 	return r == ARCHIVE_EOF ? 0 : -1;
 }
@@ -72,15 +114,21 @@ static int unpack(const char *tarball, const char *dir)
 	const int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
 			  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 			  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive *in, *out;
 	struct archive_entry *e;
-	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, ret = 0;
+	int cwd, r, ret = 0;
 
-	archive_read_support_format_tar(in);
-	archive_read_support_filter_all(in);
-	archive_write_disk_set_options(out, flags);
-	if (archive_read_open_filename(in, tarball, 64 * 1024) != ARCHIVE_OK) {
-		ret = warn("rootfs %s: %s", tarball, archive_error_string(in));
+	if (load_libarchive() < 0)
+		return -1;
+	in = la_read_new();
+	out = la_write_disk_new();
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	la_read_support_format_tar(in);
+	la_read_support_filter_all(in);
+	la_write_disk_set_options(out, flags);
+	if (la_read_open_filename(in, tarball, 64 * 1024) != ARCHIVE_OK) {
+		ret = warn("rootfs %s: %s", tarball, la_error_string(in));
 		goto out;
 	}
 	/* Entries are relative: extract from inside DIR, with the SECURE_* checks on. */
@@ -88,17 +136,17 @@ static int unpack(const char *tarball, const char *dir)
 		ret = warn_errno("chdir %s", dir);
 		goto out;
 	}
-	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
-		if (archive_write_header(out, e) != ARCHIVE_OK || copy_data(in, out) < 0) {
-			ret = warn("rootfs %s: %s", tarball, archive_error_string(out));
+	while ((r = la_read_next_header(in, &e)) == ARCHIVE_OK) {
+		if (la_write_header(out, e) != ARCHIVE_OK || copy_data(in, out) < 0) {
+			ret = warn("rootfs %s: %s", tarball, la_error_string(out));
 			goto out;
 		}
 	}
 	if (r != ARCHIVE_EOF)
-		ret = warn("rootfs %s: not a valid tarball: %s", tarball, archive_error_string(in));
+		ret = warn("rootfs %s: not a valid tarball: %s", tarball, la_error_string(in));
 out:
-	archive_read_free(in);
-	archive_write_free(out);
+	la_read_free(in);
+	la_write_free(out);
 	if (cwd >= 0 && fchdir(cwd) < 0)
 		ret = warn_errno("fchdir back");
 	if (cwd >= 0)

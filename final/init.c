@@ -35,6 +35,8 @@ void process_exec(const struct config *cfg, char *const argv[], harden_fn harden
 	if (chdir(cfg->process.cwd ? cfg->process.cwd : "/") < 0)
 		die_errno("chdir %s", cfg->process.cwd);
 	harden(cfg); /* the user, capabilities, seccomp: see security.c */
+	timing_mark("init+security");
+	timing_report("container, until execve");
 	execvp(argv[0], argv);
 	if (errno == ENOENT) {
 		fprintf(stderr, "final: %s: command not found\n", argv[0]);

@@ -44,7 +44,8 @@ static const char *const usage_text[][2] = {
 	    "  --cap-add CAP, --cap-drop CAP   change the default capabilities (ALL: every one)\n"
 	    "  --security-opt seccomp=unconfined     no system call filter\n"
 	    "  --security-opt no-new-privileges=false  let setuid binaries gain privileges\n"
-	    "  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, ...)"},
+	    "  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, ...)\n"
+	    "  --timings             print how long each phase took, on stderr"},
     {"ps", "ps [-a]                      list running containers (-a: all)"},
     {"exec", "exec [-i] [-t] NAME CMD...  run CMD in a running container"},
     {"stop", "stop [-t SECS] NAME         SIGTERM, then SIGKILL after SECS (10)"},
@@ -186,6 +187,7 @@ enum {
 	OPT_CAP_DROP,
 	OPT_SECURITY_OPT,
 	OPT_ULIMIT,
+	OPT_TIMINGS,
 	OPT_HELP
 };
 
@@ -333,6 +335,9 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 	case OPT_ULIMIT:
 		parse_ulimit(cfg, arg);
 		break;
+	case OPT_TIMINGS:
+		timings_enabled = true;
+		break;
 	}
 }
 
@@ -357,6 +362,7 @@ static const struct option run_options[] = {
     {"cap-drop", required_argument, NULL, OPT_CAP_DROP},
     {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
     {"ulimit", required_argument, NULL, OPT_ULIMIT},
+    {"timings", no_argument, NULL, OPT_TIMINGS},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -394,6 +400,8 @@ int main(int argc, char **argv)
 	struct config cfg = {.namespaces.network = NET_BRIDGE,
 			     .security = {.no_new_privs = true, .seccomp = true}};
 	char **original_argv = argv;
+
+	timing_start();
 	const char *command = argc > 1 ? argv[1] : NULL;
 	int i;
 
@@ -416,6 +424,7 @@ int main(int argc, char **argv)
 		security_run_from_sealed_copy(original_argv);
 		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 2);
 		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
+		timing_mark("start: sealed copy and options");
 		if (cfg.detach && cfg.process.terminal)
 			die("-t cannot be combined with -d: final has no attach");
 		cfg.image = argv[i];

@@ -263,7 +263,7 @@ int net_connect(struct net *n, pid_t pid)
  * Connections from the host itself to its own port are not covered (they
  * never pass prerouting): use the container's address there.
  */
-int net_publish(const struct net *n, const struct config *cfg)
+int net_publish(struct net *n, const struct config *cfg)
 {
 	char script[4096];
 	int len;
@@ -282,7 +282,10 @@ int net_publish(const struct net *n, const struct config *cfg)
 			     cfg->ports[i].protocol, cfg->ports[i].host_port, net_ntoa(n->ip),
 			     cfg->ports[i].container_port);
 	snprintf(script + len, sizeof(script) - len, "  }\n}\n");
-	return run_nft(script) < 0 ? warn("could not publish the ports (nft failed)") : 0;
+	if (run_nft(script) < 0)
+		return warn("could not publish the ports (nft failed)");
+	n->published = true;
+	return 0;
 }
 
 void net_configure_inside(const struct net *n)
@@ -331,7 +334,8 @@ void net_teardown(struct net *n)
 	if (n->mode != NET_BRIDGE)
 		return;
 	snprintf(table, sizeof(table), "final_%s", n->id);
-	delete_nft_table(table);
+	if (n->published)
+		delete_nft_table(table);
 	if (n->veth[0]) {
 		struct mnl_socket *nl = nl_open();
 
@@ -359,6 +363,7 @@ void net_cleanup_leftovers(const char *id, const char *ip)
 	snprintf(n.id, sizeof(n.id), "%s", id);
 	inet_pton(AF_INET, SUBNET, &n.subnet);
 	n.leased = ip[0] && inet_pton(AF_INET, ip, &n.ip) == 1;
+	n.published = true; /* we cannot know: delete its DNAT table if there is one */
 	snprintf(name, sizeof(name), "resolv.conf.%s", id);
 	lease_path(n.resolv_conf, sizeof(n.resolv_conf), name);
 	net_teardown(&n);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void vreport(const char *fmt, va_list ap, int err)
@@ -152,4 +153,64 @@ char *xasprintf(const char *fmt, ...)
 		die("out of memory");
 	va_end(ap);
 	return s;
+}
+
+/*** --timings ***/
+
+bool timings_enabled;
+static struct {
+	const char *phase;
+	double at;
+} marks[32];
+static int nmarks;
+static double t0;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The clock starts when `final` started, across the re-exec from the sealed copy. */
+void timing_start(void)
+{
+	const char *inherited = getenv("FINAL_T0");
+
+	t0 = inherited ? atof(inherited) : now_ms();
+	if (!inherited) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%.3f", t0);
+		setenv("FINAL_T0", buf, 1);
+	}
+}
+
+void timing_restart(void)
+{
+	t0 = now_ms();
+	nmarks = 0;
+}
+
+void timing_mark(const char *phase)
+{
+	if (timings_enabled && nmarks < (int)N_ELEMS(marks))
+		marks[nmarks++] = (typeof(marks[0])){phase, now_ms()};
+}
+
+void timing_report(const char *who)
+{
+	double prev = t0;
+
+	if (!timings_enabled)
+		return;
+	fprintf(stderr, "final: timings (%s):", who);
+	for (int i = 0; i < nmarks; i++) {
+		fprintf(stderr, " %s %.2f ms%s", marks[i].phase, marks[i].at - prev,
+			i + 1 < nmarks ? "," : "");
+		prev = marks[i].at;
+	}
+	fprintf(stderr, "; total %.2f ms\n", prev - t0);
+	nmarks = 0;
 }

@@ -36,6 +36,17 @@ int mkdir_p(const char *path);
 int remove_tree(const char *path);
 /* Is process PID alive? */
 bool pid_alive(pid_t pid);
+/*
+ * --timings: TIMING_MARK("phase") records that PHASE just ended; timing_report()
+ * prints every phase's duration on stderr. Costs nothing when off.
+ */
+extern bool timings_enabled;
+void timing_start(void);
+/* A new clock for a child process, which reports its own phases. */
+void timing_restart(void);
+void timing_mark(const char *phase);
+void timing_report(const char *who);
+
 /* printf into a new string; dies on out of memory. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

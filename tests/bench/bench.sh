@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# make bench: final's start-up cost, footprint and scale, side by side with
+# what a user would pick instead (runc, crun, bubblewrap, plain unshare), in
+# one run on this machine. Writes tests/build/bench/results.json and
+# latency.png, and prints a table.
+#
+# Everything runs in a mount and network namespace of the bench's own:
+# bridges, veths and NAT rules never touch this machine's interfaces. On a
+# hybrid cgroup host /sys/fs/cgroup/unified is unmounted there, because crun
+# 1.8 refuses hybrid layouts ("cgroups in hybrid mode not supported"); every
+# tool then sees the same pure v1 layout.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$top/tests/build/bench
+runs=${BENCH_RUNS:-100}
+final=$top/final/final
+rootfs=$top/rootfs
+
+if [ -z "${BENCH_INNER:-}" ]; then
+	exec unshare --mount --net env BENCH_INNER=1 "$0" "$@"
+fi
+mount --make-rprivate /
+notes=()
+if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
+	umount /sys/fs/cgroup/unified
+	notes+=("hybrid cgroups: /sys/fs/cgroup/unified unmounted in the bench's mount namespace, for crun 1.8")
+fi
+ip link set lo up
+mkdir -p "$out"
+cd "$top"
+export FINAL_STATE=$out/state FINAL_DATA=$out/data
+
+# An OCI bundle of the same rootfs for runc and crun: `runc spec`, with the
+# same namespaces as final (pid, net, ipc, uts, mount), /bin/true, no tty.
+bundle=$out/bundle
+rm -rf "$bundle" && mkdir -p "$bundle"
+(cd "$bundle" && runc spec)
+jq --arg root "$rootfs" '.process.args = ["/bin/true"] | .process.terminal = false |
+	.root.path = $root | .root.readonly = true' "$bundle/config.json" >"$bundle/c" &&
+	mv "$bundle/c" "$bundle/config.json"
+
+echo "=> start-to-exit of /bin/true, $runs runs each"
+hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$out/startup.json" \
+	-n "final --network none" "$final run --rm --network none $rootfs /bin/true" \
+	-n "final (bridge)" "$final run --rm $rootfs /bin/true" \
+	-n "final (limits)" "$final run --rm --network none -m 64M --cpus 1 --pids-limit 64 $rootfs /bin/true" \
+	-n "runc run" "runc run -b $bundle bench-runc" \
+	-n "crun run" "crun run -b $bundle bench-crun" \
+	-n "bwrap" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
+	-n "unshare (floor)" "unshare --fork --pid --mount --uts --ipc --net /bin/true" >/dev/null
+
+# Mean of each phase over 20 runs of `final run --timings`.
+phases() {
+	for _ in $(seq 20); do "$final" run --rm --timings "$@" "$rootfs" /bin/true 2>&1; done |
+		grep "timings (runtime)" | sed 's/.*(runtime): //; s/; total.*//' | tr ',' '\n' |
+		awk '{ ms = $(NF-1); $NF = ""; $(NF-1) = ""; sub(/^ +/, ""); sub(/ +$/, "");
+		       if (!($0 in sum)) order[n++] = $0; sum[$0] += ms }
+		     END { for (i = 0; i < n; i++) printf "%s\t%.2f\n", order[i], sum[order[i]] / 20 }'
+}
+echo "=> where the time goes (final run --timings, mean of 20)"
+phases --network none >"$out/phases-none.tsv"
+phases >"$out/phases-bridge.tsv"
+
+echo "=> footprint"
+peak_rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
+rss_final=$(peak_rss "$final" run --rm --network none "$rootfs" /bin/true)
+rss_runc=$(peak_rss runc run -b "$bundle" bench-runc)
+rss_crun=$(peak_rss crun run -b "$bundle" bench-crun)
+avail() { awk '/MemAvailable/ { print $2 }' /proc/meminfo; }
+before=$(avail)
+for i in $(seq 10); do "$final" run -d --name "idle$i" --network none "$rootfs" sleep 1000 >/dev/null; done
+sleep 1
+after=$(avail)
+per_container=$(( (before - after) / 10 ))
+for i in $(seq 10); do "$final" rm -f "idle$i" >/dev/null; done
+
+echo "=> start latency against containers already running (bridge, each with a cgroup and a veth)"
+: >"$out/scale.tsv"
+running=0
+for target in 1 10 50 100; do
+	while [ "$running" -lt "$target" ]; do
+		running=$((running + 1))
+		"$final" run -d --name "bg$running" "$rootfs" sleep 1000 >/dev/null
+	done
+	hyperfine -N --warmup 2 --runs 20 --style none --export-json "$out/scale-$target.json" \
+		"$final run --rm $rootfs /bin/true" >/dev/null
+	printf '%s\t%s\n' "$target" "$(jq '.results[0].median * 1000' "$out/scale-$target.json")" >>"$out/scale.tsv"
+done
+for i in $(seq "$running"); do "$final" rm -f "bg$i" >/dev/null; done
+start=$(date +%s%N)
+for i in $(seq 50); do "$final" run -d --name "burst$i" "$rootfs" sleep 1000 >/dev/null & done
+wait
+burst_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+for i in $(seq 50); do "$final" rm -f "burst$i" >/dev/null; done
+
+# The results file, the table, the plot.
+jq -n --slurpfile s "$out/startup.json" --arg none "$(cat "$out/phases-none.tsv")" \
+	--arg bridge "$(cat "$out/phases-bridge.tsv")" --arg scale "$(cat "$out/scale.tsv")" \
+	--argjson rss_final "$rss_final" --argjson rss_runc "$rss_runc" --argjson rss_crun "$rss_crun" \
+	--argjson per_container "$per_container" --argjson burst "$burst_ms" \
+	--arg machine "$(nproc) CPUs, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)" \
+	--arg notes "${notes[*]:-}" '
+	def tsv: split("\n") | map(select(length > 0) | split("\t") | {(.[0]): (.[1] | tonumber)}) | add;
+	{machine: $machine, notes: $notes,
+	 startup_ms: [$s[0].results[] | {tool: .command, median: (.median * 1000), stddev: (.stddev * 1000),
+	                                 min: (.min * 1000), max: (.max * 1000)}],
+	 phases_ms: {network_none: ($none | tsv), bridge: ($bridge | tsv)},
+	 peak_rss_kib: {final: $rss_final, runc: $rss_runc, crun: $rss_crun},
+	 idle_container_kib: $per_container,
+	 latency_vs_running_ms: ($scale | tsv),
+	 fifty_at_once_ms: $burst}' >"$out/results.json"
+
+echo
+echo "machine: $(jq -r .machine "$out/results.json")"
+[ ${#notes[@]} -eq 0 ] || echo "note: ${notes[*]}"
+base=$(jq '.startup_ms[0].median' "$out/results.json")
+printf '\n%-22s %10s %10s %14s\n' "start-to-exit" "median ms" "stddev" "x final(none)"
+jq -r --argjson base "$base" '.startup_ms[] |
+	"\(.tool)\t\(.median)\t\(.stddev)\t\(.median / $base)"' "$out/results.json" |
+	awk -F'\t' '{ printf "%-22s %10.2f %10.2f %14.2f\n", $1, $2, $3, $4 }'
+printf '\nphases of final run (ms)      --network none    bridge\n'
+paste "$out/phases-none.tsv" "$out/phases-bridge.tsv" |
+	awk -F'\t' '{ printf "  %-28s %10.2f %10.2f\n", $1, $2, $4 }'
+printf '\npeak RSS (KiB): final %s, runc %s, crun %s; an idle final container costs %s KiB\n' \
+	"$rss_final" "$rss_runc" "$rss_crun" "$per_container"
+printf 'start latency (median ms) with N containers running:'
+awk -F'\t' '{ printf " N=%s: %.1f", $1, $2 }' "$out/scale.tsv"
+printf '\n50 containers started at once: %s ms\n' "$burst_ms"
+
+gnuplot <<PLOT
+set terminal png size 800,500
+set output "$out/latency.png"
+set title "final run (bridge) start-to-exit latency vs containers already running"
+set xlabel "containers running"
+set ylabel "median latency (ms)"
+set yrange [0:*]
+set grid
+plot "$out/scale.tsv" using 1:2 with linespoints lw 2 title "final run --rm (bridge)"
+PLOT
+echo "results: $out/results.json, plot: $out/latency.png"
