@@ -20,16 +20,17 @@ LAST      := $(lastword $(STEPS))
 HAVE_FINAL := $(wildcard final/main.c)
 STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE_FINAL),7:./final/final)
 
-# Debian package names. Build: gcc make pkg-config; tests: check (libcheck),
+# Debian package names. Build: gcc make pkg-config and the -dev libraries
+# (libcap, libmnl, libarchive, libseccomp); tests: check (libcheck),
 # libc6-dev for the static test helpers; rootfs: busybox-static; the tests
-# also use unshare and mount from util-linux and iproute2's ip.
+# also use unshare and mount from util-linux, iproute2's ip and nft; make
+# bench compares final with runc, crun, bubblewrap (hyperfine, jq, GNU time
+# and gnuplot make its report).
 DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarchive-dev \
-	busybox-static util-linux \
-	iproute2 procps nftables
+	libseccomp-dev busybox-static util-linux iproute2 procps nftables \
+	runc crun bubblewrap hyperfine jq time gnuplot-nox
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
-# make bench compares final with these; jq, GNU time and gnuplot make its report.
-BENCH_PACKAGES := runc crun bubblewrap hyperfine jq time gnuplot-nox
 
 RUNNER := tests/build/runner
 
@@ -72,7 +73,7 @@ test-vm: $(RUNNER) deps-vm
 	@tests/vm.sh $(STAGE_BINS)
 
 # Start-up, footprint and scale against runc, crun, bwrap and unshare.
-bench: final rootfs deps-bench
+bench: final rootfs
 	@tests/bench/bench.sh
 
 # Stage N's new tests against ./step(N-1): "2:./step01 3:./step02 ...".
@@ -113,9 +114,6 @@ deps:
 deps-vm:
 	$(call apt_install,$(VM_PACKAGES))
 
-deps-bench:
-	$(call apt_install,$(BENCH_PACKAGES))
-
 clean:
 	rm -f $(STEPS)
 	$(MAKE) -s -C final clean
@@ -125,4 +123,4 @@ clean:
 distclean: clean
 	rm -rf --one-file-system rootfs .cache
 
-.PHONY: all final $(STEPS) rootfs demo bench deps-bench test test-final test-vm test-redgreen deps deps-vm clean distclean
+.PHONY: all final $(STEPS) rootfs demo bench test test-final test-vm test-redgreen deps deps-vm clean distclean

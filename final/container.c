@@ -86,7 +86,7 @@ static int child(void *arg)
 	timing_mark("network");
 	r->fs.resolv_conf = r->net.resolv_conf[0] ? r->net.resolv_conf : NULL;
 	rootfs_enter(&r->fs, r->cfg);
-	timing_mark("rootfs: overlay and pivot_root and /proc /dev");
+	timing_mark("rootfs: overlay+pivot_root+/proc+/dev");
 	security_mask_paths();
 	timing_mark("masked paths");
 	if (r->cfg->process.terminal) {

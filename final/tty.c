@@ -108,16 +108,17 @@ void tty_relay(int master)
 	sigset_t winch;
 	int sfd;
 
+	/* SIGWINCH first, then the size: a resize in between is not lost. */
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &winch, NULL);
+	sfd = signalfd(-1, &winch, SFD_CLOEXEC);
 	if (is_tty) {
 		raw = saved;
 		cfmakeraw(&raw);
 		tcsetattr(0, TCSANOW, &raw);
 		copy_winsize(master);
 	}
-	sigemptyset(&winch);
-	sigaddset(&winch, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &winch, NULL);
-	sfd = signalfd(-1, &winch, SFD_CLOEXEC);
 	for (;;) {
 		struct pollfd fds[3] = {
 		    {master, POLLIN, 0}, {0, stdin_open ? POLLIN : 0, 0}, {sfd, POLLIN, 0}};

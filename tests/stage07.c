@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,8 @@ START_TEST(detached_container_lifecycle)
 	ck_assert_msg(t1.tv_sec - t0.tv_sec < 20, "stop waited for its SIGKILL timeout");
 	FINAL_OK(&p, "ps", "-a");
 	assert_contains(p.out, "exited (143)");
+	FINAL_OK(&p, "logs", "-f", "web"); /* -f ends when the container has */
+	assert_out_eq(&p, "hello-log\n");
 	FINAL_OK(&p, "rm", "web");
 	FINAL_OK(&p, "ps", "-a");
 	ck_assert_msg(!strstr(p.out, "web"), "web is still listed: %s", p.out);
@@ -331,10 +334,20 @@ static const char *tty_expect(int master, const char *needle)
 START_TEST(interactive_terminal)
 {
 	struct proc p = {.tty = true};
+	struct winsize ws = {.ws_row = 30, .ws_col = 100};
 	struct termios after;
 
 	ctr_start(&p, CMD("-i", "-t", "--network", "none"), CMD("/bin/sh"));
+	ck_assert(ioctl(p.tty_master, TIOCSWINSZ, &ws) == 0);
 	tty_expect(p.tty_master, "# ");
+	ck_assert(write(p.tty_master, "stty size\r", 10) == 10);
+	tty_expect(p.tty_master, "30 100");
+	/* Resizing the terminal sends final SIGWINCH; it passes the new size on. */
+	ws = (struct winsize){.ws_row = 20, .ws_col = 80};
+	ck_assert(ioctl(p.tty_master, TIOCSWINSZ, &ws) == 0);
+	usleep(200000);
+	ck_assert(write(p.tty_master, "stty size\r", 10) == 10);
+	tty_expect(p.tty_master, "20 80");
 	ck_assert(write(p.tty_master, "tty; echo pid=$$\r", 17) == 17);
 	tty_expect(p.tty_master, "pid=2");
 	tty_expect(p.tty_master, "/dev/pts/0");
@@ -374,6 +387,10 @@ START_TEST(default_confinement_in_proc_status)
 	ctr_run(&p, CMD("--network", "none", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN"),
 		CMD("/bin/grep", "^CapEff:", "/proc/self/status"));
 	assert_out_eq(&p, "CapEff:\t0000000000001000\n");
+	/* The init is a sealed in-memory copy of final (CVE-2019-5736); only a tracer may look. */
+	ctr_run(&p, CMD("--network", "none", "--cap-add", "SYS_PTRACE"),
+		CMD("/bin/readlink", "/proc/1/exe"));
+	assert_out_eq(&p, "/memfd:final (deleted)\n");
 }
 END_TEST
 

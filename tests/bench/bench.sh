@@ -50,13 +50,23 @@ hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$out/startup.
 	-n "bwrap" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
 	-n "unshare (floor)" "unshare --fork --pid --mount --uts --ipc --net /bin/true" >/dev/null
 
-# Mean of each phase over 20 runs of `final run --timings`.
+# Mean of each phase over 20 runs of `final run --timings`: the runtime's
+# phases, and the container's own up to execve (inside the runtime's "container").
 phases() {
 	for _ in $(seq 20); do "$final" run --rm --timings "$@" "$rootfs" /bin/true 2>&1; done |
-		grep "timings (runtime)" | sed 's/.*(runtime): //; s/; total.*//' | tr ',' '\n' |
-		awk '{ ms = $(NF-1); $NF = ""; $(NF-1) = ""; sub(/^ +/, ""); sub(/ +$/, "");
-		       if (!($0 in sum)) order[n++] = $0; sum[$0] += ms }
-		     END { for (i = 0; i < n; i++) printf "%s\t%.2f\n", order[i], sum[order[i]] / 20 }'
+		awk '/final: timings \(/ {
+			inside = /until execve/
+			sub(/^[^:]*: timings \([^)]*\): /, ""); sub(/; total.*/, "")
+			n = split($0, parts, ", ")
+			for (i = 1; i <= n; i++) {
+				name = parts[i]; sub(/ [0-9.]+ ms$/, "", name)
+				ms = parts[i]; sub(/ ms$/, "", ms); sub(/.* /, "", ms)
+				if (inside) name = "  in the container: " name
+				if (!(name in sum)) order[k++] = name
+				sum[name] += ms
+			}
+		}
+		END { for (i = 0; i < k; i++) printf "%s\t%.2f\n", order[i], sum[order[i]] / 20 }'
 }
 echo "=> where the time goes (final run --timings, mean of 20)"
 phases --network none >"$out/phases-none.tsv"
@@ -119,9 +129,9 @@ printf '\n%-22s %10s %10s %14s\n' "start-to-exit" "median ms" "stddev" "x final(
 jq -r --argjson base "$base" '.startup_ms[] |
 	"\(.tool)\t\(.median)\t\(.stddev)\t\(.median / $base)"' "$out/results.json" |
 	awk -F'\t' '{ printf "%-22s %10.2f %10.2f %14.2f\n", $1, $2, $3, $4 }'
-printf '\nphases of final run (ms)      --network none    bridge\n'
+printf '\n%-52s %10s %10s\n' "phases of final run (mean ms)" "no network" "bridge"
 paste "$out/phases-none.tsv" "$out/phases-bridge.tsv" |
-	awk -F'\t' '{ printf "  %-28s %10.2f %10.2f\n", $1, $2, $4 }'
+	awk -F'\t' '{ printf "  %-50s %10.2f %10.2f\n", $1, $2, $4 }'
 printf '\npeak RSS (KiB): final %s, runc %s, crun %s; an idle final container costs %s KiB\n' \
 	"$rss_final" "$rss_runc" "$rss_crun" "$per_container"
 printf 'start latency (median ms) with N containers running:'

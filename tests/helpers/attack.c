@@ -7,6 +7,7 @@
  *   mount      mount a tmpfs                 (CAP_SYS_ADMIN, seccomp)
  *   sysrq      open /proc/sysrq-trigger for writing   (read-only path)
  *   timers     read /proc/timer_list          (masked path)
+ *   kcore      read /proc/kcore                (masked path; absent on some kernels)
  *   module     finit_module(-1): EPERM or not (CAP_SYS_MODULE, seccomp)
  *   keyctl     look up the session keyring    (seccomp)
  *   userns     unshare(CLONE_NEWUSER)          (seccomp)
@@ -15,7 +16,7 @@
  *   time       clock_settime to the current time  (CAP_SYS_TIME, seccomp)
  *   fds        any open descriptor above 2     (closed before exec)
  *   exe        open /proc/1/exe for writing    (the runtime's binary)
- *   kill PID   signal 0 to a host PID          (PID namespace)
+ *   kill PID   see /proc/PID or signal a host PID  (PID namespace)
  *   setuid     exec ./euid, a setuid-root copy, as a user  (no_new_privs)
  */
 #define _GNU_SOURCE
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
 		return result(mount("tmpfs", "/tmp", "tmpfs", 0, NULL) == 0, "mount a tmpfs");
 	if (!strcmp(a, "sysrq"))
 		return result(open("/proc/sysrq-trigger", O_WRONLY) >= 0, "open sysrq-trigger");
+	if (!strcmp(a, "kcore"))
+		return result(read_some("/proc/kcore"), "read /proc/kcore");
 	if (!strcmp(a, "timers"))
 		return result(read_some("/proc/timer_list"), "read /proc/timer_list");
 	if (!strcmp(a, "module")) {
@@ -113,13 +116,18 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(a, "exe"))
 		return result(open("/proc/1/exe", O_WRONLY) >= 0, "open /proc/1/exe for writing");
-	if (!strcmp(a, "kill") && argc > 2)
-		return result(kill(atoi(argv[2]), 0) == 0, "signal a host process");
+	if (!strcmp(a, "kill") && argc > 2) {
+		char proc[64];
+
+		snprintf(proc, sizeof(proc), "/proc/%s", argv[2]);
+		return result(access(proc, F_OK) == 0 || kill(atoi(argv[2]), 0) == 0,
+			      "see or signal a host process");
+	}
 	if (!strcmp(a, "setuid")) {
 		execl("/t/euid", "euid", (char *)NULL);
 		return 2;
 	}
-	fprintf(stderr, "usage: attack mount|sysrq|timers|module|keyctl|userns|clone3|mknod "
+	fprintf(stderr, "usage: attack mount|sysrq|timers|kcore|module|keyctl|userns|clone3|mknod "
 			"M:N|time|fds|exe|kill PID|setuid\n");
 	return 2;
 }
