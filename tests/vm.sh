@@ -90,6 +90,11 @@ build_initramfs() {
 		rm -f "$root$tool"
 		copy_with_libs "$tool"
 	done
+	# Libraries final loads with dlopen() (ldd cannot see them): libarchive, for tarballs.
+	local lib
+	for lib in $(ldconfig -p | awk '/libarchive\.so\.13 / { print $NF; exit }'); do
+		copy_with_libs "$lib"
+	done
 	cp "$top/tests/build/runner" "$root/repo/tests/build/runner"
 	copy_with_libs "$top/tests/build/runner"
 	cp -a "$top/tests/build/rootfs" "$root/repo/tests/build/rootfs"
