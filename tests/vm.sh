@@ -131,4 +131,6 @@ if [ "$qemu_status" = 124 ]; then
 fi
 status=$(sed -n 's/^vm-exit-status: \([0-9]*\)$/\1/p' "$log" | tail -n 1)
 [ -n "$status" ] || { echo "test-vm: the VM stopped without a result (console log: $log)" >&2; exit 1; }
+# The suite's own summary, last, after the kernel's shutdown messages.
+sed -n 's/^total: \([0-9]* passed, [0-9]* failed.*\)$/test-vm: \1/p' "$log" | tail -n 1
 exit "$status"
