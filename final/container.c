@@ -272,6 +272,9 @@ static int create_record(struct run *r)
 				i ? "," : "", r->cfg->ports[i].host_port,
 				r->cfg->ports[i].container_port, r->cfg->ports[i].protocol);
 	r->c.remove = r->cfg->remove;
+	r->c.caps = r->cfg->security.caps;
+	r->c.seccomp = r->cfg->security.seccomp;
+	r->c.no_new_privs = r->cfg->security.no_new_privs;
 	r->c.monitor_pid = getpid();
 	return state_save(&r->c);
 }
@@ -519,6 +522,10 @@ int container_exec(const char *name, struct config *cfg)
 		return EXIT_RUNTIME;
 	if (!running(&c))
 		return warn("container %s is not running", name), EXIT_RUNTIME;
+	/* The same confinement as the container's own processes. */
+	cfg->security.caps = c.caps;
+	cfg->security.seccomp = c.seccomp;
+	cfg->security.no_new_privs = c.no_new_privs;
 	for (size_t i = 0; i < N_ELEMS(namespaces); i++) {
 		char path[64];
 

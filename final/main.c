@@ -433,7 +433,6 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(command, "exec") == 0) {
 		i = parse(command, argc, argv, "+it", run_options, &cfg, 2);
-		cfg.security.caps = security_default_caps(); /* exec gets the default set */
 		cfg.process.args = &argv[i + 1];
 		return container_exec(argv[i], &cfg);
 	}

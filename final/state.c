@@ -102,9 +102,11 @@ int state_save(const struct container *c)
 	fprintf(
 	    f,
 	    "id=%s\nname=%s\nstatus=%s\nmonitor_pid=%d\ninit_pid=%d\nexit_code=%d\ncreated=%lld\n"
-	    "image=%s\ncommand=%s\nip=%s\nnetwork=%s\nports=%s\nremove=%d\n",
+	    "image=%s\ncommand=%s\nip=%s\nnetwork=%s\nports=%s\nremove=%d\ncaps=%llx\n"
+	    "seccomp=%d\nno_new_privs=%d\n",
 	    c->id, c->name, c->status, (int)c->monitor_pid, (int)c->init_pid, c->exit_code,
-	    (long long)c->created, c->image, c->command, c->ip, c->network, c->ports, c->remove);
+	    (long long)c->created, c->image, c->command, c->ip, c->network, c->ports, c->remove,
+	    c->caps, c->seccomp, c->no_new_privs);
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return warn_errno("write %s", path);
 	return 0;
@@ -141,6 +143,12 @@ static void set_field(struct container *c, const char *k, const char *v)
 		COPY(c->ports);
 	else if (strcmp(k, "remove") == 0)
 		c->remove = atoi(v);
+	else if (strcmp(k, "caps") == 0)
+		c->caps = strtoull(v, NULL, 16);
+	else if (strcmp(k, "seccomp") == 0)
+		c->seccomp = atoi(v);
+	else if (strcmp(k, "no_new_privs") == 0)
+		c->no_new_privs = atoi(v);
 }
 
 static int state_load(const char *dir, struct container *c)

@@ -23,12 +23,14 @@ struct container {
 	pid_t init_pid;	   /* its PID 1, as the host numbers it */
 	int exit_code;
 	time_t created;
-	char image[512];   /* ROOTFS as given */
-	char command[512]; /* CMD, for ps */
-	char ip[16];	   /* its address on the bridge, or "" */
-	char network[8];   /* bridge, none, host */
-	char ports[256];   /* -p mappings, "8080:80/tcp,..." */
-	bool remove;	   /* --rm */
+	char image[512];	    /* ROOTFS as given */
+	char command[512];	    /* CMD, for ps */
+	char ip[16];		    /* its address on the bridge, or "" */
+	char network[8];	    /* bridge, none, host */
+	char ports[256];	    /* -p mappings, "8080:80/tcp,..." */
+	bool remove;		    /* --rm */
+	unsigned long long caps;    /* what exec gives a new process: the capabilities... */
+	bool seccomp, no_new_privs; /* ...the filter and no_new_privs of the container */
 };
 
 const char *state_root(void);

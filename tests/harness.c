@@ -478,6 +478,28 @@ void assert_bad_options(const char *const bad[][2], size_t n)
 	}
 }
 
+void assert_no_new_cgroups(char *before)
+{
+	static const char *const systemd[] = {"/system.slice", "/user.slice", "/init.scope",
+					      "/machine.slice"};
+	char *after = cgroup_tree(), *line, *save, added[4096] = "";
+
+	for (line = strtok_r(after, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char needle[4200];
+		bool ours = true;
+
+		snprintf(needle, sizeof(needle), "%s\n", line);
+		for (size_t i = 0; i < sizeof(systemd) / sizeof(systemd[0]); i++)
+			ours = ours && !strstr(line, systemd[i]);
+		if (ours && !strstr(before, needle) &&
+		    strlen(added) + strlen(needle) < sizeof(added))
+			strcat(added, needle);
+	}
+	free(before);
+	free(after);
+	ck_assert_msg(added[0] == '\0', "cgroups left behind:\n%s", added);
+}
+
 const char *slurp(const char *path)
 {
 	static char buf[OUT_MAX];

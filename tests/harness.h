@@ -111,6 +111,12 @@ bool cgroup_v2(void);
 const char *cgroup_dir(pid_t pid, const char *controller);
 /* Every cgroup directory (two levels deep) of the memory, cpu and pids hierarchies. */
 char *cgroup_tree(void);
+/*
+ * No cgroup directory appeared since BEFORE (a cgroup_tree(); freed). Others
+ * that systemd makes and removes meanwhile (system.slice, user.slice, ...) do
+ * not count, and neither do removals.
+ */
+void assert_no_new_cgroups(char *before);
 
 /* BEFORE and AFTER (snapshots of WHAT) must be equal; frees both. */
 void assert_unchanged(const char *what, char *before, char *after);

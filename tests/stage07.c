@@ -83,6 +83,9 @@ START_TEST(exec_joins_the_running_container)
 	assert_out_eq(&p, "boxhost\n1\n");
 	bin_run(&p, CMD("exec", "box", "/bin/sh", "-c", "exit 7"));
 	assert_exit(&p, 7);
+	/* exec gets the container's confinement: its capabilities and filter. */
+	FINAL_OK(&p, "exec", "box", "/bin/grep", "-E", "^(CapEff|Seccomp):", "/proc/self/status");
+	assert_out_eq(&p, "CapEff:\t00000000a00425fb\nSeccomp:\t2\n");
 	FINAL_OK(&p, "rm", "-f", "box");
 }
 END_TEST
@@ -254,7 +257,7 @@ START_TEST(killed_runtime_is_cleaned_up)
 	usleep(300000);
 	FINAL_OK(&p, "ps", "-a");
 	assert_contains(p.out, "exited (137)");
-	assert_unchanged("the cgroup directories", cgroups, cgroup_tree());
+	assert_no_new_cgroups(cgroups);
 	ck_assert_msg(!strchr(link_names(), 'f'), "final0 or a veth is left:\n%s", link_names());
 	FINAL_OK(&p, "rm", "victim");
 }
