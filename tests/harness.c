@@ -314,18 +314,6 @@ void enter_test_host_netns(void)
 	close(fd);
 }
 
-static char final_state[64], final_data[64];
-
-void enter_test_final_dirs(void)
-{
-	snprintf(final_state, sizeof(final_state), "/run/final-test-XXXXXX");
-	snprintf(final_data, sizeof(final_data), "/var/tmp/final-test-XXXXXX");
-	mkdir("/run", 0755);
-	ck_assert(mkdtemp(final_state) && mkdtemp(final_data));
-	setenv("FINAL_STATE", final_state, 1);
-	setenv("FINAL_DATA", final_data, 1);
-}
-
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
@@ -337,6 +325,40 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 static int remove_tree(const char *path)
 {
 	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static char final_state[128], final_data[128];
+static char state_parent[64], data_parent[64];
+
+/*
+ * One parent directory per runner for every test's state and data: a test
+ * that fails exits at once (Check's _exit) without its teardown, so the
+ * runner removes the parents, whatever happened, when the stage is done.
+ */
+void make_test_final_parents(void)
+{
+	snprintf(state_parent, sizeof(state_parent), "/run/final-test-XXXXXX");
+	snprintf(data_parent, sizeof(data_parent), "/var/tmp/final-test-XXXXXX");
+	mkdir("/run", 0755);
+	if (!mkdtemp(state_parent) || !mkdtemp(data_parent)) {
+		perror("runner: mkdtemp for final's test directories");
+		exit(2);
+	}
+}
+
+void remove_test_final_parents(void)
+{
+	remove_tree(state_parent);
+	remove_tree(data_parent);
+}
+
+void enter_test_final_dirs(void)
+{
+	snprintf(final_state, sizeof(final_state), "%s/XXXXXX", state_parent);
+	snprintf(final_data, sizeof(final_data), "%s/XXXXXX", data_parent);
+	ck_assert(mkdtemp(final_state) && mkdtemp(final_data));
+	setenv("FINAL_STATE", final_state, 1);
+	setenv("FINAL_DATA", final_data, 1);
 }
 
 /* How many entries DIR has; 0 when it does not exist. */
@@ -357,7 +379,7 @@ static int entries(const char *dir)
 /* Remove the test's directories; fail if final left a container or a layer in them. */
 void check_test_final_dirs(void)
 {
-	char records[128], layers[128];
+	char records[160], layers[160];
 	int left;
 
 	snprintf(records, sizeof(records), "%s/containers", final_state);

@@ -101,6 +101,9 @@ void enter_test_host_netns(void);
  * record, writable layer or cgroup of final is left in them.
  */
 void enter_test_final_dirs(void);
+/* The runner's: make the parents of those directories, and remove them after a stage. */
+void make_test_final_parents(void);
+void remove_test_final_parents(void);
 void check_test_final_dirs(void);
 /* Fail if a process BIN started is still alive (we are their subreaper). */
 void assert_no_process_left(void);

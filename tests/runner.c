@@ -133,7 +133,9 @@ static void run_stage(int stage, const char *path, bool redgreen, struct tally *
 	srunner_set_fork_status(sr, CK_FORK); /* a test that unshares must not poison us */
 	if (!redgreen)
 		printf("step%02d: testing %s\n", stage, bin);
+	make_test_final_parents();
 	srunner_run_all(sr, redgreen ? CK_SILENT : CK_NORMAL);
+	remove_test_final_parents();
 	count_results(sr, stage, redgreen, &mine);
 	srunner_free(sr);
 	if (!redgreen)

@@ -121,7 +121,7 @@ START_TEST(dev_has_the_usual_nodes)
 		"for d in null zero full random urandom tty; do [ -c /dev/$d ] || echo no $d; done;"
 		"for l in ptmx fd stdin stdout stderr; do [ -L /dev/$l ] || echo no $l; done;"
 		"[ -c /dev/pts/ptmx ] || echo no pts/ptmx; [ -d /dev/shm ] || echo no shm;"
-		"echo discarded > /dev/null; head -c 16 /dev/urandom | wc -c"));
+		"[ -c /dev/null ] && echo discarded > /dev/null; head -c 16 /dev/urandom | wc -c"));
 	assert_exit(&p, 0);
 	assert_out_eq(&p, "16\n");
 }
