@@ -133,9 +133,11 @@ static void run_stage(int stage, const char *path, bool redgreen, struct tally *
 	srunner_set_fork_status(sr, CK_FORK); /* a test that unshares must not poison us */
 	if (!redgreen)
 		printf("step%02d: testing %s\n", stage, bin);
-	make_test_final_parents();
+	if (stage >= 7 && geteuid() == 0) /* final's tests, which run only as root */
+		make_test_final_parents();
 	srunner_run_all(sr, redgreen ? CK_SILENT : CK_NORMAL);
-	remove_test_final_parents();
+	if (stage >= 7 && geteuid() == 0)
+		remove_test_final_parents();
 	count_results(sr, stage, redgreen, &mine);
 	srunner_free(sr);
 	if (!redgreen)
@@ -153,6 +155,8 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Hermetic: a PATH with a directory the user cannot search turns "not found" into EACCES. */
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	if (i < argc && strcmp(argv[i], "--redgreen") == 0) {
 		redgreen = true;
 		i++;
