@@ -309,7 +309,7 @@ void net_configure_inside(const struct net *n)
 }
 
 /* With the last container: the bridge, the NAT table, the old ip_forward. */
-static void remove_shared(const struct net *n)
+static void remove_shared(void)
 {
 	char path[256], old[8];
 	struct mnl_socket *nl = nl_open();
@@ -323,7 +323,6 @@ static void remove_shared(const struct net *n)
 	unlink(path);
 	lease_path(path, sizeof(path), NULL);
 	rmdir(path);
-	(void)n;
 }
 
 void net_teardown(struct net *n)
@@ -350,7 +349,7 @@ void net_teardown(struct net *n)
 	if (n->resolv_conf[0])
 		unlink(n->resolv_conf);
 	if (lock >= 0 && no_leases_left(n))
-		remove_shared(n);
+		remove_shared();
 	if (lock >= 0)
 		close(lock);
 }
