@@ -71,8 +71,11 @@ static int cgroup_write_optional(const struct cgroup *cg, const char *controller
 	return cgroup_write(cg, controller, file, value);
 }
 
-/* v2: a controller works in a cgroup only if every ancestor enables it for its children. */
-static int enable_controllers(const char *dir)
+/*
+ * v2: a controller works in a cgroup only if every ancestor enables it for its
+ * children. Quiet: cgroup_create() decides what to report. FAILED names what failed.
+ */
+static int enable_controllers(const char *dir, char *failed, size_t size)
 {
 	char path[512], value[32];
 
@@ -80,7 +83,7 @@ static int enable_controllers(const char *dir)
 	for (size_t i = 0; i < N_ELEMS(controllers); i++) {
 		snprintf(value, sizeof(value), "+%s", controllers[i]);
 		if (write_file(path, value) < 0)
-			return warn_errno("write %s to %s", value, path);
+			return snprintf(failed, size, "write %s to %s", value, path), -1;
 	}
 	return 0;
 }
@@ -90,23 +93,40 @@ static size_t hierarchies(const struct cgroup *cg)
 	return cg->v2 ? 1 : N_ELEMS(controllers);
 }
 
-int cgroup_create(const struct cgroup *cg)
+static int try_create(const struct cgroup *cg, char *failed, size_t size)
 {
 	char path[512];
 
-	if (cg->v2 && enable_controllers(CGROUP_ROOT) < 0)
+	if (cg->v2 && enable_controllers(CGROUP_ROOT, failed, size) < 0)
 		return -1;
 	for (size_t i = 0; i < hierarchies(cg); i++) {
 		cgroup_path(cg, controllers[i], NULL, NULL, path, sizeof(path));
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return warn_errno("mkdir %s (cgroup %s)", path, cg->mode);
-		if (cg->v2 && enable_controllers(path) < 0)
+			return snprintf(failed, size, "mkdir %s (cgroup %s)", path, cg->mode), -1;
+		if (cg->v2 && enable_controllers(path, failed, size) < 0)
 			return -1;
 		cgroup_path(cg, controllers[i], cg->name, NULL, path, sizeof(path));
-		if (mkdir(path, 0755) < 0)
-			return warn_errno("mkdir %s", path);
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return snprintf(failed, size, "mkdir %s", path), -1;
 	}
 	return 0;
+}
+
+/*
+ * The parent is removed by the last container to leave (cgroup_remove), so
+ * it can vanish between our mkdir and our next write: ENOENT means "again".
+ */
+int cgroup_create(const struct cgroup *cg)
+{
+	char failed[600];
+
+	for (int tries = 0; tries < 10; tries++) {
+		if (try_create(cg, failed, sizeof(failed)) == 0)
+			return 0;
+		if (errno != ENOENT)
+			break;
+	}
+	return warn_errno("%s", failed);
 }
 
 int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg)

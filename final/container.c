@@ -258,8 +258,11 @@ static void join_args(char *const *args, char *out, size_t size)
 static int create_record(struct run *r)
 {
 	static const char *const modes[] = {"bridge", "none", "host"};
-	int lock = state_lock();
-	int ret = lock < 0 ? -1 : state_create(&r->c, r->cfg->name);
+	int lock = state_lock(), ret;
+
+	/* Before the record exists: a record without a live monitor is reaped as a crash. */
+	r->c.monitor_pid = getpid();
+	ret = lock < 0 ? -1 : state_create(&r->c, r->cfg->name);
 
 	state_unlock(lock);
 	if (ret < 0)
