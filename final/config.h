@@ -39,6 +39,8 @@ struct config {
 		const char *cwd; /* -w; "/" by default */
 		uid_t uid;	 /* -u UID[:GID] */
 		gid_t gid;
+		bool user_set;		/* -u given: the image's User does not apply */
+		const char *entrypoint; /* --entrypoint: replaces the image's Entrypoint */
 		bool terminal;	  /* -t: a pseudo-terminal */
 		bool interactive; /* -i: keep stdin open */
 	} process;
@@ -74,7 +76,8 @@ struct config {
 
 	/* runtime options, outside the OCI spec */
 	const char *name;  /* --name; generated when NULL */
-	const char *image; /* ROOTFS as the user gave it (directory or tarball) */
+	const char *image; /* ROOTFS: a directory, a tarball or an image name */
+	const char *platform; /* --platform for an image pulled by run; NULL: this machine's */
 	bool detach;	   /* -d */
 	bool remove;	   /* --rm */
 };

@@ -326,7 +326,7 @@ int container_run(struct config *cfg)
 	static char lower[4096];
 	struct run r = {.cfg = cfg, .log_fd = -1};
 
-	if (image_resolve(cfg->image, lower, sizeof(lower)) < 0)
+	if (image_resolve(cfg, lower, sizeof(lower)) < 0)
 		return EXIT_RUNTIME;
 	cfg->root.path = lower;
 	timing_mark("image");

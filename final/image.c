@@ -1,72 +1,51 @@
 /*
- * image.c: rootfs directories and tarballs.
+ * image.c: where a container's root comes from.
  *
- * Tarballs are unpacked with libarchive (it knows every tar dialect and
- * compression, and has the checks that keep an archive inside its target:
- * no "..", no absolute paths, no writing through a symlink the archive
- * planted), into STORE/images/KEY/rootfs, where KEY is a hash of the
- * tarball's path, size and modification time: a changed tarball is
- * unpacked again. The unpacking goes to a temporary directory that is
- * renamed into place only when complete, so an interrupted unpack leaves
- * nothing that looks usable.
+ * ROOTFS can be a directory (used as it is), a rootfs tarball (unpacked
+ * once into the store), or the name of an image in a registry: alpine,
+ * alpine:3.20, localhost:5000/app@sha256:... An image is pulled once into
+ * a local store, content-addressed like the registry itself:
+ *
+ *   FINAL_DATA/blobs/sha256/HEX          manifests and image configs
+ *   FINAL_DATA/blobs/sha256/HEX.partial  an interrupted download, resumed next time
+ *   FINAL_DATA/layers/sha256/HEX/        one layer, unpacked (HEX: its digest)
+ *   FINAL_DATA/refs/NAME                 the digest of NAME's manifest ('/' as '+')
+ *
+ * A pull fetches the manifest (choosing this machine's platform from an
+ * index), the config, and every layer it lacks; writing refs/NAME is the
+ * last step, so an interrupted pull never leaves an image that looks
+ * usable. A layer shared by two images is stored once; the container's
+ * root is an overlay of the image's layers (rootfs.c), and the image
+ * config's Entrypoint, Cmd, Env, WorkingDir and User are the defaults
+ * that the command line overrides.
  */
 #define _GNU_SOURCE
 #include "image.h"
+#include "dl.h"
+#include "layer.h"
+#include "registry.h"
 #include "state.h"
 #include "util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <dlfcn.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
-/*
- * libarchive is loaded when a tarball is first used, not at start-up: it
- * pulls in ICU, libxml2 and half a dozen compressors, which would cost
- * every `final` command milliseconds before it does anything (measured
- * with --timings). la_NAME is archive_NAME, looked up with dlsym().
- */
-#define ARCHIVE_FUNCTIONS(X)                                                                       \
-	X(read_new)                                                                                \
-	X(write_disk_new)                                                                          \
-	X(read_support_format_tar)                                                                 \
-	X(read_support_filter_all)                                                                 \
-	X(write_disk_set_options)                                                                  \
-	X(read_open_filename)                                                                      \
-	X(error_string)                                                                            \
-	X(read_next_header)                                                                        \
-	X(write_header)                                                                            \
-	X(read_data_block)                                                                         \
-	X(write_data_block)                                                                        \
-	X(read_free)                                                                               \
-	X(write_free)
+#define OCI_INDEX	"application/vnd.oci.image.index.v1+json"
+#define OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
+#define DOCKER_LIST	"application/vnd.docker.distribution.manifest.list.v2+json"
+#define DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define ACCEPT_ALL	OCI_INDEX "," DOCKER_LIST "," OCI_MANIFEST "," DOCKER_MANIFEST
 
-#define DECLARE(name) static typeof(archive_##name) *la_##name;
-ARCHIVE_FUNCTIONS(DECLARE)
-
-static int load_libarchive(void)
-{
-	static void *lib;
-
-	if (lib)
-		return 0;
-	lib = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-	if (!lib)
-		return warn("cannot load libarchive for tarballs: %s (install libarchive13)",
-			    dlerror());
-#define LOOK_UP(name)                                                                              \
-	if (!(la_##name = dlsym(lib, "archive_" #name)))                                           \
-		return warn("libarchive has no archive_%s", #name);
-	ARCHIVE_FUNCTIONS(LOOK_UP)
-	return 0;
-}
+/*** rootfs tarballs ***/
 
 static bool is_tarball(const char *path)
 {
@@ -95,103 +74,622 @@ static uint64_t tarball_key(const char *path, const struct stat *st)
 	return h;
 }
 
-static int copy_data(struct archive *in, struct archive *out)
+/*
+ * Unpack TARBALL (or a layer, with WHITEOUTS) into DIR: into DIR.tmp.PID
+ * first, renamed into place only when complete. 0 if DIR exists already.
+ */
+static int unpack_once(const char *tarball, const char *dir, bool whiteouts, const char *what)
 {
-	const void *buf;
-	size_t size;
-	la_int64_t offset;
-	int r;
-
-	while ((r = la_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK)
-		if (la_write_data_block(out, buf, size, offset) != ARCHIVE_OK)
-			return -1;
-	return r == ARCHIVE_EOF ? 0 : -1;
-}
-
-/* Unpack TARBALL into DIR (which exists, empty). */
-static int unpack(const char *tarball, const char *dir)
-{
-	const int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
-			  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-			  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-	struct archive *in, *out;
-	struct archive_entry *e;
-	int cwd, r, ret = 0;
-
-	if (load_libarchive() < 0)
-		return -1;
-	in = la_read_new();
-	out = la_write_disk_new();
-	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	la_read_support_format_tar(in);
-	la_read_support_filter_all(in);
-	la_write_disk_set_options(out, flags);
-	if (la_read_open_filename(in, tarball, 64 * 1024) != ARCHIVE_OK) {
-		ret = warn("rootfs %s: %s", tarball, la_error_string(in));
-		goto out;
-	}
-	/* Entries are relative: extract from inside DIR, with the SECURE_* checks on. */
-	if (cwd < 0 || chdir(dir) < 0) {
-		ret = warn_errno("chdir %s", dir);
-		goto out;
-	}
-	while ((r = la_read_next_header(in, &e)) == ARCHIVE_OK) {
-		if (la_write_header(out, e) != ARCHIVE_OK || copy_data(in, out) < 0) {
-			ret = warn("rootfs %s: %s", tarball, la_error_string(out));
-			goto out;
-		}
-	}
-	if (r != ARCHIVE_EOF)
-		ret = warn("rootfs %s: not a valid tarball: %s", tarball, la_error_string(in));
-out:
-	la_read_free(in);
-	la_write_free(out);
-	if (cwd >= 0 && fchdir(cwd) < 0)
-		ret = warn_errno("fchdir back");
-	if (cwd >= 0)
-		close(cwd);
-	return ret;
-}
-
-int image_resolve(const char *rootfs, char *dir, size_t size)
-{
-	char *real = realpath(rootfs, NULL), *store, *tmp;
-	struct stat st;
+	char *tmp = xasprintf("%s.tmp.%d", dir, (int)getpid());
 	int ret = 0;
 
-	if (!real || stat(real, &st) < 0) {
-		free(real);
-		return warn_errno("rootfs %s", rootfs);
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(dir, size, "%s", real);
-		free(real);
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode) || !is_tarball(real)) {
-		free(real);
-		return warn("rootfs %s: not a directory nor a .tar, .tar.gz or .tgz file", rootfs);
-	}
-	store =
-	    xasprintf("%s/images/%016llx", data_root(), (unsigned long long)tarball_key(real, &st));
-	snprintf(dir, size, "%s/rootfs", store);
 	if (access(dir, F_OK) == 0)
-		goto out; /* unpacked before */
-	tmp = xasprintf("%s/rootfs.tmp.%d", store, (int)getpid());
+		goto out;
 	if (mkdir_p(tmp) < 0)
 		ret = warn_errno("mkdir %s", tmp);
-	else if (unpack(real, tmp) < 0)
+	else if (layer_unpack(tarball, tmp, whiteouts, what) < 0)
 		ret = -1;
 	else if (rename(tmp, dir) < 0 && access(dir, F_OK) < 0)
 		ret = warn_errno("rename %s %s", tmp, dir);
-	if (ret < 0 || access(tmp, F_OK) == 0) /* failed, or another run got there first */
-		remove_tree(tmp);
-	if (ret < 0)
-		rmdir(store);
-	free(tmp);
+	remove_tree(tmp); /* failed, or another run got there first */
 out:
+	free(tmp);
+	return ret;
+}
+
+static int resolve_tarball(const char *real, const struct stat *st, char *dir, size_t size)
+{
+	char *store = xasprintf("%s/images/%016llx", data_root(),
+				(unsigned long long)tarball_key(real, st));
+	char *what = xasprintf("rootfs %s", real);
+	int ret;
+
+	snprintf(dir, size, "%s/rootfs", store);
+	if ((ret = mkdir_p(store) < 0 ? warn_errno("mkdir %s", store)
+				      : unpack_once(real, dir, false, what)) < 0)
+		rmdir(store);
 	free(store);
+	free(what);
+	return ret;
+}
+
+/*** the store ***/
+
+/* FINAL_DATA/KIND/sha256/HEX for DIGEST. */
+static char *store_path(const char *kind, const char *digest)
+{
+	return xasprintf("%s/%s/sha256/%s", data_root(), kind, digest + strlen("sha256:"));
+}
+
+static char *ref_path(const char *name)
+{
+	char *path = xasprintf("%s/refs/%s", data_root(), name);
+
+	for (char *p = path + strlen(data_root()) + strlen("/refs/"); *p; p++)
+		if (*p == '/')
+			*p = '+';
+	return path;
+}
+
+/* The manifest digest NAME was pulled as; -1 (quietly) if it was not. */
+static int read_ref(const char *name, char digest[72])
+{
+	char *path = ref_path(name);
+	int n = read_file(path, digest, 72);
+
+	free(path);
+	digest[strcspn(digest, "\n")] = '\0';
+	return n > 0 && digest_valid(digest) ? 0 : -1;
+}
+
+static int write_ref(const char *name, const char *digest)
+{
+	char *path = ref_path(name), *tmp = xasprintf("%s.tmp", path), *dir = strdup(path);
+	int ret = 0;
+
+	*strrchr(dir, '/') = '\0';
+	if (mkdir_p(dir) < 0 || write_new_file(tmp, digest) < 0 || rename(tmp, path) < 0)
+		ret = warn_errno("write %s", path);
+	free(path);
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
+/* A JSON blob from the store (a manifest or a config); NULL with a message if unreadable. */
+static json_t *load_blob(const char *digest)
+{
+	char *path = store_path("blobs", digest);
+	json_error_t err;
+	json_t *root = json.load_file(path, 0, &err);
+
+	if (!root)
+		warn("%s: %s", path, err.text);
+	free(path);
+	return root;
+}
+
+/* Pulls and removals take this lock: a removal must not collect what a pull is adding. */
+static int store_lock(void)
+{
+	char *path = xasprintf("%s/store.lock", data_root());
+	int fd;
+
+	mkdir_p(data_root());
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		warn_errno("lock %s", path);
+	free(path);
+	return fd;
+}
+
+/*** pulling ***/
+
+static const char *string_at(json_t *obj, const char *key)
+{
+	const char *s = json.string_value(json.object_get(obj, key));
+
+	return s ? s : "";
+}
+
+/* This machine's platform as OCI spells it: linux/amd64, linux/arm64, linux/arm/v7. */
+static void host_platform(char *out, size_t size)
+{
+	static const char *const arch[][2] = {
+	    {"x86_64", "amd64"},     {"aarch64", "arm64"}, {"armv7l", "arm/v7"},
+	    {"armv6l", "arm/v6"},    {"i686", "386"},	   {"ppc64le", "ppc64le"},
+	    {"s390x", "s390x"},	     {"riscv64", "riscv64"}};
+	struct utsname u;
+
+	uname(&u);
+	snprintf(out, size, "linux/%.40s", u.machine);
+	for (size_t i = 0; i < N_ELEMS(arch); i++)
+		if (strcmp(u.machine, arch[i][0]) == 0)
+			snprintf(out, size, "linux/%s", arch[i][1]);
+}
+
+/* The digest of the manifest for PLATFORM (os/arch[/variant]) in an image index. */
+static int select_platform(json_t *index, const char *platform, const char *name, char *digest)
+{
+	json_t *list = json.object_get(index, "manifests");
+	char seen[512] = "";
+
+	for (size_t i = 0; i < json.array_size(list); i++) {
+		json_t *m = json.array_get(list, i), *p = json.object_get(m, "platform");
+		const char *variant = string_at(p, "variant");
+		char *full = xasprintf("%s/%s%s%s", string_at(p, "os"), string_at(p, "architecture"),
+				       *variant ? "/" : "", variant);
+		bool match = strcmp(full, platform) == 0 ||
+			     (strchr(platform + strcspn(platform, "/") + 1, '/') == NULL &&
+			      strncmp(full, platform, strlen(platform)) == 0 &&
+			      full[strlen(platform)] == '/');
+
+		if (strlen(seen) + strlen(full) + 3 < sizeof(seen))
+			sprintf(seen + strlen(seen), "%s%s", *seen ? ", " : "", full);
+		free(full);
+		if (match && digest_valid(string_at(m, "digest"))) {
+			strcpy(digest, string_at(m, "digest"));
+			return 0;
+		}
+	}
+	return warn("%s: no image for %s in its index (it has: %s); choose one with --platform",
+		    name, platform, *seen ? seen : "none");
+}
+
+/* Fetch a manifest; an index leads to the one for PLATFORM. Keeps it in the store. */
+static json_t *pull_manifest(struct registry *r, const struct image_ref *ref,
+			     const char *platform, char digest[72])
+{
+	const char *want = *ref->digest ? ref->digest : ref->tag;
+	char type[128], *body, *path;
+	json_t *root = NULL;
+	size_t len;
+
+	for (int hop = 0; hop < 2; hop++) {
+		if (registry_manifest(r, want, ACCEPT_ALL, &body, &len, type, digest) < 0)
+			return NULL;
+		root = json.loads(body, 0, NULL);
+		if (root && *string_at(root, "mediaType"))
+			snprintf(type, sizeof(type), "%s", string_at(root, "mediaType"));
+		if (!root || json.integer_value(json.object_get(root, "schemaVersion")) == 1) {
+			warn("%s: %s", ref->name,
+			     root ? "a schema 1 manifest (Docker's format before 2017), which final "
+				    "does not read: push the image again with a current docker or skopeo"
+				  : "the manifest is not JSON");
+			goto fail;
+		}
+		if (hop == 0 && (strcmp(type, OCI_INDEX) == 0 || strcmp(type, DOCKER_LIST) == 0)) {
+			static char chosen[72];
+
+			if (select_platform(root, platform, ref->name, chosen) < 0)
+				goto fail;
+			want = chosen;
+			json.delete(root);
+			free(body);
+			continue;
+		}
+		if (strcmp(type, OCI_MANIFEST) && strcmp(type, DOCKER_MANIFEST)) {
+			warn("%s: unknown manifest media type '%s'", ref->name, type);
+			goto fail;
+		}
+		break;
+	}
+	path = store_path("blobs", digest);
+	if (write_new_file(path, body) < 0)
+		warn_errno("write %s", path), json.delete(root), root = NULL;
+	free(path);
+	free(body);
+	return root;
+fail:
+	if (root)
+		json.delete(root);
+	free(body);
+	return NULL;
+}
+
+static bool layer_type_known(const char *type)
+{
+	static const char *const known[] = {
+	    "application/vnd.oci.image.layer.v1.tar",
+	    "application/vnd.oci.image.layer.v1.tar+gzip",
+	    "application/vnd.oci.image.layer.v1.tar+zstd",
+	    "application/vnd.docker.image.rootfs.diff.tar",
+	    "application/vnd.docker.image.rootfs.diff.tar.gzip"};
+
+	for (size_t i = 0; i < N_ELEMS(known); i++)
+		if (strcmp(type, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Fetch the blob DESC names (verified) into the store; with LAYER, unpack it and drop the blob. */
+static int pull_blob(struct registry *r, json_t *desc, bool layer)
+{
+	const char *digest = string_at(desc, "digest"), *type = string_at(desc, "mediaType");
+	json_t *size = json.object_get(desc, "size");
+	char *blob, *dir, *what;
+	int ret = 0;
+
+	if (!digest_valid(digest))
+		return warn("a descriptor with a bad digest '%s' (final reads sha256 only)", digest);
+	if (layer && !layer_type_known(type))
+		return warn("layer %s: media type '%s' is not a layer final can unpack", digest,
+			    type);
+	blob = store_path("blobs", digest);
+	dir = store_path("layers", digest);
+	what = xasprintf("layer %.19s", digest);
+	if (access(layer ? dir : blob, F_OK) == 0)
+		goto out; /* stored before: by this image or another one */
+	if (registry_blob(r, digest, size ? json.integer_value(size) : -1, blob) < 0)
+		ret = -1;
+	else if (layer && (ret = unpack_once(blob, dir, true, what)) == 0)
+		unlink(blob);
+out:
+	free(blob);
+	free(dir);
+	free(what);
+	return ret;
+}
+
+static int pull_locked(const struct image_ref *ref, const char *platform, bool progress,
+		       char digest[72])
+{
+	char *blobs = xasprintf("%s/blobs/sha256", data_root());
+	char *layers_dir = xasprintf("%s/layers/sha256", data_root());
+	struct registry *r = mkdir_p(blobs) < 0 || mkdir_p(layers_dir) < 0
+				 ? (warn_errno("mkdir %s", blobs), NULL)
+				 : registry_open(ref, progress);
+	json_t *manifest = r ? pull_manifest(r, ref, platform, digest) : NULL;
+	json_t *layers = json.object_get(manifest, "layers");
+	int ret = manifest ? 0 : -1;
+
+	if (ret == 0 && json.array_size(layers) == 0)
+		ret = warn("%s: the manifest lists no layers", ref->name);
+	if (ret == 0)
+		ret = pull_blob(r, json.object_get(manifest, "config"), false);
+	for (size_t i = 0; ret == 0 && i < json.array_size(layers); i++)
+		ret = pull_blob(r, json.array_get(layers, i), true);
+	if (ret == 0)
+		ret = write_ref(ref->name, digest); /* last: now the image exists */
+	if (manifest)
+		json.delete(manifest);
+	registry_close(r);
+	free(blobs);
+	free(layers_dir);
+	return ret;
+}
+
+int image_pull(const char *name, const char *platform, bool progress, char digest[72])
+{
+	struct image_ref ref;
+	char host[64];
+	int lock, ret;
+
+	if (reference_parse(name, &ref) < 0)
+		return -1;
+	if (!platform) {
+		host_platform(host, sizeof(host));
+		platform = host;
+	}
+	lock = store_lock();
+	ret = lock < 0 ? -1 : pull_locked(&ref, platform, progress, digest);
+	if (lock >= 0)
+		close(lock);
+	return ret;
+}
+
+/*** running an image ***/
+
+/*
+ * NAME's entry in LAYER/FILE (etc/passwd or etc/group) of the topmost layer
+ * that has FILE: its third field (the id), or with PRIMARY its fourth (a
+ * user's group). A number is its own id. -1 if not found.
+ */
+static long lookup_id(const char *lower, const char *file, const char *name, bool primary)
+{
+	char *copy = strdup(lower), *save, *end, line[1024];
+	long id = strtol(name, &end, 10), ids[2];
+
+	if (*name && !*end)
+		return free(copy), id;
+	id = -1;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *path = xasprintf("%s/%s", dir, file);
+		FILE *f = fopen(path, "re");
+
+		free(path);
+		if (!f)
+			continue;
+		while (id < 0 && fgets(line, sizeof(line), f)) {
+			char *colon = strchr(line, ':');
+
+			if (colon && (size_t)(colon - line) == strlen(name) &&
+			    strncmp(line, name, colon - line) == 0 &&
+			    sscanf(colon, ":%*[^:]:%ld:%ld", &ids[0], &ids[1]) >= 1 + primary)
+				id = ids[primary];
+		}
+		fclose(f);
+		break;
+	}
+	free(copy);
+	return id;
+}
+
+/* The image's User: UID, NAME, UID:GID or NAME:GROUP (a number alone: GID = UID). */
+static int apply_user(struct config *cfg, const char *user, const char *lower)
+{
+	char *u = strdupa(user), *g = strchr(u, ':'), *end;
+	long uid, gid;
+
+	if (g)
+		*g++ = '\0';
+	uid = lookup_id(lower, "etc/passwd", u, false);
+	if (g)
+		gid = lookup_id(lower, "etc/group", g, false);
+	else
+		gid = strtol(u, &end, 10), gid = *end ? lookup_id(lower, "etc/passwd", u, true) : uid;
+	if (uid < 0 || gid < 0)
+		return warn("the image's user '%s' is not in its /etc/passwd or /etc/group", user);
+	cfg->process.uid = uid;
+	cfg->process.gid = gid;
+	return 0;
+}
+
+static int count(json_t *array)
+{
+	return (int)json.array_size(array);
+}
+
+/* Entrypoint + (CMD from the command line, or the image's Cmd), as docker combines them. */
+static int apply_command(struct config *cfg, json_t *conf, const char *name)
+{
+	json_t *entry = json.object_get(conf, "Entrypoint"), *cmd = json.object_get(conf, "Cmd");
+	int n = 0, nargs = 0, nentry, ncmd;
+	char **argv;
+
+	while (cfg->process.args[nargs])
+		nargs++;
+	nentry = cfg->process.entrypoint ? !!*cfg->process.entrypoint : count(entry);
+	ncmd = nargs ? nargs : cfg->process.entrypoint ? 0 : count(cmd);
+	argv = calloc(nentry + ncmd + 1, sizeof(*argv));
+	for (int i = 0; i < nentry; i++)
+		argv[n++] = cfg->process.entrypoint
+				? (char *)cfg->process.entrypoint
+				: strdup(json.string_value(json.array_get(entry, i)) ?: "");
+	for (int i = 0; i < ncmd; i++)
+		argv[n++] = nargs ? cfg->process.args[i]
+				  : strdup(json.string_value(json.array_get(cmd, i)) ?: "");
+	if (n == 0)
+		return warn("%s has no Entrypoint nor Cmd: give a command", name);
+	cfg->process.args = argv;
+	return 0;
+}
+
+/* The image config's defaults, under what the command line says. */
+static int apply_image_config(struct config *cfg, json_t *image, const char *lower,
+			      const char *name)
+{
+	json_t *conf = json.object_get(image, "config"), *env = json.object_get(conf, "Env");
+	int n = count(env);
+
+	if (n + cfg->process.nenv > MAX_ENV)
+		return warn("%s: too many environment variables", name);
+	memmove(&cfg->process.env[n], cfg->process.env, cfg->process.nenv * sizeof(char *));
+	for (int i = 0; i < n; i++) /* the image's first, so -e overrides them */
+		cfg->process.env[i] = strdup(json.string_value(json.array_get(env, i)) ?: "");
+	cfg->process.nenv += n;
+	if (!cfg->process.cwd && *string_at(conf, "WorkingDir"))
+		cfg->process.cwd = strdup(string_at(conf, "WorkingDir"));
+	if (!cfg->process.user_set && *string_at(conf, "User") &&
+	    apply_user(cfg, string_at(conf, "User"), lower) < 0)
+		return -1;
+	return apply_command(cfg, conf, name);
+}
+
+/* The overlay's lower directories, topmost first: the layers of MANIFEST, last first. */
+static int layer_dirs(json_t *manifest, char *lower, size_t size)
+{
+	json_t *layers = json.object_get(manifest, "layers");
+	size_t len = 0;
+
+	*lower = '\0';
+	for (int i = count(layers) - 1; i >= 0; i--) {
+		const char *digest = string_at(json.array_get(layers, i), "digest");
+		char *dir = digest_valid(digest) ? store_path("layers", digest) : NULL;
+
+		if (!dir || access(dir, F_OK) < 0)
+			return free(dir), warn("layer %s is missing from the store: pull again",
+					       digest);
+		len += snprintf(lower + len, len < size ? size - len : 0, "%s%s", len ? ":" : "",
+				dir);
+		free(dir);
+	}
+	return len < size ? 0 : warn("too many layers for one overlay mount");
+}
+
+static int resolve_image(struct config *cfg, char *lower, size_t size)
+{
+	struct image_ref ref;
+	char digest[72];
+	json_t *manifest = NULL, *image = NULL;
+	int ret = -1;
+
+	if (reference_parse(cfg->image, &ref) < 0 || dl_json() < 0)
+		return -1;
+	if (read_ref(ref.name, digest) < 0) {
+		fprintf(stderr, "final: %s is not here: pulling it\n", ref.name);
+		if (image_pull(ref.name, cfg->platform, isatty(STDERR_FILENO), digest) < 0)
+			return -1;
+	}
+	cfg->image = strdup(ref.name);
+	if ((manifest = load_blob(digest)) &&
+	    (image = load_blob(string_at(json.object_get(manifest, "config"), "digest"))) &&
+	    layer_dirs(manifest, lower, size) == 0)
+		ret = apply_image_config(cfg, image, lower, ref.name);
+	if (manifest)
+		json.delete(manifest);
+	if (image)
+		json.delete(image);
+	return ret;
+}
+
+int image_resolve(struct config *cfg, char *lower, size_t size)
+{
+	char *real = realpath(cfg->image, NULL);
+	struct stat st;
+	int ret = 0;
+
+	if (!real && strchr("./", cfg->image[0]))
+		return warn_errno("rootfs %s", cfg->image);
+	if (!real) /* not a path: an image name */
+		return resolve_image(cfg, lower, size);
+	if (stat(real, &st) < 0)
+		ret = warn_errno("rootfs %s", cfg->image);
+	else if (!cfg->process.args[0])
+		ret = warn("rootfs %s: a directory or tarball needs a command to run", cfg->image);
+	else if (strpbrk(real, ",:"))
+		ret = warn("rootfs %s: overlayfs cannot use a path with ',' or ':'", real);
+	else if (S_ISDIR(st.st_mode))
+		snprintf(lower, size, "%s", real);
+	else if (!S_ISREG(st.st_mode) || !is_tarball(real))
+		ret = warn("rootfs %s: not a directory nor a .tar, .tar.gz or .tgz file",
+			   cfg->image);
+	else
+		ret = resolve_tarball(real, &st, lower, size);
 	free(real);
+	return ret;
+}
+
+/*** images, rmi ***/
+
+static void each_ref(void (*fn)(const char *name, const char *digest, void *arg), void *arg)
+{
+	char *dir = xasprintf("%s/refs", data_root()), digest[72];
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		char *name = strdup(names[i]->d_name);
+
+		for (char *p = name; *p; p++)
+			if (*p == '+')
+				*p = '/';
+		if (names[i]->d_name[0] != '.' && !strstr(name, ".tmp") &&
+		    read_ref(name, digest) == 0)
+			fn(name, digest, arg);
+		free(name);
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	free(dir);
+}
+
+static void print_image(const char *name, const char *digest, void *arg)
+{
+	json_t *manifest = load_blob(digest), *layers = json.object_get(manifest, "layers");
+	long long size = 0;
+
+	(void)arg;
+	for (int i = 0; i < count(layers); i++)
+		size += json.integer_value(json.object_get(json.array_get(layers, i), "size"));
+	printf("%-50s %.19s  %6d  %8.1f MB\n", name, digest, count(layers), size / 1e6);
+	if (manifest)
+		json.delete(manifest);
+}
+
+int image_list(void)
+{
+	if (dl_json() < 0)
+		return 1;
+	printf("%-50s %-19s  %6s  %11s\n", "IMAGE", "MANIFEST", "LAYERS", "SIZE");
+	each_ref(print_image, NULL);
+	return 0;
+}
+
+/* The blob and layer names (HEX) an image uses, appended to a '\n'-separated list. */
+static void mark_used(const char *name, const char *digest, void *arg)
+{
+	char **used = arg, *old = *used;
+	json_t *manifest = load_blob(digest), *layers = json.object_get(manifest, "layers");
+
+	(void)name;
+	*used = xasprintf("%s%s\n%s\n", old, digest + 7,
+			  string_at(json.object_get(manifest, "config"), "digest") + 7);
+	free(old);
+	for (int i = 0; i < count(layers); i++) {
+		old = *used;
+		*used = xasprintf("%s%s\n", old,
+				  string_at(json.array_get(layers, i), "digest") + 7);
+		free(old);
+	}
+	if (manifest)
+		json.delete(manifest);
+}
+
+/* Remove what no image uses from blobs/ and layers/ (not downloads in progress). */
+static void collect_garbage(void)
+{
+	char *used = strdup("\n");
+	const char *kinds[] = {"blobs", "layers"};
+
+	each_ref(mark_used, &used);
+	for (size_t k = 0; k < N_ELEMS(kinds); k++) {
+		char *dir = xasprintf("%s/%s/sha256", data_root(), kinds[k]);
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			char *key = xasprintf("\n%s\n", e->d_name), *path;
+
+			if (e->d_name[0] != '.' && !strchr(e->d_name, '.') && !strstr(used, key)) {
+				path = xasprintf("%s/%s", dir, e->d_name);
+				remove_tree(path);
+				free(path);
+			}
+			free(key);
+		}
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+	free(used);
+}
+
+static void find_user(struct container *c, void *arg)
+{
+	const char **name = arg;
+
+	if (*name && strcmp(c->image, *name) == 0 && strcmp(c->status, "exited") != 0) {
+		warn("image %s is used by container %s (%s): stop it first", *name, c->name,
+		     c->id);
+		*name = NULL;
+	}
+}
+
+int image_remove(const char *name)
+{
+	struct image_ref ref;
+	char digest[72], *path;
+	const char *check;
+	int lock, ret = 0;
+
+	if (reference_parse(name, &ref) < 0 || dl_json() < 0)
+		return -1;
+	if (read_ref(ref.name, digest) < 0)
+		return warn("no image %s here (final images lists them)", ref.name);
+	check = ref.name;
+	state_each(find_user, &check);
+	if (!check)
+		return -1;
+	lock = store_lock();
+	path = ref_path(ref.name);
+	if (lock < 0 || unlink(path) < 0)
+		ret = warn_errno("remove %s", path);
+	else
+		collect_garbage(), printf("removed %s\n", ref.name);
+	if (lock >= 0)
+		close(lock);
+	free(path);
 	return ret;
 }

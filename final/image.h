@@ -1,14 +1,29 @@
 /*
- * image.h: what ROOTFS names — a directory, used as it is, or a rootfs
- * tarball (.tar, .tar.gz, .tgz), unpacked once into the local store and
- * reused. (A later issue adds images pulled from a registry here.)
+ * image.h: what ROOTFS names — a directory, used as it is; a rootfs
+ * tarball (.tar, .tar.gz, .tgz), unpacked once into the local store; or an
+ * image in a registry (alpine, host:port/repo:tag, repo@sha256:...),
+ * pulled once into the store.
  */
 #ifndef FINAL_IMAGE_H
 #define FINAL_IMAGE_H
 
+#include "config.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 
-/* The directory to use as the container's lower layer; -1 with a message if none. */
-int image_resolve(const char *rootfs, char *dir, size_t size);
+/*
+ * The overlay's lower directories for CFG->image into LOWER (':'-separated,
+ * topmost first); for an image, its config's defaults into CFG (command,
+ * environment, working directory, user) and CFG->image normalised. Pulls
+ * an image that is not here yet. -1 with a message if none of that works.
+ */
+int image_resolve(struct config *cfg, char *lower, size_t size);
+/* Pull NAME for PLATFORM (os/arch[/variant]; NULL: this machine's); its manifest's digest. */
+int image_pull(const char *name, const char *platform, bool progress, char digest[72]);
+/* final images: what the store holds. */
+int image_list(void);
+/* final rmi: forget NAME, and remove every layer and blob no other image uses. */
+int image_remove(const char *name);
 
 #endif

@@ -2,13 +2,17 @@
  * main.c: final's command line. Parses it into one struct config and hands
  * it to container.c; nothing else happens here.
  *
- *   final run [OPTIONS] ROOTFS CMD [ARG...]
+ *   final run [OPTIONS] ROOTFS|IMAGE [CMD [ARG...]]
+ *   final pull [--platform P] [-q] IMAGE | images | rmi IMAGE...
+ *   final login [-u USER] [-p PASSWORD | --password-stdin] [SERVER] | logout [SERVER]
  *   final ps [-a] | exec [-i] [-t] NAME CMD... | stop [-t SECS] NAME
  *   final rm [-f] NAME | logs [-f] NAME | --help | COMMAND --help
  */
 #define _GNU_SOURCE
 #include "config.h"
 #include "container.h"
+#include "image.h"
+#include "registry.h"
 #include "security.h"
 #include "util.h"
 
@@ -23,8 +27,12 @@
 #include <unistd.h>
 
 static const char *const usage_text[][2] = {
-    {"run", "run [OPTIONS] ROOTFS CMD [ARG...]   run CMD in a new container\n"
-	    "  ROOTFS is a directory or a .tar/.tar.gz/.tgz root filesystem\n"
+    {"run", "run [OPTIONS] ROOTFS|IMAGE [CMD [ARG...]]   run CMD in a new container\n"
+	    "  ROOTFS is a directory or a .tar/.tar.gz/.tgz root filesystem (CMD needed);\n"
+	    "  anything else is an IMAGE name (alpine, host:port/repo:tag), pulled if not here,\n"
+	    "  whose Entrypoint, Cmd, Env, WorkingDir and User are the defaults\n"
+	    "  --entrypoint PROG      run PROG instead of the image's Entrypoint\n"
+	    "  --platform OS/ARCH     the image variant to pull (default: this machine's)\n"
 	    "  --name NAME           name the container (default: ctr-<id>)\n"
 	    "  -d                    detach: run in the background, print the id\n"
 	    "  -i                    keep stdin open\n"
@@ -51,6 +59,12 @@ static const char *const usage_text[][2] = {
     {"stop", "stop [-t SECS] NAME         SIGTERM, then SIGKILL after SECS (10)"},
     {"rm", "rm [-f] NAME                remove a container (-f: kill it first)"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
+    {"pull", "pull [--platform OS/ARCH] [-q] IMAGE   fetch an image (-q: no progress)"},
+    {"images", "images                      list the images pulled here"},
+    {"rmi", "rmi IMAGE...                remove images, and layers no other image uses"},
+    {"login", "login [-u USER] [-p PASSWORD | --password-stdin] [SERVER]\n"
+	      "                              store credentials for SERVER (default docker.io)"},
+    {"logout", "logout [SERVER]             forget SERVER's credentials"},
 };
 
 static int usage(const char *command, FILE *out, int status)
@@ -158,6 +172,7 @@ static void parse_user(struct config *cfg, const char *arg)
 		bad("-u", arg, "use a numeric UID[:GID]");
 	cfg->process.uid = uid;
 	cfg->process.gid = gid;
+	cfg->process.user_set = true;
 }
 
 static void parse_env(struct config *cfg, const char *arg)
@@ -188,11 +203,15 @@ enum {
 	OPT_SECURITY_OPT,
 	OPT_ULIMIT,
 	OPT_TIMINGS,
+	OPT_ENTRYPOINT,
+	OPT_PLATFORM,
+	OPT_PASSWORD_STDIN,
 	OPT_HELP
 };
 
 /* --cap-add and --cap-drop, in any order: drops first, then adds, as docker. */
 static uint64_t cap_add, cap_drop;
+static bool quiet; /* pull -q */
 
 static void parse_cap(int opt, const char *arg)
 {
@@ -338,6 +357,17 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 	case OPT_TIMINGS:
 		timings_enabled = true;
 		break;
+	case 'q':
+		quiet = true;
+		break;
+	case OPT_ENTRYPOINT:
+		cfg->process.entrypoint = arg;
+		break;
+	case OPT_PLATFORM:
+		if (strncmp(arg, "linux/", 6) != 0 || !arg[6])
+			bad("--platform", arg, "use linux/ARCH[/VARIANT], like linux/arm64");
+		cfg->platform = arg;
+		break;
 	}
 }
 
@@ -363,6 +393,15 @@ static const struct option run_options[] = {
     {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
     {"ulimit", required_argument, NULL, OPT_ULIMIT},
     {"timings", no_argument, NULL, OPT_TIMINGS},
+    {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"help", no_argument, NULL, OPT_HELP},
+    {0},
+};
+
+static const struct option pull_options[] = {
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -395,6 +434,74 @@ static int parse(const char *command, int argc, char **argv, const char *flags,
 	return optind;
 }
 
+/* final login: -u, -p or --password-stdin, or asked on the terminal. */
+static int login(int argc, char **argv)
+{
+	const char *user = NULL, *password = NULL, *server = "docker.io";
+	char line[1024];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-u") == 0 && i + 1 < argc)
+			user = argv[++i];
+		else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
+			password = argv[++i];
+		else if (strcmp(argv[i], "--password-stdin") == 0)
+			password = fgets(line, sizeof(line), stdin) ? line : "";
+		else if (argv[i][0] == '-')
+			bad("login option", argv[i], "use -u USER, -p PASSWORD or --password-stdin");
+		else
+			server = argv[i];
+	}
+	if (!user || !password) {
+		if (!isatty(STDIN_FILENO))
+			die("login: give -u USER and -p PASSWORD (or --password-stdin)");
+		if (!user) {
+			fprintf(stderr, "Username: ");
+			user = fgets(line, sizeof(line), stdin) ? strndup(line, strcspn(line, "\n"))
+								 : "";
+		}
+		if (!password)
+			password = getpass("Password: ");
+	}
+	line[strcspn(line, "\n")] = '\0';
+	if (!*user || !password || !*password)
+		die("login: the user and the password must not be empty");
+	if (registry_login(server, user, password) < 0)
+		return EXIT_RUNTIME;
+	printf("login to %s succeeded\n", server);
+	return 0;
+}
+
+/* final pull, images, rmi, login, logout; -1 if COMMAND is none of them. */
+static int image_command(const char *command, int argc, char **argv, struct config *cfg)
+{
+	char digest[72];
+	int i, ret = 0;
+
+	if (strcmp(command, "pull") == 0) {
+		i = parse(command, argc, argv, "+q", pull_options, cfg, 1);
+		if (image_pull(argv[i], cfg->platform, !quiet && isatty(STDERR_FILENO), digest) < 0)
+			return EXIT_RUNTIME;
+		printf("pulled %s (manifest %s)\n", argv[i], digest);
+		return 0;
+	}
+	if (strcmp(command, "images") == 0) {
+		parse(command, argc, argv, "+", NULL, cfg, 0);
+		return image_list();
+	}
+	if (strcmp(command, "rmi") == 0) {
+		for (i = parse(command, argc, argv, "+", NULL, cfg, 1); i < argc; i++)
+			if (image_remove(argv[i]) < 0)
+				ret = EXIT_RUNTIME;
+		return ret;
+	}
+	if (strcmp(command, "login") == 0)
+		return login(argc, argv);
+	if (strcmp(command, "logout") == 0)
+		return registry_logout(argc > 1 ? argv[1] : "docker.io") < 0 ? EXIT_RUNTIME : 0;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg = {.namespaces.network = NET_BRIDGE,
@@ -422,7 +529,7 @@ int main(int argc, char **argv)
 	if (strcmp(command, "run") == 0) {
 		/* Before anything else: the container's init will be a sealed copy of us. */
 		security_run_from_sealed_copy(original_argv);
-		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 2);
+		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 1);
 		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
 		timing_mark("start: sealed copy and options");
 		if (cfg.detach && cfg.process.terminal)
@@ -460,6 +567,8 @@ int main(int argc, char **argv)
 		return strcmp(command, "rm") == 0 ? container_rm(argv[i + flag], flag)
 						  : container_logs(argv[i + flag], flag);
 	}
+	if ((i = image_command(command, argc, argv, &cfg)) >= 0)
+		return i;
 	fprintf(stderr, "final: unknown command '%s' (final --help)\n", command);
 	return EXIT_RUNTIME;
 }

@@ -46,12 +46,15 @@ int rootfs_remove(const char *id)
 
 /*** the root: overlayfs ***/
 
-/* lowerdir=IMAGE,upperdir=UPPER,workdir=WORK on MERGED (overlayfs.rst). */
+/*
+ * lowerdir=IMAGE,upperdir=UPPER,workdir=WORK on MERGED (overlayfs.rst).
+ * IMAGE is one directory, or an image's layers, topmost first, joined by ':'.
+ */
 static void mount_overlay(const struct rootfs *r, const char *image)
 {
-	char opts[1024];
+	char opts[4096];
 
-	if (strpbrk(image, ",:") || strpbrk(r->dir, ",:"))
+	if (strchr(image, ',') || strpbrk(r->dir, ",:"))
 		die("paths with ',' or ':' cannot be overlay layers: %s", image);
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", image, r->upper,
 		 r->work);

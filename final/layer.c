@@ -1,0 +1,167 @@
+/*
+ * layer.c: unpacking a layer, safely.
+ *
+ * An image is a stack of layers, each a tarball of the files that changed.
+ * A layer cannot say "delete" in tar, so the OCI image spec marks deletions
+ * with empty files: .wh.NAME deletes NAME from the layers below, and
+ * DIR/.wh..wh..opq makes DIR opaque (nothing below shows through). Every
+ * layer is unpacked into its own directory and the container's root is an
+ * overlay of all of them (rootfs.c), so those markers are turned into what
+ * overlayfs understands (Documentation/filesystems/overlayfs.rst): a
+ * character device 0/0 named NAME, and the xattr trusted.overlay.opaque=y.
+ * Layers shared between images are stored once.
+ *
+ * A layer comes from the network and may be hostile. Every entry is checked
+ * before it is written: no absolute path, no "..", in its name nor in a hard
+ * link's target, and libarchive's ARCHIVE_EXTRACT_SECURE_SYMLINKS refuses to
+ * write through a symlink the layer itself planted (evil -> /etc, then
+ * evil/passwd). One bad entry fails the whole layer: a partly unpacked
+ * layer is never used. Ownership, modes (setuid too), device nodes and
+ * xattrs (file capabilities) are kept as the image says: final runs as
+ * root, and containers run as the root the image was built for.
+ */
+#define _GNU_SOURCE
+#include "layer.h"
+#include "dl.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WHITEOUT ".wh."
+#define OPAQUE	 ".wh..wh..opq"
+
+/* Why PATH may not be written, or NULL if it may. */
+static const char *unsafe_path(const char *path)
+{
+	if (path[0] == '/')
+		return "an absolute path";
+	for (const char *p = path; *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : "")
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+			return "'..' in the path";
+	return NULL;
+}
+
+/*
+ * Turn a whiteout entry into the overlayfs form, in place: .wh.NAME becomes
+ * a 0/0 character device NAME; DIR/.wh..wh..opq becomes DIR itself, with
+ * the opaque xattr (keeping DIR's mode if an earlier entry created it).
+ * 1 if E was a whiteout, 0 if not, -1 if it is malformed.
+ */
+static int convert_whiteout(struct archive_entry *e)
+{
+	char *path = strdup(archive.entry_pathname(e)), *slash = strrchr(path, '/');
+	char *base = slash ? slash + 1 : path, *name = base + strlen(WHITEOUT), *dir;
+	struct stat st;
+	int ret = 1;
+
+	if (strncmp(base, WHITEOUT, strlen(WHITEOUT)) != 0) {
+		ret = 0;
+	} else if (strcmp(base, OPAQUE) == 0) {
+		dir = slash ? (*slash = '\0', path) : ".";
+		archive.entry_clear(e);
+		archive.entry_set_pathname(e, dir);
+		archive.entry_set_filetype(e, AE_IFDIR);
+		archive.entry_set_perm(e, lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)
+					      ? st.st_mode & 07777
+					      : 0755);
+		archive.entry_set_uid(e, lstat(dir, &st) == 0 ? st.st_uid : 0);
+		archive.entry_set_gid(e, lstat(dir, &st) == 0 ? st.st_gid : 0);
+		archive.entry_xattr_add_entry(e, "trusted.overlay.opaque", "y", 1);
+	} else if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		ret = -1;
+	} else {
+		memmove(base, name, strlen(name) + 1);
+		archive.entry_clear(e);
+		archive.entry_set_pathname(e, path);
+		archive.entry_set_filetype(e, AE_IFCHR);
+		archive.entry_set_perm(e, 0);
+		archive.entry_set_rdev(e, 0);
+	}
+	free(path);
+	return ret;
+}
+
+static int copy_data(struct archive *in, struct archive *out)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t offset;
+	int r;
+
+	while ((r = archive.read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK)
+		if (archive.write_data_block(out, buf, size, offset) != ARCHIVE_OK)
+			return -1;
+	return r == ARCHIVE_EOF ? 0 : -1;
+}
+
+/* Check one entry, convert it if it is a whiteout, and write it. */
+static int unpack_entry(struct archive *in, struct archive *out, struct archive_entry *e,
+			bool whiteouts, const char *what)
+{
+	const char *path = archive.entry_pathname(e), *link = archive.entry_hardlink(e);
+	const char *why = path ? unsafe_path(path) : "no name";
+	char *name = strdup(path ? path : "");
+	int ret = 0;
+
+	if (!why && link && (why = unsafe_path(link)))
+		why = xasprintf("a hard link to '%s', %s", link, why);
+	if (!why && whiteouts && convert_whiteout(e) < 0)
+		why = "a malformed whiteout";
+	if (why)
+		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name, why);
+	else if (archive.write_header(out, e) < ARCHIVE_WARN ||
+		 copy_data(in, out) < 0 ||
+		 archive.write_finish_entry(out) < ARCHIVE_WARN)
+		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name,
+			   archive.error_string(out));
+	free(name);
+	return ret;
+}
+
+int layer_unpack(const char *tarball, const char *dir, bool whiteouts, const char *what)
+{
+	const int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
+			  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+			  ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+	struct archive *in, *out;
+	struct archive_entry *e;
+	int cwd, r, ret = 0;
+
+	if (dl_archive() < 0)
+		return -1;
+	in = archive.read_new();
+	out = archive.write_disk_new();
+	archive.read_support_format_tar(in);
+	archive.read_support_filter_all(in);
+	archive.write_disk_set_options(out, flags);
+	/* Entries are relative: extract from inside DIR, with the SECURE_* checks on. */
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (archive.read_open_filename(in, tarball, 64 * 1024) != ARCHIVE_OK) {
+		ret = warn("%s: %s", what, archive.error_string(in));
+		goto out;
+	}
+	if (cwd < 0 || chdir(dir) < 0) {
+		ret = warn_errno("chdir %s", dir);
+		goto out;
+	}
+	while ((r = archive.read_next_header(in, &e)) == ARCHIVE_OK)
+		if ((ret = unpack_entry(in, out, e, whiteouts, what)) < 0)
+			goto out;
+	if (r != ARCHIVE_EOF)
+		ret = warn("%s: not a valid tarball: %s", what, archive.error_string(in));
+out:
+	archive.read_free(in);
+	archive.write_free(out);
+	if (cwd >= 0 && fchdir(cwd) < 0)
+		ret = warn_errno("fchdir back");
+	if (cwd >= 0)
+		close(cwd);
+	return ret;
+}
