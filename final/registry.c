@@ -241,6 +241,7 @@ struct response {
 	int fd; /* a blob's content goes here */
 	long long offset, limit, written;
 	bool too_big;
+	char error[512]; /* why the transfer failed */
 };
 
 static bool insecure(const char *domain)
@@ -393,10 +394,10 @@ static int perform(struct registry *r, const char *url, const char *accept, cons
 	rc = curl.easy_perform(r->h);
 	curl.slist_free_all(headers);
 	if (resp->too_big)
-		return warn("%s: the answer is larger than expected: refused", url);
-	if (rc != CURLE_OK)
-		return warn("%s: %s", url, curl.easy_strerror(rc));
-	return 0;
+		snprintf(resp->error, sizeof(resp->error), "%s: larger than expected, refused", url);
+	else if (rc != CURLE_OK)
+		snprintf(resp->error, sizeof(resp->error), "%s: %s", url, curl.easy_strerror(rc));
+	return resp->too_big || rc != CURLE_OK ? -1 : 0;
 }
 
 /* The value of KEY in a challenge's KEY="VALUE",... parameters, or "". */
@@ -477,7 +478,7 @@ static int bearer_token(struct registry *r, const char *challenge)
 	free(url);
 	free(basic);
 	if (ret < 0)
-		return -1;
+		return response_reset(&resp), warn("token: %s", resp.error);
 	if (resp.status != 200)
 		return response_reset(&resp), warn("%s: the token service refused%s: HTTP %ld%s", r->ref.domain,
 			    r->basic ? " our credentials" : " an anonymous pull", resp.status,
@@ -576,9 +577,12 @@ int registry_manifest(struct registry *r, const char *reference, const char *acc
 {
 	struct response resp = {.fd = -1};
 	char *path = xasprintf("%s/manifests/%s", r->ref.repository, reference);
-	char *what = xasprintf("manifest %s@%s", r->ref.repository, reference);
+	char *what = xasprintf("manifest %s%c%s", r->ref.repository,
+			       digest_valid(reference) ? '@' : ':', reference);
 	int ret = get(r, path, accept, &resp);
 
+	if (ret < 0 && *resp.error)
+		warn("%s", resp.error);
 	if (ret == 0)
 		ret = check_status(r, &resp, what);
 	if (ret == 0 && sha256_buf(resp.body ? resp.body : "", resp.len, digest) < 0)
@@ -606,7 +610,7 @@ static int fetch_blob(struct registry *r, const char *digest, long long size, co
 	struct stat st;
 	int ret = 0;
 
-	resp.fd = open(partial, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	resp.fd = open(partial, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (resp.fd < 0 || fstat(resp.fd, &st) < 0)
 		ret = warn_errno("open %s", partial);
 	else if (size >= 0 && st.st_size > size && ftruncate(resp.fd, 0) < 0)
@@ -617,9 +621,9 @@ static int fetch_blob(struct registry *r, const char *digest, long long size, co
 		ret = get(r, path, NULL, &resp);
 		if (r->progress && resp.written)
 			fputc('\n', stderr);
-		if (ret < 0)
-			warn("%s: download interrupted after %lld bytes; pull again to resume",
-			     what, resp.offset + resp.written);
+		if (ret < 0 && *resp.error)
+			warn("%s: download interrupted after %lld bytes (%s); pull again to resume",
+			     what, resp.offset + resp.written, resp.error);
 		else
 			ret = check_status(r, &resp, what);
 	}
@@ -702,6 +706,8 @@ int registry_login(const char *domain, const char *user, const char *password)
 	crypto.EncodeBlock((unsigned char *)basic, (unsigned char *)plain, strlen(plain));
 	/* GET /v2/ with the credentials: 200 means the registry (or its token service) took them. */
 	ret = get(r, "", NULL, &resp);
+	if (ret < 0 && *resp.error)
+		warn("login to %s: %s", ref.domain, resp.error);
 	if (ret == 0 && resp.status != 200)
 		ret = warn("login to %s failed: HTTP %ld%s", ref.domain, resp.status,
 			   error_text(&resp));

@@ -157,6 +157,33 @@ pid_t start_remote(void (*body)(int fd), int fd);
 /* What the remote wrote to the pipe FDS (up to 5 s), then end it. */
 const char *await_remote(pid_t remote, int fds[2]);
 
+/*** registries the tests make (registry.c) ***/
+
+#define TEST_USER     "tester"
+#define TEST_PASSWORD "s3cret-pw"
+#define TOKEN_PORT    5002
+
+struct test_registry {
+	int port;      /* 127.0.0.1:PORT, no authentication: pushes go here */
+	int auth_port; /* the same storage behind htpasswd or token authentication */
+	char dir[512]; /* its storage, configurations and logs, under FINAL_DATA */
+};
+
+/* tests/build: mkimage, regserver, busybox-layer.tar.gz. */
+const char *tests_build(void);
+/* Start a server that ends with the test, its output appended to LOG. */
+void start_server(const char *const argv[], const char *log);
+/* Wait until something listens on 127.0.0.1:PORT. */
+void wait_port(int port);
+/* A registry on loopback; AUTH: NULL, "htpasswd" or "token" (for auth_port). */
+void registry_start(struct test_registry *r, const char *auth);
+/* Push the OCI layout LAYOUT (tag latest, an index with all it names) as NAME:latest. */
+void registry_push(const struct test_registry *r, const char *layout, const char *name);
+/* An OCI layout for this machine's platform: image config CONFIG, LAYERS (space-separated). */
+void build_image(const char *layout, const char *config, const char *layers);
+/* linux/amd64 or linux/arm64: what final picks from an index here. */
+void host_platform(char *out, size_t size);
+
 /*** assertions with context ***/
 
 /* Exit status, printing the child's stderr when it is not the one expected. */

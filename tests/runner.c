@@ -25,6 +25,7 @@ void stage04_tests(void);
 void stage05_tests(void);
 void stage06_tests(void);
 void stage07_tests(void);
+void stage07_image_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -178,6 +179,7 @@ int main(int argc, char **argv)
 	stage05_tests();
 	stage06_tests();
 	stage07_tests();
+	stage07_image_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');
