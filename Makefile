@@ -25,9 +25,11 @@ STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE
 # libc6-dev for the static test helpers; rootfs: busybox-static; the tests
 # also use unshare and mount from util-linux, iproute2's ip and nft; make
 # bench compares final with runc, crun, bubblewrap (hyperfine, jq, GNU time
-# and gnuplot make its report).
+# and gnuplot make its report). final pull: libcurl, jansson, OpenSSL's
+# libcrypto; its tests run Debian's docker-registry and skopeo on loopback.
 DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarchive-dev \
-	libseccomp-dev busybox-static util-linux iproute2 procps nftables \
+	libseccomp-dev libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev ca-certificates \
+	busybox-static util-linux iproute2 procps nftables docker-registry skopeo \
 	runc crun bubblewrap hyperfine jq time gnuplot-nox
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
@@ -104,6 +106,14 @@ define apt_install
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			$$missing >/dev/null || exit 1; \
+		case " $$missing " in *" docker-registry "*) \
+			if command -v systemctl >/dev/null 2>&1 && \
+			   systemctl is-active -q docker-registry 2>/dev/null; then \
+				systemctl disable -q --now docker-registry && \
+				echo "=> stopped and disabled the docker-registry service apt started:" \
+				     "the tests start registries of their own, on loopback only"; \
+			fi;; \
+		esac; \
 	fi
 endef
 

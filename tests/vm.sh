@@ -19,8 +19,9 @@ timeout_s=${VM_TIMEOUT:-900}
 # Modules for the network step and final/ (overlayfs); missing ones are skipped.
 # crc32c_generic first: libcrc32c (for nf_tables) needs it, as a soft dependency.
 modules="crc32c_generic veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat"
-# Host programs the tests and steps run, copied in with their libraries.
-host_tools="$(command -v ip) $(command -v nft)"
+# Host programs the tests and steps run, copied in with their libraries:
+# iproute2 and nft for the networks, a registry and skopeo for final pull.
+host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)"
 
 die() { echo "test-vm: $*" >&2; exit 2; }
 [ $# -gt 0 ] || die "usage: tests/vm.sh STAGE:BIN..."
@@ -90,13 +91,21 @@ build_initramfs() {
 		rm -f "$root$tool"
 		copy_with_libs "$tool"
 	done
-	# Libraries final loads with dlopen() (ldd cannot see them): libarchive, for tarballs.
-	local lib
-	for lib in $(ldconfig -p | awk '/libarchive\.so\.13 / { print $NF; exit }'); do
+	# Libraries final loads with dlopen() (ldd cannot see them; final/dl.h).
+	local lib soname
+	for soname in libarchive.so.13 libcurl.so.4 libjansson.so.4 libcrypto.so.3; do
+		lib=$(ldconfig -p | awk -v so="$soname" '$1 == so { print $NF; exit }')
+		[ -n "$lib" ] || die "no $soname on this machine: run 'sudo make deps'"
 		copy_with_libs "$lib"
 	done
-	cp "$top/tests/build/runner" "$root/repo/tests/build/runner"
-	copy_with_libs "$top/tests/build/runner"
+	# The runner and the pull tests' tools (tests/Makefile).
+	for tool in runner mkimage regserver; do
+		cp "$top/tests/build/$tool" "$root/repo/tests/build/$tool"
+		copy_with_libs "$top/tests/build/$tool"
+	done
+	cp "$top/tests/build/busybox-layer.tar.gz" "$root/repo/tests/build/"
+	mkdir -p "$root/etc/containers"
+	cp /etc/containers/policy.json "$root/etc/containers/" 2>/dev/null || true
 	cp -a "$top/tests/build/rootfs" "$root/repo/tests/build/rootfs"
 	printf '%s\n' "$*" >"$root/repo/.vm-args"
 	printf '%s\n' "${VM_CMD:-}" >"$root/repo/.vm-cmd"
