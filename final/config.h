@@ -41,8 +41,8 @@ struct config {
 		gid_t gid;
 		bool user_set;		/* -u given: the image's User does not apply */
 		const char *entrypoint; /* --entrypoint: replaces the image's Entrypoint */
-		bool terminal;	  /* -t: a pseudo-terminal */
-		bool interactive; /* -i: keep stdin open */
+		bool terminal;		/* -t: a pseudo-terminal */
+		bool interactive;	/* -i: keep stdin open */
 	} process;
 	struct {		  /* OCI root */
 		const char *path; /* the read-only lower layer: a directory */
@@ -75,11 +75,11 @@ struct config {
 	} security;
 
 	/* runtime options, outside the OCI spec */
-	const char *name;  /* --name; generated when NULL */
-	const char *image; /* ROOTFS: a directory, a tarball or an image name */
+	const char *name;     /* --name; generated when NULL */
+	const char *image;    /* ROOTFS: a directory, a tarball or an image name */
 	const char *platform; /* --platform for an image pulled by run; NULL: this machine's */
-	bool detach;	   /* -d */
-	bool remove;	   /* --rm */
+	bool detach;	      /* -d */
+	bool remove;	      /* --rm */
 };
 
 #define CPU_PERIOD_US 100000

@@ -99,8 +99,8 @@ out:
 
 static int resolve_tarball(const char *real, const struct stat *st, char *dir, size_t size)
 {
-	char *store = xasprintf("%s/images/%016llx", data_root(),
-				(unsigned long long)tarball_key(real, st));
+	char *store =
+	    xasprintf("%s/images/%016llx", data_root(), (unsigned long long)tarball_key(real, st));
 	char *what = xasprintf("rootfs %s", real);
 	int ret;
 
@@ -195,10 +195,10 @@ static const char *string_at(json_t *obj, const char *key)
 /* This machine's platform as OCI spells it: linux/amd64, linux/arm64, linux/arm/v7. */
 static void host_platform(char *out, size_t size)
 {
-	static const char *const arch[][2] = {
-	    {"x86_64", "amd64"},     {"aarch64", "arm64"}, {"armv7l", "arm/v7"},
-	    {"armv6l", "arm/v6"},    {"i686", "386"},	   {"ppc64le", "ppc64le"},
-	    {"s390x", "s390x"},	     {"riscv64", "riscv64"}};
+	static const char *const arch[][2] = {{"x86_64", "amd64"},  {"aarch64", "arm64"},
+					      {"armv7l", "arm/v7"}, {"armv6l", "arm/v6"},
+					      {"i686", "386"},	    {"ppc64le", "ppc64le"},
+					      {"s390x", "s390x"},   {"riscv64", "riscv64"}};
 	struct utsname u;
 
 	uname(&u);
@@ -217,8 +217,8 @@ static int select_platform(json_t *index, const char *platform, const char *name
 	for (size_t i = 0; i < json.array_size(list); i++) {
 		json_t *m = json.array_get(list, i), *p = json.object_get(m, "platform");
 		const char *variant = string_at(p, "variant");
-		char *full = xasprintf("%s/%s%s%s", string_at(p, "os"), string_at(p, "architecture"),
-				       *variant ? "/" : "", variant);
+		char *full = xasprintf("%s/%s%s%s", string_at(p, "os"),
+				       string_at(p, "architecture"), *variant ? "/" : "", variant);
 		bool match = strcmp(full, platform) == 0 ||
 			     (strchr(platform + strcspn(platform, "/") + 1, '/') == NULL &&
 			      strncmp(full, platform, strlen(platform)) == 0 &&
@@ -237,8 +237,8 @@ static int select_platform(json_t *index, const char *platform, const char *name
 }
 
 /* Fetch a manifest; an index leads to the one for PLATFORM. Keeps it in the store. */
-static json_t *pull_manifest(struct registry *r, const struct image_ref *ref,
-			     const char *platform, char digest[72])
+static json_t *pull_manifest(struct registry *r, const struct image_ref *ref, const char *platform,
+			     char digest[72])
 {
 	const char *want = *ref->digest ? ref->digest : ref->tag;
 	char type[128], *body, *path;
@@ -253,9 +253,11 @@ static json_t *pull_manifest(struct registry *r, const struct image_ref *ref,
 			snprintf(type, sizeof(type), "%s", string_at(root, "mediaType"));
 		if (!root || json.integer_value(json.object_get(root, "schemaVersion")) == 1) {
 			warn("%s: %s", ref->name,
-			     root ? "a schema 1 manifest (Docker's format before 2017), which final "
-				    "does not read: push the image again with a current docker or skopeo"
-				  : "the manifest is not JSON");
+			     root
+				 ? "a schema 1 manifest (Docker's format before 2017), which final "
+				   "does not read: push the image again with a current docker or "
+				   "skopeo"
+				 : "the manifest is not JSON");
 			goto fail;
 		}
 		if (hop == 0 && (strcmp(type, OCI_INDEX) == 0 || strcmp(type, DOCKER_LIST) == 0)) {
@@ -289,12 +291,11 @@ fail:
 
 static bool layer_type_known(const char *type)
 {
-	static const char *const known[] = {
-	    "application/vnd.oci.image.layer.v1.tar",
-	    "application/vnd.oci.image.layer.v1.tar+gzip",
-	    "application/vnd.oci.image.layer.v1.tar+zstd",
-	    "application/vnd.docker.image.rootfs.diff.tar",
-	    "application/vnd.docker.image.rootfs.diff.tar.gzip"};
+	static const char *const known[] = {"application/vnd.oci.image.layer.v1.tar",
+					    "application/vnd.oci.image.layer.v1.tar+gzip",
+					    "application/vnd.oci.image.layer.v1.tar+zstd",
+					    "application/vnd.docker.image.rootfs.diff.tar",
+					    "application/vnd.docker.image.rootfs.diff.tar.gzip"};
 
 	for (size_t i = 0; i < N_ELEMS(known); i++)
 		if (strcmp(type, known[i]) == 0)
@@ -311,7 +312,8 @@ static int pull_blob(struct registry *r, json_t *desc, bool layer)
 	int ret = 0;
 
 	if (!digest_valid(digest))
-		return warn("a descriptor with a bad digest '%s' (final reads sha256 only)", digest);
+		return warn("a descriptor with a bad digest '%s' (final reads sha256 only)",
+			    digest);
 	if (layer && !layer_type_known(type))
 		return warn("layer %s: media type '%s' is not a layer final can unpack", digest,
 			    type);
@@ -427,7 +429,8 @@ static int apply_user(struct config *cfg, const char *user, const char *lower)
 	if (g)
 		gid = lookup_id(lower, "etc/group", g, false);
 	else
-		gid = strtol(u, &end, 10), gid = *end ? lookup_id(lower, "etc/passwd", u, true) : uid;
+		gid = strtol(u, &end, 10),
+		gid = *end ? lookup_id(lower, "etc/passwd", u, true) : uid;
 	if (uid < 0 || gid < 0)
 		return warn("the image's user '%s' is not in its /etc/passwd or /etc/group", user);
 	cfg->process.uid = uid;
@@ -498,10 +501,10 @@ static int layer_dirs(json_t *manifest, char *lower, size_t size)
 		char *dir = digest_valid(digest) ? store_path("layers", digest) : NULL;
 
 		if (!dir || access(dir, F_OK) < 0)
-			return free(dir), warn("layer %s is missing from the store: pull again",
-					       digest);
-		len += snprintf(lower + len, len < size ? size - len : 0, "%s%s", len ? ":" : "",
-				dir);
+			return free(dir),
+			       warn("layer %s is missing from the store: pull again", digest);
+		len +=
+		    snprintf(lower + len, len < size ? size - len : 0, "%s%s", len ? ":" : "", dir);
 		free(dir);
 	}
 	return len < size ? 0 : warn("too many layers for one overlay mount");
@@ -552,8 +555,8 @@ int image_resolve(struct config *cfg, char *lower, size_t size)
 	else if (S_ISDIR(st.st_mode))
 		snprintf(lower, size, "%s", real);
 	else if (!S_ISREG(st.st_mode) || !is_tarball(real))
-		ret = warn("rootfs %s: not a directory nor a .tar, .tar.gz or .tgz file",
-			   cfg->image);
+		ret =
+		    warn("rootfs %s: not a directory nor a .tar, .tar.gz or .tgz file", cfg->image);
 	else
 		ret = resolve_tarball(real, &st, lower, size);
 	free(real);
@@ -619,8 +622,8 @@ static void mark_used(const char *name, const char *digest, void *arg)
 	free(old);
 	for (int i = 0; i < count(layers); i++) {
 		old = *used;
-		*used = xasprintf("%s%s\n", old,
-				  string_at(json.array_get(layers, i), "digest") + 7);
+		*used =
+		    xasprintf("%s%s\n", old, string_at(json.array_get(layers, i), "digest") + 7);
 		free(old);
 	}
 	if (manifest)
@@ -661,8 +664,7 @@ static void find_user(struct container *c, void *arg)
 	const char **name = arg;
 
 	if (*name && strcmp(c->image, *name) == 0 && strcmp(c->status, "exited") != 0) {
-		warn("image %s is used by container %s (%s): stop it first", *name, c->name,
-		     c->id);
+		warn("image %s is used by container %s (%s): stop it first", *name, c->name, c->id);
 		*name = NULL;
 	}
 }

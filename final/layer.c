@@ -68,9 +68,8 @@ static int convert_whiteout(struct archive_entry *e)
 		archive.entry_clear(e);
 		archive.entry_set_pathname(e, dir);
 		archive.entry_set_filetype(e, AE_IFDIR);
-		archive.entry_set_perm(e, lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)
-					      ? st.st_mode & 07777
-					      : 0755);
+		archive.entry_set_perm(
+		    e, lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? st.st_mode & 07777 : 0755);
 		archive.entry_set_uid(e, lstat(dir, &st) == 0 ? st.st_uid : 0);
 		archive.entry_set_gid(e, lstat(dir, &st) == 0 ? st.st_gid : 0);
 		archive.entry_xattr_add_entry(e, "trusted.overlay.opaque", "y", 1);
@@ -116,8 +115,7 @@ static int unpack_entry(struct archive *in, struct archive *out, struct archive_
 		why = "a malformed whiteout";
 	if (why)
 		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name, why);
-	else if (archive.write_header(out, e) < ARCHIVE_WARN ||
-		 copy_data(in, out) < 0 ||
+	else if (archive.write_header(out, e) < ARCHIVE_WARN || copy_data(in, out) < 0 ||
 		 archive.write_finish_entry(out) < ARCHIVE_WARN)
 		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name,
 			   archive.error_string(out));

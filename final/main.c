@@ -448,7 +448,8 @@ static int login(int argc, char **argv)
 		else if (strcmp(argv[i], "--password-stdin") == 0)
 			password = fgets(line, sizeof(line), stdin) ? line : "";
 		else if (argv[i][0] == '-')
-			bad("login option", argv[i], "use -u USER, -p PASSWORD or --password-stdin");
+			bad("login option", argv[i],
+			    "use -u USER, -p PASSWORD or --password-stdin");
 		else
 			server = argv[i];
 	}
@@ -458,7 +459,7 @@ static int login(int argc, char **argv)
 		if (!user) {
 			fprintf(stderr, "Username: ");
 			user = fgets(line, sizeof(line), stdin) ? strndup(line, strcspn(line, "\n"))
-								 : "";
+								: "";
 		}
 		if (!password)
 			password = getpass("Password: ");

@@ -57,7 +57,8 @@ static bool repository_valid(const char *s)
 	if (!*s || *s == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//"))
 		return false;
 	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && !strchr("._-/", *s))
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) &&
+		    !strchr("._-/", *s))
 			return false;
 	return true;
 }
@@ -98,8 +99,8 @@ int reference_parse(const char *s, struct image_ref *ref)
 	if ((at = strchr(buf, '@'))) {
 		*at = '\0';
 		if (!digest_valid(at + 1))
-			return warn("image reference '%s': the digest must be sha256:<64 hex digits>",
-				    s);
+			return warn(
+			    "image reference '%s': the digest must be sha256:<64 hex digits>", s);
 		snprintf(ref->digest, sizeof(ref->digest), "%s", at + 1);
 	}
 	rest = split_domain(buf, ref);
@@ -193,7 +194,8 @@ static char *auth_in(const char *file, const char *domain)
 {
 	bool hub = strcmp(domain, "docker.io") == 0;
 	const char *keys[] = {domain, hub ? "https://index.docker.io/v1/" : domain,
-			      hub ? "index.docker.io" : domain, hub ? "registry-1.docker.io" : domain};
+			      hub ? "index.docker.io" : domain,
+			      hub ? "registry-1.docker.io" : domain};
 	json_t *root = json.load_file(file, 0, NULL), *auths;
 	const char *auth = NULL;
 	char *ret = NULL;
@@ -231,6 +233,7 @@ struct registry {
 	bool progress;
 	const char *label; /* what the progress line shows */
 	double last_shown, started;
+	long long offset; /* of a resumed download */
 };
 
 struct response {
@@ -335,21 +338,25 @@ static void show_size(char *buf, size_t size, double bytes)
 }
 
 /* The progress line of a blob on a terminal: digest, bytes so far, total, rate. */
-static int on_progress(void *arg, curl_off_t total, curl_off_t now_bytes, curl_off_t ul,
-		       curl_off_t ul_now)
+static void show_progress(struct registry *r, double done, double total, bool last)
 {
-	struct registry *r = arg;
-	char done[32], all[32], rate[32];
+	char d[32], all[32], rate[32];
 	double t = now();
 
-	(void)ul, (void)ul_now;
-	if (t - r->last_shown < 0.1 || !now_bytes)
-		return 0;
+	if (!last && (t - r->last_shown < 0.1 || !done))
+		return;
 	r->last_shown = t;
-	show_size(done, sizeof(done), now_bytes);
-	show_size(all, sizeof(all), total);
-	show_size(rate, sizeof(rate), now_bytes / (t - r->started + 1e-9));
-	fprintf(stderr, "\r%.19s: %s / %s  %s/s   ", r->label, done, all, rate);
+	show_size(d, sizeof(d), r->offset + done);
+	show_size(all, sizeof(all), r->offset + total);
+	show_size(rate, sizeof(rate), done / (t - r->started + 1e-9));
+	fprintf(stderr, "\r%.19s: %s / %s  %s/s   %s", r->label, d, all, rate, last ? "\n" : "");
+}
+
+static int on_progress(void *arg, curl_off_t total, curl_off_t done, curl_off_t ul,
+		       curl_off_t ul_now)
+{
+	(void)ul, (void)ul_now;
+	show_progress(arg, done, total, false);
 	return 0;
 }
 
@@ -386,7 +393,6 @@ static int perform(struct registry *r, const char *url, const char *accept, cons
 	if (resp->fd >= 0 && resp->offset > 0)
 		curl.easy_setopt(r->h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)resp->offset);
 	if (resp->fd >= 0 && r->progress) {
-		r->started = now();
 		curl.easy_setopt(r->h, CURLOPT_NOPROGRESS, 0L);
 		curl.easy_setopt(r->h, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl.easy_setopt(r->h, CURLOPT_XFERINFODATA, r);
@@ -394,7 +400,8 @@ static int perform(struct registry *r, const char *url, const char *accept, cons
 	rc = curl.easy_perform(r->h);
 	curl.slist_free_all(headers);
 	if (resp->too_big)
-		snprintf(resp->error, sizeof(resp->error), "%s: larger than expected, refused", url);
+		snprintf(resp->error, sizeof(resp->error), "%s: larger than expected, refused",
+			 url);
 	else if (rc != CURLE_OK)
 		snprintf(resp->error, sizeof(resp->error), "%s: %s", url, curl.easy_strerror(rc));
 	return resp->too_big || rc != CURLE_OK ? -1 : 0;
@@ -434,10 +441,9 @@ static const char *error_text(struct response *resp)
 {
 	static char msg[256];
 	json_t *root = resp->body ? json.loads(resp->body, 0, NULL) : NULL;
-	const char *m =
-	    root ? json.string_value(json.object_get(
-		       json.array_get(json.object_get(root, "errors"), 0), "message"))
-		 : NULL;
+	const char *m = root ? json.string_value(json.object_get(
+				   json.array_get(json.object_get(root, "errors"), 0), "message"))
+			     : NULL;
 
 	snprintf(msg, sizeof(msg), "%s%s", m ? ": " : "", m ? m : "");
 	if (root)
@@ -480,7 +486,8 @@ static int bearer_token(struct registry *r, const char *challenge)
 	if (ret < 0)
 		return response_reset(&resp), warn("token: %s", resp.error);
 	if (resp.status != 200)
-		return response_reset(&resp), warn("%s: the token service refused%s: HTTP %ld%s", r->ref.domain,
+		return response_reset(&resp),
+		       warn("%s: the token service refused%s: HTTP %ld%s", r->ref.domain,
 			    r->basic ? " our credentials" : " an anonymous pull", resp.status,
 			    r->basic ? "" : " (final login?)");
 	root = json.loads(resp.body, 0, NULL);
@@ -588,8 +595,8 @@ int registry_manifest(struct registry *r, const char *reference, const char *acc
 	if (ret == 0 && sha256_buf(resp.body ? resp.body : "", resp.len, digest) < 0)
 		ret = -1;
 	if (ret == 0 && digest_valid(reference) && strcmp(reference, digest) != 0)
-		ret = warn("%s: the registry sent content whose sha256 is %s: refused", what,
-			   digest);
+		ret =
+		    warn("%s: the registry sent content whose sha256 is %s: refused", what, digest);
 	if (ret == 0) {
 		snprintf(type, 128, "%s", resp.type);
 		*body = resp.body ? resp.body : strdup("");
@@ -617,10 +624,12 @@ static int fetch_blob(struct registry *r, const char *digest, long long size, co
 		ret = warn_errno("truncate %s", partial);
 	resp.offset = size >= 0 && st.st_size > size ? 0 : st.st_size;
 	r->label = digest;
+	r->offset = resp.offset;
+	r->started = now();
 	if (ret == 0 && (size < 0 || resp.offset < size)) {
 		ret = get(r, path, NULL, &resp);
-		if (r->progress && resp.written)
-			fputc('\n', stderr);
+		if (r->progress)
+			show_progress(r, resp.written, size - resp.offset, true);
 		if (ret < 0 && *resp.error)
 			warn("%s: download interrupted after %lld bytes (%s); pull again to resume",
 			     what, resp.offset + resp.written, resp.error);
@@ -678,8 +687,8 @@ static int store_credentials(const char *domain, const char *basic)
 	}
 	mode_t old = umask(077); /* credentials: readable by root only */
 
-	if (ret == 0 && (mkdir_p(data_root()) < 0 || json.dump_file(root, tmp, JSON_INDENT(2)) < 0 ||
-			 rename(tmp, file) < 0))
+	if (ret == 0 && (mkdir_p(data_root()) < 0 ||
+			 json.dump_file(root, tmp, JSON_INDENT(2)) < 0 || rename(tmp, file) < 0))
 		ret = warn_errno("write %s", file);
 	umask(old);
 	unlink(tmp);
@@ -704,7 +713,8 @@ int registry_login(const char *domain, const char *user, const char *password)
 	free(r->basic);
 	r->basic = basic = calloc(1, 4 * strlen(plain) / 3 + 4);
 	crypto.EncodeBlock((unsigned char *)basic, (unsigned char *)plain, strlen(plain));
-	/* GET /v2/ with the credentials: 200 means the registry (or its token service) took them. */
+	/* GET /v2/ with the credentials: 200 means the registry (or its token service) took them.
+	 */
 	ret = get(r, "", NULL, &resp);
 	if (ret < 0 && *resp.error)
 		warn("login to %s: %s", ref.domain, resp.error);

@@ -73,6 +73,12 @@ pid_t ctr_child(struct proc *p);
 int ctr_run_in(struct proc *p, const char *rootfs, const char *const cmd[]);
 /* Run BIN with ARGS as they are (final's other commands: ps, stop, rm, ...). */
 int bin_run(struct proc *p, const char *const args[]);
+/* `final ARGS...`, expecting exit status 0. */
+#define FINAL_OK(p, ...)                                                                           \
+	do {                                                                                       \
+		bin_run((p), CMD(__VA_ARGS__));                                                    \
+		assert_exit((p), 0);                                                               \
+	} while (0)
 
 /*
  * A path inside the container. Before stage 03 there is no rootfs yet: the
@@ -171,6 +177,8 @@ struct test_registry {
 
 /* tests/build: mkimage, regserver, busybox-layer.tar.gz. */
 const char *tests_build(void);
+/* tests/build/regserver: the token issuer, the cutting proxy, the fake registry. */
+const char *regserver(void);
 /* Start a server that ends with the test, its output appended to LOG. */
 void start_server(const char *const argv[], const char *log);
 /* Wait until something listens on 127.0.0.1:PORT. */

@@ -161,8 +161,9 @@ static void put_manifest(const char *dir, const char *config, const char *platfo
 
 		put_blob(dir, blob, len, digest);
 		sha256(NULL, 0, layers[i], diff);
-		asprintf(&list, "%s%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s\","
-				"\"digest\":\"%s\",\"size\":%zu}",
+		asprintf(&list,
+			 "%s%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s\","
+			 "\"digest\":\"%s\",\"size\":%zu}",
 			 old ? old : "", old ? "," : "", gz ? "+gzip" : "", digest, len);
 		asprintf(&diffs, "%s%s\"%s\"", old_diffs ? old_diffs : "", old_diffs ? "," : "",
 			 diff);
@@ -174,11 +175,12 @@ static void put_manifest(const char *dir, const char *config, const char *platfo
 		       arch, os, config, diffs ? diffs : "");
 	put_blob(dir, json, len, cdigest);
 	free(json);
-	len = asprintf(&json,
-		       "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+"
-		       "json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
-		       "\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
-		       cdigest, len, list ? list : "");
+	len = asprintf(
+	    &json,
+	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+"
+	    "json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+	    "\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
+	    cdigest, len, list ? list : "");
 	put_blob(dir, json, len, digest);
 	snprintf(desc, size,
 		 "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\","

@@ -34,6 +34,14 @@ const char *tests_build(void)
 	return dir;
 }
 
+const char *regserver(void)
+{
+	static char path[600];
+
+	snprintf(path, sizeof(path), "%s/regserver", tests_build());
+	return path;
+}
+
 void start_server(const char *const argv[], const char *log)
 {
 	pid_t parent = getpid(), pid = fork();
@@ -112,18 +120,18 @@ void registry_start(struct test_registry *r, const char *auth)
 		snprintf(extra, sizeof(extra),
 			 "auth: {htpasswd: {realm: final-test, path: %s/htpasswd}}\n", r->dir);
 	} else { /* token: our issuer on 5002, its certificate the registry's trust root */
-		char port[8], cert[600];
+		char port[8];
 
 		snprintf(port, sizeof(port), "%d", TOKEN_PORT);
 		snprintf(log, sizeof(log), "%s/issuer.log", r->dir);
-		start_server(CMD(strcat(strcpy(cert, tests_build()), "/regserver"), "token", port,
-				 r->dir, TEST_USER, TEST_PASSWORD),
+		start_server(CMD(regserver(), "token", port, r->dir, TEST_USER, TEST_PASSWORD),
 			     log);
 		wait_port(TOKEN_PORT);
-		snprintf(extra, sizeof(extra),
-			 "auth: {token: {realm: \"http://127.0.0.1:%d/token\", service: final-test, "
-			 "issuer: final-test-issuer, rootcertbundle: %s/cert.pem}}\n",
-			 TOKEN_PORT, r->dir);
+		snprintf(
+		    extra, sizeof(extra),
+		    "auth: {token: {realm: \"http://127.0.0.1:%d/token\", service: final-test, "
+		    "issuer: final-test-issuer, rootcertbundle: %s/cert.pem}}\n",
+		    TOKEN_PORT, r->dir);
 	}
 	write_config(r, "auth", r->auth_port, extra);
 	start_registry(r, "auth", r->auth_port);

@@ -184,7 +184,8 @@ static void query_param(const char *path, const char *key, char *out, size_t siz
 static void answer_token(int fd, const char *head, EVP_PKEY *key, const char *x5c,
 			 const char *credentials)
 {
-	char path[2048] = "", service[256], scope[512], name[256] = "", *claims, *jwt, *hdr, *access;
+	char path[2048] = "", service[256], scope[512], name[256] = "", *claims, *jwt, *hdr,
+	     *access;
 	const char *auth = header(head, "Authorization");
 	bool user = strncmp(auth, "Basic ", 6) == 0 && strcmp(auth + 6, credentials) == 0;
 	long now = time(NULL);
@@ -272,7 +273,8 @@ static void relay(int c, int upstream_port, long cut, const char *log)
 	head[len - 2] = '\0'; /* before the empty line */
 	dprintf(u, "%sConnection: close\r\n\r\n", head);
 	while ((n = read(u, head, sizeof(head))) > 0) {
-		if (limit >= 0 && total + n > limit) { /* a big blob: send CUT bytes, then hang up */
+		if (limit >= 0 &&
+		    total + n > limit) { /* a big blob: send CUT bytes, then hang up */
 			if (write(c, head, limit - total) >= 0)
 				fclose(fopen(cut_flag, "w"));
 			break;
@@ -320,14 +322,18 @@ static int serve_static(int port, const char *dir)
 		}
 		if (body && t && fscanf(t, "%255s", type) == 1) {
 			len = fread(content, 1, sizeof(content) - 1, body);
-			dprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
-				type, len, content);
+			dprintf(
+			    c,
+			    "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+			    type, len, content);
 		} else {
 			const char *e = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\","
 					"\"message\":\"manifest unknown\"}]}";
 
-			dprintf(c, "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
-				   "Content-Length: %zu\r\n\r\n%s", strlen(e), e);
+			dprintf(c,
+				"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+				"Content-Length: %zu\r\n\r\n%s",
+				strlen(e), e);
 		}
 		if (body)
 			fclose(body);

@@ -21,13 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* `final ARGS...`, expecting exit status 0. */
-#define FINAL_OK(p, ...)                                                                           \
-	do {                                                                                       \
-		bin_run((p), CMD(__VA_ARGS__));                                                    \
-		assert_exit((p), 0);                                                               \
-	} while (0)
-
 START_TEST(init_is_pid_1_and_reaps_orphans)
 {
 	struct proc p = {0};

@@ -16,12 +16,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define FINAL_OK(p, ...)                                                                           \
-	do {                                                                                       \
-		bin_run((p), CMD(__VA_ARGS__));                                                    \
-		assert_exit((p), 0);                                                               \
-	} while (0)
-
 /* `final ARGS...` must fail with one line on stderr that contains WANT. */
 #define FINAL_REFUSES(p, want, ...)                                                                \
 	do {                                                                                       \
@@ -179,7 +173,8 @@ START_TEST(index_picks_the_platform)
 }
 END_TEST
 
-/* Flip the last byte of every blob of the registry's storage larger than 1 MB: the busybox layer. */
+/* Flip the last byte of every blob of the registry's storage larger than 1 MB: the busybox layer.
+ */
 START_TEST(tampered_blob_is_refused)
 {
 	struct test_registry r;
@@ -248,8 +243,9 @@ START_TEST(ownership_modes_and_devices_are_kept)
 
 	registry_start(&r, NULL);
 	push_image(&r, "kept", "{}",
-		   make_layer("kept", "dir:opt file:opt/suid:x:4755 file:opt/owned:x:0640:1000:1001 "
-				      "chr:opt/mynull:1:3 symlink:opt/abs:/bin/busybox"));
+		   make_layer("kept",
+			      "dir:opt file:opt/suid:x:4755 file:opt/owned:x:0640:1000:1001 "
+			      "chr:opt/mynull:1:3 symlink:opt/abs:/bin/busybox"));
 	FINAL_OK(&p, "run", "--rm", "--network", "none", "127.0.0.1:5000/kept", "/bin/sh", "-c",
 		 "stat -c '%n %a %u:%g' /opt/suid /opt/owned; stat -c '%n %F %t:%T' /opt/mynull; "
 		 "readlink /opt/abs");
@@ -271,8 +267,8 @@ START_TEST(basic_auth_and_login)
 	push_image(&r, "private", "{}", "");
 	snprintf(ref, sizeof(ref), "127.0.0.1:%d/private", r.auth_port);
 	FINAL_REFUSES(&p, "final login 127.0.0.1:5001", "pull", ref);
-	FINAL_REFUSES(&p, "login to 127.0.0.1:5001 failed", "login", "-u", TEST_USER, "-p",
-		      "wrong", "127.0.0.1:5001");
+	FINAL_REFUSES(&p, "login to 127.0.0.1:5001 failed", "login", "-u", TEST_USER, "-p", "wrong",
+		      "127.0.0.1:5001");
 	FINAL_OK(&p, "login", "-u", TEST_USER, "-p", TEST_PASSWORD, "127.0.0.1:5001");
 	ck_assert_int_eq(stat(data("auth.json", NULL), &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
@@ -328,8 +324,7 @@ START_TEST(interrupted_pull_resumes)
 	/* A proxy on 5004 that cuts the first large blob after 300000 bytes. */
 	snprintf(log, sizeof(log), "%s/proxy.log", r.dir);
 	snprintf(port, sizeof(port), "%d", r.port);
-	start_server(CMD(strcat(strcpy((char[600]){0}, tests_build()), "/regserver"), "proxy",
-			 "5004", port, "300000", log),
+	start_server(CMD(regserver(), "proxy", "5004", port, "300000", log),
 		     data("test-registry/proxy.out", NULL));
 	wait_port(5004);
 	FINAL_REFUSES(&p, "interrupted", "pull", "127.0.0.1:5004/big");
@@ -352,15 +347,14 @@ START_TEST(odd_manifests_are_refused)
 
 	snprintf(dir, sizeof(dir), "%s/static", getenv("FINAL_DATA"));
 	sh("mkdir -p %s && cd %s && "
-	   "printf '{\"schemaVersion\":1,\"name\":\"old\",\"tag\":\"latest\",\"fsLayers\":[]}' >old "
+	   "printf '{\"schemaVersion\":1,\"name\":\"old\",\"tag\":\"latest\",\"fsLayers\":[]}' "
+	   ">old "
 	   "&& echo application/vnd.docker.distribution.manifest.v1+prettyjws >old.type && "
 	   "printf '{\"schemaVersion\":2,\"mediaType\":\"application/x-unknown\"}' >odd && "
 	   "echo application/x-unknown >odd.type",
 	   dir, dir);
 	snprintf(log, sizeof(log), "%s/static.log", dir);
-	start_server(CMD(strcat(strcpy((char[600]){0}, tests_build()), "/regserver"), "static",
-			 "5005", dir),
-		     log);
+	start_server(CMD(regserver(), "static", "5005", dir), log);
 	wait_port(5005);
 	FINAL_REFUSES(&p, "schema 1", "pull", "127.0.0.1:5005/old");
 	FINAL_REFUSES(&p, "application/x-unknown", "pull", "127.0.0.1:5005/odd");
