@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -535,4 +536,26 @@ const char *slurp(const char *path)
 	close(fd);
 	buf[total] = '\0';
 	return buf;
+}
+
+/* Read the terminal until NEEDLE shows up (10 s at most); everything read so far. */
+const char *tty_expect(int master, const char *needle)
+{
+	static char seen[8192];
+	static size_t len;
+
+	for (int i = 0; i < 200 && !strstr(seen, needle); i++) {
+		struct timeval tv = {0, 50000};
+		fd_set fds;
+		ssize_t n;
+
+		FD_ZERO(&fds);
+		FD_SET(master, &fds);
+		if (select(master + 1, &fds, NULL, NULL, &tv) > 0 &&
+		    (n = read(master, seen + len, sizeof(seen) - 1 - len)) > 0)
+			len += n, seen[len] = '\0';
+	}
+	ck_assert_msg(strstr(seen, needle), "'%s' never appeared on the terminal:\n%s", needle,
+		      seen);
+	return seen;
 }

@@ -53,6 +53,8 @@ struct proc {
 void proc_start(struct proc *p, const char *const argv[]);
 /* Wait up to TIMEOUT seconds; SIGKILL its process group on timeout. */
 int proc_wait(struct proc *p, int timeout);
+/* Read a terminal's MASTER until NEEDLE shows up (10 s at most); everything read so far. */
+const char *tty_expect(int master, const char *needle);
 /* Wait until stdout contains NEEDLE; false after TIMEOUT seconds. */
 bool proc_wait_output(struct proc *p, const char *needle, int timeout);
 
@@ -185,8 +187,12 @@ void start_server(const char *const argv[], const char *log);
 void wait_port(int port);
 /* A registry on loopback; AUTH: NULL, "htpasswd" or "token" (for auth_port). */
 void registry_start(struct test_registry *r, const char *auth);
-/* Push the OCI layout LAYOUT (tag latest, an index with all it names) as NAME:latest. */
-void registry_push(const struct test_registry *r, const char *layout, const char *name);
+/*
+ * Push the OCI layout LAYOUT (tag latest, an index with all it names) as
+ * NAME:latest; with DOCKER, converted to Docker's media types (schema 2).
+ */
+void registry_push(const struct test_registry *r, const char *layout, const char *name,
+		   bool docker);
 /* An OCI layout for this machine's platform: image config CONFIG, LAYERS (space-separated). */
 void build_image(const char *layout, const char *config, const char *layers);
 /* linux/amd64 or linux/arm64: what final picks from an index here. */

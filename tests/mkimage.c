@@ -1,7 +1,7 @@
 /*
  * mkimage: build the images the pull tests push to their registry.
  *
- *   mkimage tar OUT.tar[.gz] ENTRY...
+ *   mkimage tar OUT.tar[.gz|.zst] ENTRY...
  *       a layer with exactly these entries, in this order:
  *       dir:PATH  file:PATH:CONTENT[:MODE[:UID:GID]]  symlink:PATH:TARGET
  *       hardlink:PATH:TARGET  chr:PATH:MAJOR:MINOR
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 static void fail(const char *what)
 {
@@ -84,6 +83,8 @@ static int make_tar(int argc, char **argv)
 	archive_write_set_format_pax_restricted(a);
 	if (len > 3 && strcmp(argv[0] + len - 3, ".gz") == 0)
 		archive_write_add_filter_gzip(a);
+	if (len > 4 && strcmp(argv[0] + len - 4, ".zst") == 0)
+		archive_write_add_filter_zstd(a);
 	if (archive_write_open_filename(a, argv[0]) != ARCHIVE_OK)
 		fail(archive_error_string(a));
 	for (int i = 1; i < argc; i++)
@@ -99,17 +100,24 @@ static int make_tar(int argc, char **argv)
 static void sha256(const void *buf, size_t len, const char *file, char out[72])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct archive *a = file ? archive_read_new() : NULL;
+	struct archive_entry *e;
 	unsigned char md[32], chunk[65536];
-	gzFile gz = file ? gzopen(file, "rb") : NULL;
-	int n;
+	la_ssize_t n;
 
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	if (buf)
 		EVP_DigestUpdate(ctx, buf, len);
-	while (gz && (n = gzread(gz, chunk, sizeof(chunk))) > 0)
-		EVP_DigestUpdate(ctx, chunk, n);
-	if (gz)
-		gzclose(gz);
+	if (a) { /* the "raw" format: the whole stream, through whichever filter it needs */
+		archive_read_support_filter_all(a);
+		archive_read_support_format_raw(a);
+		if (archive_read_open_filename(a, file, 65536) != ARCHIVE_OK ||
+		    archive_read_next_header(a, &e) != ARCHIVE_OK)
+			fail(archive_error_string(a));
+		while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+			EVP_DigestUpdate(ctx, chunk, n);
+		archive_read_free(a);
+	}
 	EVP_DigestFinal_ex(ctx, md, NULL);
 	EVP_MD_CTX_free(ctx);
 	strcpy(out, "sha256:");
@@ -157,14 +165,16 @@ static void put_manifest(const char *dir, const char *config, const char *platfo
 	sscanf(platform, "%31[^/]/%31s", os, arch);
 	for (int i = 0; i < n; i++) {
 		char *blob = slurp(layers[i], &len), *old = list, *old_diffs = diffs;
-		bool gz = strstr(layers[i], ".gz") != NULL;
+		const char *suffix = strstr(layers[i], ".gz")	 ? "+gzip"
+				     : strstr(layers[i], ".zst") ? "+zstd"
+								 : "";
 
 		put_blob(dir, blob, len, digest);
 		sha256(NULL, 0, layers[i], diff);
 		asprintf(&list,
 			 "%s%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s\","
 			 "\"digest\":\"%s\",\"size\":%zu}",
-			 old ? old : "", old ? "," : "", gz ? "+gzip" : "", digest, len);
+			 old ? old : "", old ? "," : "", suffix, digest, len);
 		asprintf(&diffs, "%s%s\"%s\"", old_diffs ? old_diffs : "", old_diffs ? "," : "",
 			 diff);
 		free(old), free(old_diffs), free(blob);

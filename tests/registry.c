@@ -137,11 +137,11 @@ void registry_start(struct test_registry *r, const char *auth)
 	start_registry(r, "auth", r->auth_port);
 }
 
-void registry_push(const struct test_registry *r, const char *layout, const char *name)
+void registry_push(const struct test_registry *r, const char *layout, const char *name, bool docker)
 {
-	sh("skopeo --insecure-policy copy -q --all --dest-tls-verify=false oci:%s:latest "
+	sh("skopeo --insecure-policy copy -q --all %s --dest-tls-verify=false oci:%s:latest "
 	   "docker://127.0.0.1:%d/%s:latest",
-	   layout, r->port, name);
+	   docker ? "--format v2s2" : "", layout, r->port, name);
 }
 
 void build_image(const char *layout, const char *config, const char *layers)

@@ -156,7 +156,8 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* Hermetic: a PATH with a directory the user cannot search turns "not found" into EACCES. */
+	/* Hermetic: a PATH with a directory the user cannot search turns "not found" into EACCES.
+	 */
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	if (i < argc && strcmp(argv[i], "--redgreen") == 0) {
 		redgreen = true;

@@ -308,28 +308,6 @@ START_TEST(bad_input_is_one_line)
 }
 END_TEST
 
-/* Read the terminal until NEEDLE shows up (10 s at most); everything read so far. */
-static const char *tty_expect(int master, const char *needle)
-{
-	static char seen[8192];
-	static size_t len;
-
-	for (int i = 0; i < 200 && !strstr(seen, needle); i++) {
-		struct timeval tv = {0, 50000};
-		fd_set fds;
-		ssize_t n;
-
-		FD_ZERO(&fds);
-		FD_SET(master, &fds);
-		if (select(master + 1, &fds, NULL, NULL, &tv) > 0 &&
-		    (n = read(master, seen + len, sizeof(seen) - 1 - len)) > 0)
-			len += n, seen[len] = '\0';
-	}
-	ck_assert_msg(strstr(seen, needle), "'%s' never appeared on the terminal:\n%s", needle,
-		      seen);
-	return seen;
-}
-
 /* -it on a real terminal: its own pty inside, Ctrl-C reaches the container, the terminal is
  * restored. */
 START_TEST(interactive_terminal)

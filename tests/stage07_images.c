@@ -49,9 +49,12 @@ static int count_in(const char *sub)
 	return n;
 }
 
-/* An image of the test rootfs plus EXTRA layers (built by mkimage tar), pushed as NAME. */
-static void push_image(const struct test_registry *r, const char *name, const char *config,
-		       const char *extra)
+/*
+ * An image of the test rootfs plus EXTRA layers (built by mkimage tar),
+ * pushed as NAME (with DOCKER, in Docker's schema 2 media types).
+ */
+static void push_image_as(const struct test_registry *r, const char *name, const char *config,
+			  const char *extra, bool docker)
 {
 	char layout[600], layers[2048];
 
@@ -60,57 +63,92 @@ static void push_image(const struct test_registry *r, const char *name, const ch
 		*p = *p == '/' ? '_' : *p;
 	snprintf(layers, sizeof(layers), "%s/busybox-layer.tar.gz %s", tests_build(), extra);
 	build_image(layout, config, layers);
-	registry_push(r, layout, name);
+	registry_push(r, layout, name, docker);
 }
 
-/* A layer of ENTRIES (mkimage tar's syntax) at FINAL_DATA/test-registry/NAME.tar.gz. */
+static void push_image(const struct test_registry *r, const char *name, const char *config,
+		       const char *extra)
+{
+	push_image_as(r, name, config, extra, false);
+}
+
+/* A layer of ENTRIES (mkimage tar's syntax): FINAL_DATA/test-registry/NAME[.tar.gz]. */
 static const char *make_layer(const char *name, const char *entries)
 {
 	static char path[4][600];
 	static int next;
 	char *out = path[next++ % 4];
 
-	snprintf(out, sizeof(path[0]), "%s/test-registry/%s.tar.gz", getenv("FINAL_DATA"), name);
+	snprintf(out, sizeof(path[0]), "%s/test-registry/%s%s", getenv("FINAL_DATA"), name,
+		 strchr(name, '.') ? "" : ".tar.gz");
 	sh("%s/mkimage tar %s %s", tests_build(), out, entries);
 	return out;
 }
+
+/* The test's images: Entrypoint and Cmd combined, a user by name, Env, WorkingDir. */
+#define IMAGE_CONFIG                                                                               \
+	"{\"Entrypoint\":[\"/bin/sh\",\"-c\"],"                                                    \
+	"\"Cmd\":[\"echo $GREETING from $(pwd) as $(id -u):$(id -g)\"],"                           \
+	"\"Env\":[\"GREETING=hello\",\"PATH=/bin:/sbin\"],\"WorkingDir\":\"/tmp\","                \
+	"\"User\":\"nobody\"}"
 
 START_TEST(pull_and_run_by_name)
 {
 	struct test_registry r;
 	struct proc p = {0};
-	char ref[64];
+	char ref[64], by_digest[160], digest[72] = "";
 
 	registry_start(&r, NULL);
-	push_image(&r, "busybox",
-		   "{\"Cmd\":[\"/bin/sh\",\"-c\",\"echo $GREETING from $(pwd) as $(id -u)\"],"
-		   "\"Env\":[\"GREETING=hello\",\"PATH=/bin:/sbin\"],\"WorkingDir\":\"/tmp\","
-		   "\"User\":\"65534\"}",
-		   "");
+	push_image(&r, "busybox", IMAGE_CONFIG, "");
 	snprintf(ref, sizeof(ref), "127.0.0.1:%d/busybox", r.port);
 	FINAL_OK(&p, "pull", ref);
-	assert_contains(p.out, "sha256:");
+	ck_assert_msg(!*p.err, "pull printed progress without a terminal: %s", p.err);
+	ck_assert_int_eq(sscanf(strstr(p.out, "sha256:"), "%71[0-9a-z:]", digest), 1);
 	FINAL_OK(&p, "images");
 	assert_contains(p.out, "127.0.0.1:5000/busybox:latest");
-	/* The image config's Cmd, Env, WorkingDir and User are the defaults... */
+	/* Entrypoint + Cmd, Env, WorkingDir and User (a name, from the image's /etc/passwd). */
 	FINAL_OK(&p, "run", "--rm", "--network", "none", ref);
-	assert_out_eq(&p, "hello from /tmp as 65534\n");
-	/* ...and the command line overrides each. */
+	assert_out_eq(&p, "hello from /tmp as 65534:65534\n");
+	/* The command line overrides each: CMD replaces Cmd only. */
 	FINAL_OK(&p, "run", "--rm", "--network", "none", "-e", "GREETING=hi", "-w", "/", "-u", "0",
-		 ref, "/bin/sh", "-c", "echo $GREETING from $(pwd) as $(id -u)");
+		 ref, "echo $GREETING from $(pwd) as $(id -u)");
 	assert_out_eq(&p, "hi from / as 0\n");
 	FINAL_OK(&p, "run", "--rm", "--network", "none", "--entrypoint", "/bin/echo", ref, "a",
 		 "b");
 	assert_out_eq(&p, "a b\n");
-	FINAL_OK(&p, "rmi", ref);
+	/* NAME@DIGEST: exactly that manifest. */
+	snprintf(by_digest, sizeof(by_digest), "%s@%s", ref, digest);
+	FINAL_OK(&p, "run", "--rm", "--network", "none", by_digest);
+	assert_out_eq(&p, "hello from /tmp as 65534:65534\n");
+	FINAL_OK(&p, "rmi", ref, by_digest);
 	FINAL_OK(&p, "images");
 	ck_assert_msg(!strstr(p.out, "busybox"), "still listed after rmi: %s", p.out);
 	ck_assert_int_eq(count_in("layers/sha256"), 0);
 	ck_assert_int_eq(count_in("blobs/sha256"), 0);
-	/* run pulls an image that is not here yet. */
-	FINAL_OK(&p, "run", "--rm", "--network", "none", ref, "/bin/true");
+	/* run pulls an image that is not here yet; Docker's media types work as OCI's. */
+	push_image_as(&r, "docker-format", IMAGE_CONFIG, "", true);
+	FINAL_OK(&p, "run", "--rm", "--network", "none", "127.0.0.1:5000/docker-format");
 	assert_contains(p.err, "pulling");
-	FINAL_OK(&p, "rmi", ref);
+	assert_out_eq(&p, "hello from /tmp as 65534:65534\n");
+	FINAL_OK(&p, "rmi", "127.0.0.1:5000/docker-format");
+}
+END_TEST
+
+START_TEST(progress_on_a_terminal)
+{
+	struct test_registry r;
+	struct proc p = {.tty = true};
+	const char *seen;
+
+	registry_start(&r, NULL);
+	push_image(&r, "busybox", "{}", "");
+	proc_start(&p, CMD(bin, "pull", "127.0.0.1:5000/busybox"));
+	seen = tty_expect(p.tty_master, "pulled");
+	/* A line per blob: digest, bytes of bytes, rate. */
+	assert_contains(seen, " MB / ");
+	assert_contains(seen, "/s");
+	proc_wait(&p, 10);
+	assert_exit(&p, 0);
 }
 END_TEST
 
@@ -124,8 +162,8 @@ START_TEST(layers_apply_in_order_with_whiteouts)
 	snprintf(layers, sizeof(layers), "%s %s",
 		 make_layer("one", "dir:data file:data/a:1 file:data/b:2 dir:keep file:keep/k:k "
 				   "file:gone:x"),
-		 make_layer("two", "file:.wh.gone: dir:data file:data/.wh..wh..opq: "
-				   "file:data/c:3 file:keep/new:n"));
+		 make_layer("two.tar.zst", "file:.wh.gone: dir:data file:data/.wh..wh..opq: "
+					   "file:data/c:3 file:keep/new:n"));
 	push_image(&r, "layered", "{}", layers);
 	push_image(&r, "other", "{}", make_layer("three", "file:other:o"));
 	snprintf(ref, sizeof(ref), "127.0.0.1:%d/layered", r.port);
@@ -157,7 +195,12 @@ START_TEST(index_picks_the_platform)
 	   "--platform linux/arm64 %s/busybox-layer.tar.gz %s",
 	   tests_build(), layout, tests_build(), make_layer("amd64", "file:arch:linux/amd64"),
 	   tests_build(), make_layer("arm64", "file:arch:linux/arm64"));
-	registry_push(&r, layout, "multi");
+	registry_push(&r, layout, "multi", false);
+	registry_push(&r, layout, "multi-docker", true); /* Docker's manifest list */
+	FINAL_OK(&p, "run", "--rm", "--network", "none", "127.0.0.1:5000/multi-docker", "/bin/cat",
+		 "/arch");
+	assert_out_eq(&p, platform);
+	FINAL_OK(&p, "rmi", "127.0.0.1:5000/multi-docker");
 	snprintf(ref, sizeof(ref), "127.0.0.1:%d/multi", r.port);
 	FINAL_OK(&p, "run", "--rm", "--network", "none", ref, "/bin/cat", "/arch");
 	assert_out_eq(&p, platform); /* this machine's, from the index */
@@ -369,6 +412,7 @@ END_TEST
 void stage07_image_tests(void)
 {
 	add_test(7, 0, pull_and_run_by_name);
+	add_test(7, 0, progress_on_a_terminal);
 	add_test(7, 0, layers_apply_in_order_with_whiteouts);
 	add_test(7, 0, index_picks_the_platform);
 	add_test(7, 0, tampered_blob_is_refused);
