@@ -30,7 +30,7 @@ STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE
 DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarchive-dev \
 	libseccomp-dev libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev ca-certificates \
 	busybox-static util-linux iproute2 procps nftables docker-registry skopeo \
-	runc crun bubblewrap hyperfine jq time gnuplot-nox
+	runc crun bubblewrap umoci hyperfine jq time gnuplot-nox
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
 
@@ -75,7 +75,7 @@ test-vm: $(RUNNER) deps-vm
 	@tests/vm.sh $(STAGE_BINS)
 
 # Start-up, footprint and scale against runc, crun, bwrap and unshare.
-bench: final rootfs
+bench: final rootfs $(RUNNER)
 	@tests/bench/bench.sh
 
 # Stage N's new tests against ./step(N-1): "2:./step01 3:./step02 ...".

@@ -520,7 +520,8 @@ static int resolve_image(struct config *cfg, char *lower, size_t size)
 	if (reference_parse(cfg->image, &ref) < 0 || dl_json() < 0)
 		return -1;
 	if (read_ref(ref.name, digest) < 0) {
-		fprintf(stderr, "final: %s is not here: pulling it\n", ref.name);
+		fprintf(stderr, "final: no directory or tarball '%s' here: pulling the image %s\n",
+			cfg->image, ref.name);
 		if (image_pull(ref.name, cfg->platform, isatty(STDERR_FILENO), digest) < 0)
 			return -1;
 	}

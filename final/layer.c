@@ -107,16 +107,18 @@ static int unpack_entry(struct archive *in, struct archive *out, struct archive_
 	const char *path = archive.entry_pathname(e), *link = archive.entry_hardlink(e);
 	const char *why = path ? unsafe_path(path) : "no name";
 	char *name = strdup(path ? path : "");
-	int ret = 0;
+	int ret = 0, converted = 0, worst;
 
 	if (!why && link && (why = unsafe_path(link)))
 		why = xasprintf("a hard link to '%s', %s", link, why);
-	if (!why && whiteouts && convert_whiteout(e) < 0)
+	if (!why && whiteouts && (converted = convert_whiteout(e)) < 0)
 		why = "a malformed whiteout";
 	if (why)
 		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name, why);
-	else if (archive.write_header(out, e) < ARCHIVE_WARN || copy_data(in, out) < 0 ||
-		 archive.write_finish_entry(out) < ARCHIVE_WARN)
+	/* A warning (an xattr this filesystem cannot store) is an error for a whiteout. */
+	worst = converted ? ARCHIVE_OK : ARCHIVE_WARN;
+	if (!why && (archive.write_header(out, e) < worst || copy_data(in, out) < 0 ||
+		     archive.write_finish_entry(out) < worst))
 		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name,
 			   archive.error_string(out));
 	free(name);

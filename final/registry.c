@@ -711,7 +711,7 @@ int registry_login(const char *domain, const char *user, const char *password)
 	if (!(r = registry_open(&ref, false)))
 		return -1;
 	free(r->basic);
-	r->basic = basic = calloc(1, 4 * strlen(plain) / 3 + 4);
+	r->basic = basic = calloc(1, 4 * strlen(plain) / 3 + 8);
 	crypto.EncodeBlock((unsigned char *)basic, (unsigned char *)plain, strlen(plain));
 	/* GET /v2/ with the credentials: 200 means the registry (or its token service) took them.
 	 */

@@ -120,6 +120,10 @@ START_TEST(pull_and_run_by_name)
 	snprintf(by_digest, sizeof(by_digest), "%s@%s", ref, digest);
 	FINAL_OK(&p, "run", "--rm", "--network", "none", by_digest);
 	assert_out_eq(&p, "hello from /tmp as 65534:65534\n");
+	/* Not while a container uses it: its layers are that container's root. */
+	FINAL_OK(&p, "run", "-d", "--name", "user", "--network", "none", ref, "sleep 100");
+	FINAL_REFUSES(&p, "used by container user", "rmi", ref);
+	FINAL_OK(&p, "rm", "-f", "user");
 	FINAL_OK(&p, "rmi", ref, by_digest);
 	FINAL_OK(&p, "images");
 	ck_assert_msg(!strstr(p.out, "busybox"), "still listed after rmi: %s", p.out);

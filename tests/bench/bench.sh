@@ -104,11 +104,45 @@ wait
 burst_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 for i in $(seq 50); do "$final" rm -f "burst$i" >/dev/null; done
 
+# final pull against what a user without a docker daemon would run to get a
+# root filesystem from a registry: skopeo copy (to an OCI layout), then umoci
+# unpack. A registry on loopback, in this namespace; two images: the busybox
+# rootfs (3 MB) and one with a 64 MB layer of incompressible data.
+echo "=> pulling from a registry on loopback: final pull, skopeo copy, skopeo + umoci unpack"
+reg=$out/registry
+rm -rf "$reg" && mkdir -p "$reg/big/blob"
+printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/storage}}\nhttp: {addr: 127.0.0.1:5000}\n' \
+	"$reg" >"$reg/config.yml"
+docker-registry serve "$reg/config.yml" >"$reg/log" 2>&1 &
+registry_pid=$!
+trap 'kill $registry_pid 2>/dev/null' EXIT
+for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.1; done
+dd if=/dev/urandom of="$reg/big/blob/data" bs=1M count=64 status=none
+tar -C "$reg/big" -czf "$reg/big.tar.gz" .
+platform=linux/$(dpkg --print-architecture)
+for image in busybox big; do
+	layers=$top/tests/build/busybox-layer.tar.gz
+	[ "$image" = big ] && layers="$layers $reg/big.tar.gz"
+	# shellcheck disable=SC2086 # the layers, word-split on purpose
+	"$top/tests/build/mkimage" layout "$reg/layout-$image" latest '{"Cmd":["/bin/sh"]}' \
+		--platform "$platform" $layers
+	skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$reg/layout-$image:latest" \
+		"docker://127.0.0.1:5000/$image:latest"
+	hyperfine -N --warmup 1 --runs 10 --style none --export-json "$out/pull-$image.json" \
+		--prepare "rm -rf $FINAL_DATA $reg/oci $reg/bundle" \
+		-n "final pull" "$final pull 127.0.0.1:5000/$image" \
+		-n "skopeo copy" "skopeo --insecure-policy copy -q --src-tls-verify=false docker://127.0.0.1:5000/$image:latest oci:$reg/oci:latest" \
+		-n "skopeo copy + umoci unpack" "sh -c 'skopeo --insecure-policy copy -q --src-tls-verify=false docker://127.0.0.1:5000/$image:latest oci:$reg/oci:latest && umoci unpack --image $reg/oci:latest $reg/bundle >/dev/null'" \
+		>/dev/null
+done
+rm -rf "$FINAL_DATA" "$reg/oci" "$reg/bundle"
+
 # The results file, the table, the plot.
 jq -n --slurpfile s "$out/startup.json" --arg none "$(cat "$out/phases-none.tsv")" \
 	--arg bridge "$(cat "$out/phases-bridge.tsv")" --arg scale "$(cat "$out/scale.tsv")" \
 	--argjson rss_final "$rss_final" --argjson rss_runc "$rss_runc" --argjson rss_crun "$rss_crun" \
 	--argjson per_container "$per_container" --argjson burst "$burst_ms" \
+	--slurpfile pull_small "$out/pull-busybox.json" --slurpfile pull_big "$out/pull-big.json" \
 	--arg machine "$(nproc) CPUs, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)" \
 	--arg notes "${notes[*]:-}" '
 	def tsv: split("\n") | map(select(length > 0) | split("\t") | {(.[0]): (.[1] | tonumber)}) | add;
@@ -119,7 +153,10 @@ jq -n --slurpfile s "$out/startup.json" --arg none "$(cat "$out/phases-none.tsv"
 	 peak_rss_kib: {final: $rss_final, runc: $rss_runc, crun: $rss_crun},
 	 idle_container_kib: $per_container,
 	 latency_vs_running_ms: ($scale | tsv),
-	 fifty_at_once_ms: $burst}' >"$out/results.json"
+	 fifty_at_once_ms: $burst,
+	 pull_ms: {busybox_3MB: [$pull_small[0].results[] | {tool: .command, median: (.median * 1000)}],
+	           with_64MB_layer: [$pull_big[0].results[] | {tool: .command, median: (.median * 1000)}]}}' \
+	>"$out/results.json"
 
 echo
 echo "machine: $(jq -r .machine "$out/results.json")"
@@ -137,6 +174,10 @@ printf '\npeak RSS (KiB): final %s, runc %s, crun %s; an idle final container co
 printf 'start latency (median ms) with N containers running:'
 awk -F'\t' '{ printf " N=%s: %.1f", $1, $2 }' "$out/scale.tsv"
 printf '\n50 containers started at once: %s ms\n' "$burst_ms"
+printf '\n%-30s %14s %10s %16s %10s\n' "pull from loopback (median)" "busybox, ms" "x final" "+64 MB layer, ms" "x final"
+jq -r '.pull_ms as $p | range(0; $p.busybox_3MB | length) |
+	"\($p.busybox_3MB[.].tool)\t\($p.busybox_3MB[.].median)\t\($p.busybox_3MB[.].median / $p.busybox_3MB[0].median)\t\($p.with_64MB_layer[.].median)\t\($p.with_64MB_layer[.].median / $p.with_64MB_layer[0].median)"' \
+	"$out/results.json" | awk -F'\t' '{ printf "%-30s %14.1f %10.2f %16.1f %10.2f\n", $1, $2, $3, $4, $5 }'
 
 gnuplot <<PLOT
 set terminal png size 800,500
