@@ -26,6 +26,7 @@
 #include "state.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -247,13 +248,19 @@ struct response {
 	char error[512]; /* why the transfer failed */
 };
 
+/* Plain HTTP: a loopback host (localhost, 127.0.0.0/8, [::1]) or one the user listed. */
 static bool insecure(const char *domain)
 {
 	const char *list = getenv("FINAL_INSECURE_REGISTRIES");
+	char host[256];
+	struct in_addr a;
 	size_t n = strlen(domain);
 
-	if (strncmp(domain, "localhost", 9) == 0 || strncmp(domain, "127.", 4) == 0 ||
-	    strncmp(domain, "[::1]", 5) == 0)
+	snprintf(host, sizeof(host), "%s", domain);
+	if (host[0] != '[')
+		host[strcspn(host, ":")] = '\0';
+	if (strcmp(host, "localhost") == 0 || strncmp(host, "[::1]", 5) == 0 ||
+	    (inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127))
 		return true;
 	for (const char *p = list; p && *p; p += strcspn(p, ","), p += *p == ',')
 		if (strncmp(p, domain, n) == 0 && (p[n] == ',' || p[n] == '\0'))

@@ -2,8 +2,8 @@
  * registry.c: the image registries the pull tests talk to.
  *
  * A real registry (Debian's docker-registry, the reference implementation
- * of the distribution spec) on 127.0.0.1 in the test's own network
- * namespace, with its storage under the test's FINAL_DATA. Images are
+ * of the distribution spec) on 127.0.0.1 (every address, in fact, of the
+ * test's own network namespace), with its storage under the test's FINAL_DATA. Images are
  * built as OCI layouts by mkimage and pushed with skopeo. Every server is
  * started with PR_SET_PDEATHSIG, so it ends with the test, even a failed one.
  */
@@ -87,7 +87,7 @@ static void write_config(const struct test_registry *r, const char *name, int po
 	fprintf(f,
 		"version: 0.1\nlog: {level: warn}\n"
 		"storage: {filesystem: {rootdirectory: %s/storage}, delete: {enabled: true}}\n"
-		"http: {addr: 127.0.0.1:%d}\n%s",
+		"http: {addr: \":%d\"}\n%s",
 		r->dir, port, auth);
 	fclose(f);
 }

@@ -386,6 +386,25 @@ START_TEST(interrupted_pull_resumes)
 }
 END_TEST
 
+/* Plain HTTP only for loopback and FINAL_INSECURE_REGISTRIES; HTTPS for everything else. */
+START_TEST(https_unless_loopback_or_listed)
+{
+	struct test_registry r;
+	struct proc p = {0};
+
+	registry_start(&r, NULL);
+	push_image(&r, "busybox", "{}", "");
+	/* The same registry at an address that is not 127/8 (TEST-NET-1, on this netns's lo). */
+	sh(IP " addr add 192.0.2.1/32 dev lo");
+	FINAL_REFUSES(&p, "https://192.0.2.1:5000/v2/", "pull", "192.0.2.1:5000/busybox");
+	FINAL_REFUSES(&p, "https://localhost.localdomain:5000/v2/", "pull",
+		      "localhost.localdomain:5000/busybox");
+	setenv("FINAL_INSECURE_REGISTRIES", "other.example:5000,192.0.2.1:5000", 1);
+	FINAL_OK(&p, "pull", "192.0.2.1:5000/busybox");
+	FINAL_OK(&p, "rmi", "192.0.2.1:5000/busybox");
+}
+END_TEST
+
 /* A fake registry that serves whatever manifest the test wrote: what no real one would. */
 START_TEST(odd_manifests_are_refused)
 {
@@ -425,5 +444,6 @@ void stage07_image_tests(void)
 	add_test(7, 0, basic_auth_and_login);
 	add_test(7, 0, bearer_token_flow);
 	add_test(7, 0, interrupted_pull_resumes);
+	add_test(7, 0, https_unless_loopback_or_listed);
 	add_test(7, 0, odd_manifests_are_refused);
 }
