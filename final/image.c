@@ -30,6 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,20 @@ static uint64_t tarball_key(const char *path, const struct stat *st)
 	return h;
 }
 
+/* Remove DIR.tmp.PID left by a run that was killed while unpacking (PID is gone). */
+static void remove_stale_unpacks(const char *dir)
+{
+	char *pattern = xasprintf("%s.tmp.*", dir);
+	glob_t g;
+
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			if (!pid_alive(atoi(strrchr(g.gl_pathv[i], '.') + 1)))
+				remove_tree(g.gl_pathv[i]);
+	globfree(&g);
+	free(pattern);
+}
+
 /*
  * Unpack TARBALL (or a layer, with WHITEOUTS) into DIR: into DIR.tmp.PID
  * first, renamed into place only when complete. 0 if DIR exists already.
@@ -85,6 +100,7 @@ static int unpack_once(const char *tarball, const char *dir, bool whiteouts, con
 
 	if (access(dir, F_OK) == 0)
 		goto out;
+	remove_stale_unpacks(dir);
 	if (mkdir_p(tmp) < 0)
 		ret = warn_errno("mkdir %s", tmp);
 	else if (layer_unpack(tarball, tmp, whiteouts, what) < 0)

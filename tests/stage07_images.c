@@ -379,8 +379,18 @@ START_TEST(interrupted_pull_resumes)
 	ck_assert_msg(!strstr(p.out, "big"), "a half-pulled image is listed: %s", p.out);
 	ck_assert_int_eq(count_in("refs"), 0);
 	ck_assert_int_eq(count_in("layers/sha256"), 0);
+	/* As if a pull had been killed while unpacking the layer: its pid is gone now. */
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	sh("layer=$(sha256sum %s/busybox-layer.tar.gz | cut -c1-64) && "
+	   "mkdir -p %s/layers/sha256/$layer.tmp.%d/etc",
+	   tests_build(), getenv("FINAL_DATA"), (int)dead);
 	FINAL_OK(&p, "pull", "127.0.0.1:5004/big");
 	assert_contains(slurp(log), "range=bytes="); /* resumed, not started again */
+	ck_assert_int_eq(count_in("layers/sha256"), 1); /* the stale directory is gone */
 	FINAL_OK(&p, "run", "--rm", "--network", "none", "127.0.0.1:5004/big", "/bin/true");
 	FINAL_OK(&p, "rmi", "127.0.0.1:5004/big");
 }
