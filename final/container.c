@@ -569,3 +569,29 @@ int container_exec(const char *name, struct config *cfg)
 	}
 	return wait_status(pid);
 }
+
+/*** rmi ***/
+
+static void find_image_user(struct container *c, void *arg)
+{
+	const char **image = arg;
+
+	if (*image && strcmp(c->image, *image) == 0 && strcmp(c->status, "exited") != 0) {
+		warn("image %s is used by container %s (%s): stop it first", *image, c->name,
+		     c->id);
+		*image = NULL;
+	}
+}
+
+int container_remove_image(const char *name)
+{
+	char image[800];
+	const char *check = image;
+
+	if (image_name(name, image, sizeof(image)) < 0)
+		return EXIT_RUNTIME;
+	state_each(find_image_user, &check); /* its layers are that container's root */
+	if (!check)
+		return EXIT_RUNTIME;
+	return image_remove(image) < 0 ? EXIT_RUNTIME : 0;
+}

@@ -676,31 +676,26 @@ static void collect_garbage(void)
 	free(used);
 }
 
-static void find_user(struct container *c, void *arg)
+int image_name(const char *name, char *out, size_t size)
 {
-	const char **name = arg;
+	struct image_ref ref;
 
-	if (*name && strcmp(c->image, *name) == 0 && strcmp(c->status, "exited") != 0) {
-		warn("image %s is used by container %s (%s): stop it first", *name, c->name, c->id);
-		*name = NULL;
-	}
+	if (reference_parse(name, &ref) < 0)
+		return -1;
+	snprintf(out, size, "%s", ref.name);
+	return 0;
 }
 
 int image_remove(const char *name)
 {
 	struct image_ref ref;
 	char digest[72], *path;
-	const char *check;
 	int lock, ret = 0;
 
 	if (reference_parse(name, &ref) < 0 || dl_json() < 0)
 		return -1;
 	if (read_ref(ref.name, digest) < 0)
 		return warn("no image %s here (final images lists them)", ref.name);
-	check = ref.name;
-	state_each(find_user, &check);
-	if (!check)
-		return -1;
 	lock = store_lock();
 	path = ref_path(ref.name);
 	if (lock < 0 || unlink(path) < 0)

@@ -23,6 +23,8 @@ int image_resolve(struct config *cfg, char *lower, size_t size);
 int image_pull(const char *name, const char *platform, bool progress, char digest[72]);
 /* final images: what the store holds. */
 int image_list(void);
+/* NAME as the store and container records spell it: docker.io/library/alpine:latest. */
+int image_name(const char *name, char *out, size_t size);
 /* final rmi: forget NAME, and remove every layer and blob no other image uses. */
 int image_remove(const char *name);
 

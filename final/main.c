@@ -492,7 +492,7 @@ static int image_command(const char *command, int argc, char **argv, struct conf
 	}
 	if (strcmp(command, "rmi") == 0) {
 		for (i = parse(command, argc, argv, "+", NULL, cfg, 1); i < argc; i++)
-			if (image_remove(argv[i]) < 0)
+			if (container_remove_image(argv[i]) != 0)
 				ret = EXIT_RUNTIME;
 		return ret;
 	}

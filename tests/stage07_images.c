@@ -389,7 +389,7 @@ START_TEST(interrupted_pull_resumes)
 	   "mkdir -p %s/layers/sha256/$layer.tmp.%d/etc",
 	   tests_build(), getenv("FINAL_DATA"), (int)dead);
 	FINAL_OK(&p, "pull", "127.0.0.1:5004/big");
-	assert_contains(slurp(log), "range=bytes="); /* resumed, not started again */
+	assert_contains(slurp(log), "range=bytes=");	/* resumed, not started again */
 	ck_assert_int_eq(count_in("layers/sha256"), 1); /* the stale directory is gone */
 	FINAL_OK(&p, "run", "--rm", "--network", "none", "127.0.0.1:5004/big", "/bin/true");
 	FINAL_OK(&p, "rmi", "127.0.0.1:5004/big");
