@@ -396,6 +396,32 @@ START_TEST(interrupted_pull_resumes)
 }
 END_TEST
 
+/* Concurrent pulls share the store; a container of an image is a container like any other. */
+START_TEST(two_pulls_at_once_then_exec)
+{
+	struct test_registry r;
+	struct proc a = {0}, b = {0}, p = {0};
+
+	registry_start(&r, NULL);
+	push_image(&r, "one", "{\"Cmd\":[\"sleep\",\"100\"]}", make_layer("one", "file:one:1"));
+	push_image(&r, "two", "{}", make_layer("two", "file:two:2"));
+	proc_start(&a, CMD(bin, "pull", "127.0.0.1:5000/one"));
+	proc_start(&b, CMD(bin, "pull", "127.0.0.1:5000/two"));
+	proc_wait(&a, 60);
+	proc_wait(&b, 60);
+	assert_exit(&a, 0);
+	assert_exit(&b, 0);
+	ck_assert_int_eq(count_in("layers/sha256"), 3); /* busybox's once, and one each */
+	FINAL_OK(&p, "run", "-d", "--name", "ro", "--read-only", "--network", "none",
+		 "127.0.0.1:5000/one");
+	FINAL_OK(&p, "exec", "ro", "/bin/sh", "-c", "cat /one; touch /x 2>/dev/null || echo ro");
+	assert_out_eq(&p, "1ro\n");
+	FINAL_OK(&p, "rm", "-f", "ro");
+	FINAL_OK(&p, "rmi", "127.0.0.1:5000/one", "127.0.0.1:5000/two");
+	ck_assert_int_eq(count_in("layers/sha256"), 0);
+}
+END_TEST
+
 /* Plain HTTP only for loopback and FINAL_INSECURE_REGISTRIES; HTTPS for everything else. */
 START_TEST(https_unless_loopback_or_listed)
 {
@@ -455,5 +481,6 @@ void stage07_image_tests(void)
 	add_test(7, 0, bearer_token_flow);
 	add_test(7, 0, interrupted_pull_resumes);
 	add_test(7, 0, https_unless_loopback_or_listed);
+	add_test(7, 0, two_pulls_at_once_then_exec);
 	add_test(7, 0, odd_manifests_are_refused);
 }
