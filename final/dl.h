@@ -39,16 +39,12 @@
 	X(archive_, entry_pathname)                                                                \
 	X(archive_, entry_set_pathname)                                                            \
 	X(archive_, entry_hardlink)                                                                \
-	X(archive_, entry_filetype)                                                                \
 	X(archive_, entry_clear)                                                                   \
-	X(archive_, entry_new)                                                                     \
-	X(archive_, entry_free)                                                                    \
 	X(archive_, entry_set_filetype)                                                            \
 	X(archive_, entry_set_perm)                                                                \
 	X(archive_, entry_set_uid)                                                                 \
 	X(archive_, entry_set_gid)                                                                 \
 	X(archive_, entry_set_rdev)                                                                \
-	X(archive_, entry_set_mtime)                                                               \
 	X(archive_, entry_xattr_add_entry)
 
 #define CURL_FUNCTIONS(X)                                                                          \
@@ -56,7 +52,6 @@
 	X(curl_, easy_init)                                                                        \
 	X(curl_, easy_setopt)                                                                      \
 	X(curl_, easy_perform)                                                                     \
-	X(curl_, easy_getinfo)                                                                     \
 	X(curl_, easy_reset)                                                                       \
 	X(curl_, easy_cleanup)                                                                     \
 	X(curl_, easy_strerror)                                                                    \
@@ -87,8 +82,7 @@
 	X(EVP_, DigestInit_ex)                                                                     \
 	X(EVP_, DigestUpdate)                                                                      \
 	X(EVP_, DigestFinal_ex)                                                                    \
-	X(EVP_, EncodeBlock)                                                                       \
-	X(EVP_, DecodeBlock)
+	X(EVP_, EncodeBlock)
 
 #define DL_POINTER(prefix, name) typeof(prefix##name) *name;
 extern struct archive_functions {

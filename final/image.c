@@ -436,17 +436,13 @@ static long lookup_id(const char *lower, const char *file, const char *name, boo
 /* The image's User: UID, NAME, UID:GID or NAME:GROUP (a number alone: GID = UID). */
 static int apply_user(struct config *cfg, const char *user, const char *lower)
 {
-	char *u = strdupa(user), *g = strchr(u, ':'), *end;
+	char *u = strdupa(user), *g = strchr(u, ':');
 	long uid, gid;
 
 	if (g)
 		*g++ = '\0';
 	uid = lookup_id(lower, "etc/passwd", u, false);
-	if (g)
-		gid = lookup_id(lower, "etc/group", g, false);
-	else
-		gid = strtol(u, &end, 10),
-		gid = *end ? lookup_id(lower, "etc/passwd", u, true) : uid;
+	gid = g ? lookup_id(lower, "etc/group", g, false) : lookup_id(lower, "etc/passwd", u, true);
 	if (uid < 0 || gid < 0)
 		return warn("the image's user '%s' is not in its /etc/passwd or /etc/group", user);
 	cfg->process.uid = uid;

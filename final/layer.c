@@ -57,21 +57,25 @@ static const char *unsafe_path(const char *path)
 static int convert_whiteout(struct archive_entry *e)
 {
 	char *path = strdup(archive.entry_pathname(e)), *slash = strrchr(path, '/');
-	char *base = slash ? slash + 1 : path, *name = base + strlen(WHITEOUT), *dir;
+	char *base = slash ? slash + 1 : path, *name, *dir;
 	struct stat st;
 	int ret = 1;
 
 	if (strncmp(base, WHITEOUT, strlen(WHITEOUT)) != 0) {
-		ret = 0;
-	} else if (strcmp(base, OPAQUE) == 0) {
+		free(path);
+		return 0;
+	}
+	name = base + strlen(WHITEOUT);
+	if (strcmp(base, OPAQUE) == 0) {
 		dir = slash ? (*slash = '\0', path) : ".";
+		if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) /* not made by an earlier entry */
+			st = (struct stat){.st_mode = 0755};
 		archive.entry_clear(e);
 		archive.entry_set_pathname(e, dir);
 		archive.entry_set_filetype(e, AE_IFDIR);
-		archive.entry_set_perm(
-		    e, lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? st.st_mode & 07777 : 0755);
-		archive.entry_set_uid(e, lstat(dir, &st) == 0 ? st.st_uid : 0);
-		archive.entry_set_gid(e, lstat(dir, &st) == 0 ? st.st_gid : 0);
+		archive.entry_set_perm(e, st.st_mode & 07777);
+		archive.entry_set_uid(e, st.st_uid);
+		archive.entry_set_gid(e, st.st_gid);
 		archive.entry_xattr_add_entry(e, "trusted.overlay.opaque", "y", 1);
 	} else if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
 		ret = -1;

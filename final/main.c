@@ -438,7 +438,7 @@ static int parse(const char *command, int argc, char **argv, const char *flags,
 static int login(int argc, char **argv)
 {
 	const char *user = NULL, *password = NULL, *server = "docker.io";
-	char line[1024];
+	char line[1024] = "";
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-u") == 0 && i + 1 < argc)

@@ -239,7 +239,7 @@ struct registry {
 
 struct response {
 	long status;
-	char type[128], digest[80], challenge[1024];
+	char type[128], challenge[1024];
 	char *body; /* in memory: every response but a blob's content */
 	size_t len;
 	int fd; /* a blob's content goes here */
@@ -289,10 +289,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 
 	if (len > 9 && strncmp(line, "HTTP/", 5) == 0) { /* each redirect starts anew */
 		resp->status = atol(strchr(line, ' ') ? strchr(line, ' ') : "0");
-		resp->type[0] = resp->digest[0] = resp->challenge[0] = '\0';
+		resp->type[0] = resp->challenge[0] = '\0';
 	}
 	header_value(line, len, "Content-Type", resp->type, sizeof(resp->type));
-	header_value(line, len, "Docker-Content-Digest", resp->digest, sizeof(resp->digest));
 	header_value(line, len, "WWW-Authenticate", resp->challenge, sizeof(resp->challenge));
 	resp->type[strcspn(resp->type, "; ")] = '\0';
 	return len;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 const char *tests_build(void)
@@ -155,15 +156,11 @@ void build_image(const char *layout, const char *config, const char *layers)
 
 void host_platform(char *out, size_t size)
 {
-	const char *arch = "amd64";
-	FILE *f = popen("uname -m", "r");
-	char m[64] = "";
+	struct utsname u;
 
-	if (f && fscanf(f, "%63s", m) == 1 && strcmp(m, "aarch64") == 0)
-		arch = "arm64";
-	else if (strcmp(m, "x86_64") != 0 && *m)
-		arch = m;
-	if (f)
-		pclose(f);
-	snprintf(out, size, "linux/%s", arch);
+	uname(&u);
+	snprintf(out, size, "linux/%s",
+		 strcmp(u.machine, "x86_64") == 0    ? "amd64"
+		 : strcmp(u.machine, "aarch64") == 0 ? "arm64"
+						     : u.machine);
 }

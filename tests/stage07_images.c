@@ -220,8 +220,7 @@ START_TEST(index_picks_the_platform)
 }
 END_TEST
 
-/* Flip the last byte of every blob of the registry's storage larger than 1 MB: the busybox layer.
- */
+/* The registry's copy of the busybox layer (its only blob over 1 MB) altered in its last bytes. */
 START_TEST(tampered_blob_is_refused)
 {
 	struct test_registry r;
@@ -229,9 +228,9 @@ START_TEST(tampered_blob_is_refused)
 
 	registry_start(&r, NULL);
 	push_image(&r, "tampered", "{}", "");
-	sh("find %s/storage -name data -size +1000k | while read f; do "
-	   "printf '\\001' | dd of=\"$f\" bs=1 seek=$(($(stat -c %%s \"$f\") - 1)) conv=notrunc "
-	   "status=none; done",
+	sh("f=$(find %s/storage -name data -size +1000k) && [ -n \"$f\" ] && "
+	   "printf TAMPERED | dd of=\"$f\" bs=1 seek=$(($(stat -c %%s \"$f\") - 8)) conv=notrunc "
+	   "status=none",
 	   r.dir);
 	FINAL_REFUSES(&p, "sha256", "pull", "127.0.0.1:5000/tampered");
 	assert_contains(p.err, "nothing kept");
@@ -278,8 +277,6 @@ START_TEST(layer_attacks_are_refused)
 		ck_assert_int_eq(count_in("refs"), 0);
 		ck_assert_int_eq(count_in("layers/sha256"), 1); /* busybox's, not the attack */
 	}
-	/* /etc/passwd was not linked into any layer: its link count is what it was. */
-	ck_assert_int_eq(access("/etc/passwd", F_OK), 0);
 }
 END_TEST
 
