@@ -29,7 +29,7 @@ STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE
 # libcrypto; its tests run Debian's docker-registry and skopeo on loopback.
 DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarchive-dev \
 	libseccomp-dev libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev ca-certificates \
-	busybox-static util-linux iproute2 procps nftables docker-registry skopeo \
+	busybox-static util-linux iproute2 procps nftables strace docker-registry skopeo \
 	runc crun bubblewrap umoci hyperfine jq time gnuplot-nox
 
 VM_PACKAGES := qemu-system-x86 cpio kmod

@@ -11,7 +11,14 @@
  *   cgroup with limits (step 05) -> veth, published ports -> go ->
  *   child: cgroup namespace, hostname, its network, overlay + volumes +
  *   pivot_root + /proc /sys /dev (steps 03-04), terminal -> init (PID 1),
- *   which runs CMD -> wait -> teardown.
+ *   which runs CMD -> ready -> "running" -> wait -> teardown.
+ *
+ * "ready" is the last word of the setup: until CMD's execve() succeeds, the
+ * record says "created" and exec refuses to join, because until then the
+ * child's mount namespace may still have the host's root (an exec that
+ * joined it early ran in the host's filesystem). The child reports on a
+ * pipe that closes by itself at that execve (O_CLOEXEC): EOF alone means
+ * ready; anything written before it is the line that says why setup failed.
  */
 #define _GNU_SOURCE
 #include "container.h"
@@ -19,6 +26,7 @@
 #include "image.h"
 #include "init.h"
 #include "net.h"
+#include "pidfd.h"
 #include "rootfs.h"
 #include "security.h"
 #include "state.h"
@@ -47,6 +55,8 @@ struct run {
 	struct net net;
 	struct rootfs fs;
 	int sync[2];	 /* the child waits on sync[0] until its cgroup and veth exist */
+	int ready[2];	 /* ...and reports on ready[1] until CMD runs (see above) */
+	int pidfd;	 /* the container's init, from clone(CLONE_PIDFD) */
 	int tty_sock[2]; /* the child sends the pty's master back over this */
 	int log_fd;	 /* -d: the container's stdout and stderr */
 };
@@ -74,6 +84,7 @@ static int child(void *arg)
 	/* If the monitor dies, so does the container: nobody would clean up after it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	wait_for_parent(r);
+	report_errors_to(r->ready[1]); /* every die() of the setup reaches `run -d` too */
 	timing_restart();
 	if (r->log_fd >= 0 && (dup2(r->log_fd, 1) < 0 || dup2(r->log_fd, 2) < 0))
 		die_errno("dup2 the log");
@@ -115,25 +126,30 @@ static pid_t spawn(struct run *r)
 
 	if (!stack)
 		die("out of memory");
-	if (pipe2(r->sync, O_CLOEXEC) < 0)
+	if (pipe2(r->sync, O_CLOEXEC) < 0 || pipe2(r->ready, O_CLOEXEC) < 0)
 		return warn_errno("pipe2");
 	if (r->cfg->process.terminal &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->tty_sock) < 0)
 		return warn_errno("socketpair");
-	pid = clone(child, stack + STACK_SIZE, clone_flags(r->cfg), r);
+	/* CLONE_PIDFD (Linux 5.2): a name for the init that no later process can take. */
+	pid = clone(child, stack + STACK_SIZE, clone_flags(r->cfg) | CLONE_PIDFD, r, &r->pidfd);
 	if (pid < 0)
 		return warn_errno("clone");
 	close(r->sync[0]);
+	close(r->ready[1]);
 	if (r->cfg->process.terminal)
 		close(r->tty_sock[1]);
 	return pid;
 }
 
-static volatile pid_t forward_to;
+static volatile pid_t forward_to;	/* exec: our own child */
+static volatile int forward_pidfd = -1; /* run: the container's init */
 
 static void forward(int sig)
 {
-	if (forward_to > 0)
+	if (forward_pidfd >= 0)
+		proc_signal(forward_pidfd, sig);
+	else if (forward_to > 1)
 		kill(forward_to, sig);
 }
 
@@ -171,7 +187,7 @@ static void destroy(const struct container *c)
 	state_remove(c);
 }
 
-/* Tell `final run -d` that the container runs ("ok") or not (EOF). */
+/* Tell `final run -d` that the container runs ("ok") or why not (EOF: we died). */
 static void notify(int fd, const char *msg)
 {
 	if (fd >= 0) {
@@ -181,9 +197,59 @@ static void notify(int fd, const char *msg)
 	}
 }
 
+/* Until the ready pipe closes: "" if CMD runs, else the line that says why not. */
+static void wait_ready(struct run *r, char *why, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size && (n = read(r->ready[0], why + len, size - len - 1)) != 0)
+		if (n > 0)
+			len += n;
+		else if (errno != EINTR)
+			break;
+	why[len] = '\0';
+	close(r->ready[0]);
+}
+
+/* The container exists (init_pid) but is not complete: stop and rm -f can end it already. */
+static int record_init(struct run *r, pid_t pid)
+{
+	r->c.init_pid = pid;
+	r->c.init_start = proc_start_time(pid); /* ours, unreaped: the number cannot move */
+	snprintf(r->c.ip, sizeof(r->c.ip), "%s", r->net.leased ? net_ntoa(r->net.ip) : "");
+	return state_save(&r->c);
+}
+
+/*
+ * Release the child, then wait for its word: "ready" makes the container
+ * "running" (and `run -d` returns); a failed setup ends it here, and its
+ * line goes to `run -d` (a foreground run has printed it already).
+ */
+static int start_and_wait_ready(struct run *r, int notify_fd, int *master)
+{
+	char why[1024];
+
+	if (write(r->sync[1], "1", 1) != 1) /* go */
+		warn_errno("release the container");
+	close(r->sync[1]);
+	if (r->cfg->process.terminal)
+		*master = tty_recv_fd(r->tty_sock[0]);
+	wait_ready(r, why, sizeof(why));
+	if (why[0]) {
+		notify(notify_fd, why);
+		return -1;
+	}
+	snprintf(r->c.status, sizeof(r->c.status), "running");
+	state_save(&r->c);
+	notify(notify_fd, "ok");
+	return 0;
+}
+
 static int monitor(struct run *r, int notify_fd)
 {
-	int status = EXIT_RUNTIME;
+	int status = EXIT_RUNTIME, master = -1;
+	bool started = false;
 	pid_t pid;
 
 	cgroup_init(&r->cg, r->c.id);
@@ -202,25 +268,17 @@ static int monitor(struct run *r, int notify_fd)
 	    cgroup_add(&r->cg, pid) < 0)
 		goto out_kill;
 	timing_mark("cgroup");
-	if (net_connect(&r->net, pid) < 0 || net_publish(&r->net, r->cfg) < 0)
+	if (net_connect(&r->net, pid) < 0 || net_publish(&r->net, r->cfg) < 0 ||
+	    record_init(r, pid) < 0)
 		goto out_kill;
-	r->c.init_pid = forward_to = pid;
-	snprintf(r->c.status, sizeof(r->c.status), "running");
-	snprintf(r->c.ip, sizeof(r->c.ip), "%s", r->net.leased ? net_ntoa(r->net.ip) : "");
-	state_save(&r->c);
+	forward_pidfd = r->pidfd;
 	timing_mark("veth+ports+record");
-	if (write(r->sync[1], "1", 1) != 1) /* go */
-		warn_errno("release the container");
-	close(r->sync[1]);
-	notify(notify_fd, "ok");
+	started = start_and_wait_ready(r, notify_fd, &master) == 0;
+	timing_mark("ready");
 	if (r->log_fd >= 0) /* detached: from now on our own messages go to the log too */
 		dup2(r->log_fd, 2);
-	if (r->cfg->process.terminal) {
-		int master = tty_recv_fd(r->tty_sock[0]);
-
-		if (master >= 0)
-			tty_relay(master);
-	}
+	if (master >= 0 && started)
+		tty_relay(master);
 	status = wait_status(pid);
 	timing_mark("container");
 	if (status == 128 + SIGKILL && r->cfg->resources.memory && cgroup_oom_kills(&r->cg) > 0)
@@ -228,7 +286,7 @@ static int monitor(struct run *r, int notify_fd)
 			r->cfg->resources.memory_arg);
 	goto out_release;
 out_kill:
-	kill(pid, SIGKILL);
+	proc_signal(r->pidfd, SIGKILL);
 	wait_status(pid);
 out_release:
 	release(r);
@@ -238,7 +296,7 @@ out:
 	r->c.exit_code = status;
 	snprintf(r->c.status, sizeof(r->c.status), "exited");
 	state_save(&r->c);
-	if (r->cfg->remove)
+	if (r->cfg->remove || !started) /* a container that never ran leaves nothing */
 		destroy(&r->c);
 	timing_mark("record");
 	timing_report("runtime");
@@ -262,6 +320,7 @@ static int create_record(struct run *r)
 
 	/* Before the record exists: a record without a live monitor is reaped as a crash. */
 	r->c.monitor_pid = getpid();
+	r->c.monitor_start = proc_start_time(getpid());
 	ret = lock < 0 ? -1 : state_create(&r->c, r->cfg->name);
 
 	state_unlock(lock);
@@ -278,7 +337,6 @@ static int create_record(struct run *r)
 	r->c.caps = r->cfg->security.caps;
 	r->c.seccomp = r->cfg->security.seccomp;
 	r->c.no_new_privs = r->cfg->security.no_new_privs;
-	r->c.monitor_pid = getpid();
 	return state_save(&r->c);
 }
 
@@ -290,7 +348,7 @@ static int create_record(struct run *r)
 static int run_detached(struct run *r)
 {
 	int fds[2], null;
-	char buf[8] = "";
+	char buf[1024] = "";
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -309,16 +367,18 @@ static int run_detached(struct run *r)
 		if (r->log_fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(r->log_fd, 1) < 0)
 			_exit(EXIT_RUNTIME);
 		r->c.monitor_pid = getpid();
+		r->c.monitor_start = proc_start_time(getpid());
 		state_save(&r->c);
 		_exit(monitor(r, fds[1]));
 	}
 	close(fds[1]);
-	if (read(fds[0], buf, sizeof(buf) - 1) <= 0 || strcmp(buf, "ok")) {
-		waitpid(pid, NULL, 0);
-		return EXIT_RUNTIME;
+	if (read(fds[0], buf, sizeof(buf) - 1) > 0 && strcmp(buf, "ok") == 0) {
+		printf("%s\n", r->c.id);
+		return 0;
 	}
-	printf("%s\n", r->c.id);
-	return 0;
+	/* The setup failed: its line, and the status the container ended with. */
+	fputs(buf, stderr);
+	return wait_status(pid);
 }
 
 int container_run(struct config *cfg)
@@ -355,21 +415,26 @@ static int find(const char *name, struct container *c)
 	return 0;
 }
 
-/* Is the container's monitor gone (exited, or a zombie nobody reaped yet)? */
+/* Is the container's monitor gone (exited, a zombie, or its pid someone else's now)? */
 static bool monitor_gone(const struct container *c)
 {
-	char path[64], stat[256], *close_paren;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->monitor_pid);
-	if (read_file(path, stat, sizeof(stat)) < 0)
-		return true;
-	close_paren = strrchr(stat, ')');
-	return !close_paren || close_paren[2] == 'Z' || close_paren[2] == 'X';
+	return !proc_alive(c->monitor_pid, c->monitor_start);
 }
 
 static bool running(const struct container *c)
 {
 	return strcmp(c->status, "exited") != 0 && !monitor_gone(c);
+}
+
+/* Send SIG to C's init, if it is still the process the record names; false if not. */
+static bool signal_init(const struct container *c, int sig)
+{
+	int pidfd = proc_open(c->init_pid, c->init_start);
+	bool sent = pidfd >= 0 && proc_signal(pidfd, sig) == 0;
+
+	if (pidfd >= 0)
+		close(pidfd);
+	return sent;
 }
 
 /* A container whose monitor died without cleaning up: do it now. */
@@ -380,8 +445,7 @@ static void reap_one(struct container *c, void *arg)
 	(void)arg;
 	if (strcmp(c->status, "exited") == 0 || !monitor_gone(c))
 		return;
-	if (pid_alive(c->init_pid))
-		kill(c->init_pid, SIGKILL);
+	signal_init(c, SIGKILL); /* only if its init is still the one that started */
 	cgroup_init(&cg, c->id);
 	cgroup_remove(&cg);
 	if (strcmp(c->network, "bridge") == 0)
@@ -403,14 +467,25 @@ void container_reap_orphans(void)
 	state_unlock(lock);
 }
 
-/* Wait up to SECONDS for C's monitor to finish; true if it did. */
-static bool wait_gone(struct container *c, double seconds)
+static bool ended(const struct container *c)
 {
-	for (int i = 0; i < seconds * 50; i++) {
-		struct container now;
+	return !running(c);
+}
 
-		if (state_find(c->id, &now) < 0 || strcmp(now.status, "exited") == 0 ||
-		    monitor_gone(&now))
+/* Past the point where it has an init to signal (or never will have one). */
+static bool has_init(const struct container *c)
+{
+	return c->init_pid > 0 || ended(c);
+}
+
+/* Wait up to SECONDS until DONE(C), reading C again; true if it came (or C is gone). */
+static bool wait_for(struct container *c, bool (*done)(const struct container *), double seconds)
+{
+	char id[sizeof(c->id)];
+
+	memcpy(id, c->id, sizeof(id));
+	for (int i = 0; i < seconds * 50; i++) {
+		if (state_find(id, c) < 0 || done(c))
 			return true;
 		usleep(20000);
 	}
@@ -423,12 +498,11 @@ int container_stop(const char *name, int timeout)
 
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
-	if (running(&c)) {
-		kill(c.init_pid, SIGTERM); /* init forwards it to CMD */
-		if (!wait_gone(&c, timeout)) {
-			kill(c.init_pid, SIGKILL);
-			wait_gone(&c, 10);
-		}
+	wait_for(&c, has_init, 10); /* a container being set up: once it has its init */
+	if (running(&c) && signal_init(&c, SIGTERM) && /* init forwards it to CMD */
+	    !wait_for(&c, ended, timeout)) {
+		signal_init(&c, SIGKILL);
+		wait_for(&c, ended, 10);
 	}
 	container_reap_orphans();
 	printf("%s\n", name);
@@ -445,8 +519,9 @@ int container_rm(const char *name, bool force)
 		if (!force)
 			return warn("container %s is running: stop it first, or rm -f", name),
 			       EXIT_RUNTIME;
-		kill(c.init_pid, SIGKILL);
-		wait_gone(&c, 10);
+		wait_for(&c, has_init, 10);
+		signal_init(&c, SIGKILL);
+		wait_for(&c, ended, 10);
 	}
 	container_reap_orphans();
 	if (state_find(c.id, &c) == 0) /* --rm containers are gone already */
@@ -468,6 +543,10 @@ static void print_row(struct container *c, void *arg)
 		snprintf(status, sizeof(status), "running");
 	else
 		snprintf(status, sizeof(status), "exited (%d)", c->exit_code);
+	for (char *p = c->command; *p;
+	     p++) /* the container's bytes: no escape reaches a terminal */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	printf("%-16s  %-16s  %-12s  %-15s  %-19s  %s\n", c->id, c->name, status,
 	       c->ip[0] ? c->ip : "-", when, c->command);
 }
@@ -509,40 +588,53 @@ int container_logs(const char *name, bool follow)
 }
 
 /*
+ * Join C's namespaces through a pidfd of its init: only a container whose
+ * setup is complete ("running"), and only if the init is still the process
+ * the record names. Then check that "/" is the container's own and not the
+ * host's: the mount namespace has the host's root until the child pivots.
+ */
+static int join_container(const char *name, const struct container *c)
+{
+	const int nstypes = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWPID |
+			    CLONE_NEWCGROUP | CLONE_NEWNS; /* setns() does the mount ns last */
+	struct stat host_root, root;
+	struct cgroup cg;
+	int pidfd;
+
+	if (!running(c) || strcmp(c->status, "running") != 0)
+		return warn("container %s is not running", name);
+	pidfd = proc_open(c->init_pid, c->init_start);
+	if (pidfd < 0)
+		return warn("container %s is not running", name);
+	cgroup_init(&cg, c->id);
+	if (stat("/", &host_root) < 0 || cgroup_add(&cg, getpid()) < 0)
+		return close(pidfd), -1;
+	if (proc_setns(pidfd, c->init_pid, c->init_start, nstypes) < 0)
+		return close(pidfd), errno == ESRCH ? warn("container %s is not running", name)
+						    : warn_errno("setns into %s", name);
+	close(pidfd);
+	if (stat("/", &root) < 0 ||
+	    (root.st_dev == host_root.st_dev && root.st_ino == host_root.st_ino))
+		return warn("container %s has no root of its own: refusing to exec", name);
+	return 0;
+}
+
+/*
  * exec: join every namespace of the container's init (and its cgroup), then
  * fork, because a new PID namespace only applies to children (step 02).
- * setns() into the mount namespace last; it also moves us to its root.
  */
 int container_exec(const char *name, struct config *cfg)
 {
-	static const char *const namespaces[] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
 	struct container c;
-	struct cgroup cg;
-	int fds[N_ELEMS(namespaces)], slave = -1, master = -1;
+	int slave = -1, master = -1;
 	pid_t pid;
 
-	if (find(name, &c) < 0)
+	if (find(name, &c) < 0 || join_container(name, &c) < 0)
 		return EXIT_RUNTIME;
-	if (!running(&c))
-		return warn("container %s is not running", name), EXIT_RUNTIME;
 	/* The same confinement as the container's own processes. */
 	cfg->security.caps = c.caps;
 	cfg->security.seccomp = c.seccomp;
 	cfg->security.no_new_privs = c.no_new_privs;
-	for (size_t i = 0; i < N_ELEMS(namespaces); i++) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)c.init_pid, namespaces[i]);
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (fds[i] < 0)
-			return warn_errno("open %s", path), EXIT_RUNTIME;
-	}
-	cgroup_init(&cg, c.id);
-	if (cgroup_add(&cg, getpid()) < 0)
-		return EXIT_RUNTIME;
-	for (size_t i = 0; i < N_ELEMS(namespaces); i++)
-		if (setns(fds[i], 0) < 0)
-			return warn_errno("setns %s", namespaces[i]), EXIT_RUNTIME;
 	if (cfg->process.terminal && (master = tty_open(&slave)) < 0)
 		return EXIT_RUNTIME;
 	if (!cfg->process.interactive && !cfg->process.terminal) {

@@ -37,12 +37,12 @@ void process_exec(const struct config *cfg, char *const argv[], harden_fn harden
 	harden(cfg); /* the user, capabilities, seccomp: see security.c */
 	timing_mark("init+security");
 	timing_report("container, until execve");
-	execvp(argv[0], argv);
+	execvp(argv[0], argv); /* on success, the report descriptor closes: "ready" */
 	if (errno == ENOENT) {
-		fprintf(stderr, "final: %s: command not found\n", argv[0]);
+		warn("%s: command not found", argv[0]);
 		_exit(EXIT_NOT_FOUND);
 	}
-	fprintf(stderr, "final: %s: %s\n", argv[0], strerror(errno));
+	warn_errno("%s", argv[0]);
 	_exit(EXIT_CANNOT_EXEC);
 }
 
@@ -93,6 +93,7 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden)
 	}
 	if (tty_slave >= 0)
 		close(tty_slave);
+	report_errors_to(-1); /* CMD's execve, not ours, says the container is ready */
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&all, &si), status;

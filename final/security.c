@@ -243,6 +243,16 @@ void security_mask_paths(void)
 
 /*** putting it together ***/
 
+/* close_range(2) (Linux 5.9) from 3 up, all but KEEP (-1: none). */
+static int close_fds_but(int keep)
+{
+	if (keep < 3)
+		return syscall(SYS_close_range, 3, ~0U, 0);
+	if (keep > 3 && syscall(SYS_close_range, 3, keep - 1, 0) < 0)
+		return -1;
+	return syscall(SYS_close_range, keep + 1, ~0U, 0);
+}
+
 void security_apply(const struct config *cfg)
 {
 	const typeof(cfg->security) *s = &cfg->security;
@@ -251,8 +261,12 @@ void security_apply(const struct config *cfg)
 	for (int i = 0; i < s->nrlimits; i++)
 		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].limit) < 0)
 			die_errno("setrlimit %s", s->rlimits[i].name);
-	/* CVE-2024-21626: no descriptor of the runtime (a directory fd above all) reaches CMD. */
-	if (syscall(SYS_close_range, 3, ~0U, 0) < 0)
+	/*
+	 * CVE-2024-21626: no descriptor of the runtime (a directory fd above all)
+	 * reaches CMD. All but the report pipe, which is O_CLOEXEC: CMD's execve
+	 * closes it, and that is how the monitor learns the container is ready.
+	 */
+	if (close_fds_but(errors_reported_to()) < 0)
 		die_errno("close_range");
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");

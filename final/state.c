@@ -5,9 +5,13 @@
 #include "state.h"
 #include "util.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +92,26 @@ int state_create(struct container *c, const char *name)
 	return state_save(c);
 }
 
+/* VALUE with '%', '=' and every control character as %XX: one line, never a second key. */
+static void put(FILE *f, const char *key, const char *value)
+{
+	fprintf(f, "%s=", key);
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '%' || *p == '=')
+			fprintf(f, "%%%02x", *p);
+		else
+			fputc(*p, f);
+	fputc('\n', f);
+}
+
+static void put_num(FILE *f, const char *key, const char *fmt, unsigned long long n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), fmt, n);
+	put(f, key, buf);
+}
+
 /* Written to a temporary file and renamed: a reader never sees half a state. */
 int state_save(const struct container *c)
 {
@@ -99,80 +123,170 @@ int state_save(const struct container *c)
 	f = fopen(tmp, "we");
 	if (!f)
 		return warn_errno("write %s", tmp);
-	fprintf(
-	    f,
-	    "id=%s\nname=%s\nstatus=%s\nmonitor_pid=%d\ninit_pid=%d\nexit_code=%d\ncreated=%lld\n"
-	    "image=%s\ncommand=%s\nip=%s\nnetwork=%s\nports=%s\nremove=%d\ncaps=%llx\n"
-	    "seccomp=%d\nno_new_privs=%d\n",
-	    c->id, c->name, c->status, (int)c->monitor_pid, (int)c->init_pid, c->exit_code,
-	    (long long)c->created, c->image, c->command, c->ip, c->network, c->ports, c->remove,
-	    c->caps, c->seccomp, c->no_new_privs);
+	put(f, "id", c->id);
+	put(f, "name", c->name);
+	put(f, "status", c->status);
+	put_num(f, "monitor_pid", "%llu", c->monitor_pid);
+	put_num(f, "monitor_start", "%llu", c->monitor_start);
+	put_num(f, "init_pid", "%llu", c->init_pid);
+	put_num(f, "init_start", "%llu", c->init_start);
+	put_num(f, "exit_code", "%llu", c->exit_code);
+	put_num(f, "created", "%llu", c->created);
+	put(f, "image", c->image);
+	put(f, "command", c->command);
+	put(f, "ip", c->ip);
+	put(f, "network", c->network);
+	put(f, "ports", c->ports);
+	put_num(f, "remove", "%llu", c->remove);
+	put_num(f, "caps", "%llx", c->caps);
+	put_num(f, "seccomp", "%llu", c->seccomp);
+	put_num(f, "no_new_privs", "%llu", c->no_new_privs);
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return warn_errno("write %s", path);
 	return 0;
 }
 
-#define COPY(field) snprintf(field, sizeof(field), "%s", v)
-
-/* Set the field named K from the text V. */
-static void set_field(struct container *c, const char *k, const char *v)
+/* Undo put() in place; false if V holds a bad escape. */
+static bool unescape(char *v)
 {
-	if (strcmp(k, "id") == 0)
-		COPY(c->id);
-	else if (strcmp(k, "name") == 0)
-		COPY(c->name);
-	else if (strcmp(k, "status") == 0)
-		COPY(c->status);
-	else if (strcmp(k, "monitor_pid") == 0)
-		c->monitor_pid = atoi(v);
-	else if (strcmp(k, "init_pid") == 0)
-		c->init_pid = atoi(v);
-	else if (strcmp(k, "exit_code") == 0)
-		c->exit_code = atoi(v);
-	else if (strcmp(k, "created") == 0)
-		c->created = atoll(v);
-	else if (strcmp(k, "image") == 0)
-		COPY(c->image);
-	else if (strcmp(k, "command") == 0)
-		COPY(c->command);
-	else if (strcmp(k, "ip") == 0)
-		COPY(c->ip);
-	else if (strcmp(k, "network") == 0)
-		COPY(c->network);
-	else if (strcmp(k, "ports") == 0)
-		COPY(c->ports);
-	else if (strcmp(k, "remove") == 0)
-		c->remove = atoi(v);
-	else if (strcmp(k, "caps") == 0)
-		c->caps = strtoull(v, NULL, 16);
-	else if (strcmp(k, "seccomp") == 0)
-		c->seccomp = atoi(v);
-	else if (strcmp(k, "no_new_privs") == 0)
-		c->no_new_privs = atoi(v);
+	char *out = v;
+
+	for (; *v; v++) {
+		unsigned int byte;
+
+		if (*v != '%')
+			*out++ = *v;
+		else if (sscanf(v + 1, "%2x", &byte) == 1 && isxdigit(v[1]) && isxdigit(v[2]) &&
+			 byte)
+			*out++ = (char)byte, v += 2;
+		else
+			return false;
+	}
+	*out = '\0';
+	return true;
 }
 
-static int state_load(const char *dir, struct container *c)
+/* A whole decimal (or, with BASE 16, hex) number no larger than MAX; false otherwise. */
+static bool number(const char *v, int base, unsigned long long max, unsigned long long *out)
 {
-	char path[600], line[1024];
+	char *end;
+
+	errno = 0;
+	*out = strtoull(v, &end, base);
+	return *v && isxdigit(*v) && !*end && errno == 0 && *out <= max;
+}
+
+#define TEXT(field)	      (strlen(v) < sizeof(field) ? (memcpy(field, v, strlen(v) + 1), true) : false)
+#define NUM(field, base, max) (number(v, base, max, &n) ? ((field) = n, true) : false)
+
+/* Set the field named K from the text V: false if V is not a value it can hold. */
+static bool set_field(struct container *c, const char *k, const char *v)
+{
+	unsigned long long n;
+
+	if (!strcmp(k, "id"))
+		return TEXT(c->id);
+	if (!strcmp(k, "name"))
+		return TEXT(c->name);
+	if (!strcmp(k, "status"))
+		return TEXT(c->status);
+	if (!strcmp(k, "monitor_pid"))
+		return NUM(c->monitor_pid, 10, INT32_MAX);
+	if (!strcmp(k, "monitor_start"))
+		return NUM(c->monitor_start, 10, ULLONG_MAX);
+	if (!strcmp(k, "init_pid"))
+		return NUM(c->init_pid, 10, INT32_MAX);
+	if (!strcmp(k, "init_start"))
+		return NUM(c->init_start, 10, ULLONG_MAX);
+	if (!strcmp(k, "exit_code"))
+		return NUM(c->exit_code, 10, 255);
+	if (!strcmp(k, "created"))
+		return NUM(c->created, 10, INT64_MAX);
+	if (!strcmp(k, "image"))
+		return TEXT(c->image);
+	if (!strcmp(k, "command"))
+		return TEXT(c->command);
+	if (!strcmp(k, "ip"))
+		return TEXT(c->ip);
+	if (!strcmp(k, "network"))
+		return TEXT(c->network);
+	if (!strcmp(k, "ports"))
+		return TEXT(c->ports);
+	if (!strcmp(k, "remove"))
+		return NUM(c->remove, 10, 1);
+	if (!strcmp(k, "caps"))
+		return NUM(c->caps, 16, ULLONG_MAX);
+	if (!strcmp(k, "seccomp"))
+		return NUM(c->seccomp, 10, 1);
+	if (!strcmp(k, "no_new_privs"))
+		return NUM(c->no_new_privs, 10, 1);
+	return true; /* a field of a later version: ignored */
+}
+
+static bool one_of(const char *v, const char *const set[])
+{
+	for (; *set; set++)
+		if (strcmp(v, *set) == 0)
+			return true;
+	return false;
+}
+
+/* NULL if C, read from directory ID, may be acted on; else the first field that is wrong. */
+static const char *invalid_field(const struct container *c, const char *id)
+{
+	static const char *const statuses[] = {"created", "running", "exited", NULL};
+	static const char *const networks[] = {"bridge", "none", "host", NULL};
+	struct in_addr addr;
+
+	if (strlen(c->id) != 16 || strspn(c->id, "0123456789abcdef") != 16 || strcmp(c->id, id))
+		return "id";
+	if (!name_valid(c->name))
+		return "name";
+	if (!one_of(c->status, statuses))
+		return "status";
+	if (c->monitor_pid <= 1 || !c->monitor_start)
+		return "monitor_pid";
+	/* Only a container still being set up has no init yet. */
+	if (c->init_pid == 0 ? c->init_start || !strcmp(c->status, "running")
+			     : c->init_pid <= 1 || !c->init_start)
+		return "init_pid";
+	if (!one_of(c->network, networks))
+		return "network";
+	if (c->ip[0] && inet_pton(AF_INET, c->ip, &addr) != 1)
+		return "ip";
+	if (strspn(c->ports, "0123456789:/,tcpud") != strlen(c->ports))
+		return "ports";
+	return NULL;
+}
+
+/* Read the record in DIR (whose last component is the id); -1 if damaged, reported. */
+static int state_load(const char *dir, const char *id, struct container *c)
+{
+	char path[600], line[2048];
+	const char *bad = NULL;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/state", dir);
 	f = fopen(path, "re");
 	if (!f)
-		return -1;
+		return -1; /* being created: state_create makes the directory, then the file */
 	memset(c, 0, sizeof(*c));
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
-	while (fgets(line, sizeof(line), f)) {
+	while (!bad && fgets(line, sizeof(line), f)) {
 		char *v = strchr(line, '=');
 
-		if (!v)
-			continue;
-		*v++ = '\0';
-		v[strcspn(v, "\n")] = '\0';
-		set_field(c, line, v);
+		if (!v || !strchr(v, '\n'))
+			bad = "a line";
+		else if ((*v++ = '\0', v[strcspn(v, "\n")] = '\0', !unescape(v)) ||
+			 !set_field(c, line, v))
+			bad = line;
 	}
 	fclose(f);
-	return c->id[0] ? 0 : -1;
+	if (!bad)
+		bad = invalid_field(c, id);
+	if (bad)
+		return warn("ignoring the damaged record %s: bad %s", path, bad);
+	return 0;
 }
 
 struct found {
@@ -238,7 +352,7 @@ void state_each(void (*fn)(struct container *c, void *arg), void *arg)
 		if (!all)
 			die("out of memory");
 		snprintf(dir, sizeof(dir), "%s/%s", path, e->d_name);
-		if (state_load(dir, &all[n]) == 0)
+		if (state_load(dir, e->d_name, &all[n]) == 0)
 			n++;
 	}
 	closedir(d);

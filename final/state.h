@@ -6,6 +6,13 @@
  * one anyway), holding a "state" file of key=value lines and, for detached
  * containers, the "log". ps, stop, rm, logs and exec read it; the monitor
  * (the final process that waits for the container) writes it.
+ *
+ * The container chooses part of what is written (its command line), so no
+ * value may become a key: values are %-escaped (a newline is "%0a"), and
+ * every record is validated when it is read (the id is its directory's
+ * name, pids are > 1 with a start time, the status one of three). A record
+ * that fails is reported and left alone: nothing is deleted or signalled on
+ * the strength of a field that was not validated.
  */
 #ifndef FINAL_STATE_H
 #define FINAL_STATE_H
@@ -18,9 +25,10 @@ struct container {
 	char id[17]; /* 16 hex digits */
 	char name[64];
 	char dir[512];	   /* its state directory */
-	char status[16];   /* "created", "running", "exited" */
+	char status[16];   /* "created" (being set up), "running" (complete), "exited" */
 	pid_t monitor_pid; /* the final process that waits for it */
-	pid_t init_pid;	   /* its PID 1, as the host numbers it */
+	pid_t init_pid;	   /* its PID 1, as the host numbers it; 0 until it exists */
+	unsigned long long monitor_start, init_start; /* their start times: see pidfd.h */
 	int exit_code;
 	time_t created;
 	char image[512];	    /* ROOTFS as given */

@@ -16,13 +16,36 @@
 #include <time.h>
 #include <unistd.h>
 
+static int report_fd = -1;
+
+void report_errors_to(int fd)
+{
+	if (report_fd >= 0 && report_fd != fd)
+		close(report_fd);
+	report_fd = fd;
+}
+
+int errors_reported_to(void)
+{
+	return report_fd;
+}
+
+/* "final: MESSAGE[: strerror]" on stderr, and on the report descriptor if there is one. */
 static void vreport(const char *fmt, va_list ap, int err)
 {
-	fprintf(stderr, "final: ");
-	vfprintf(stderr, fmt, ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	fputc('\n', stderr);
+	char line[1024];
+	int len = snprintf(line, sizeof(line), "final: ");
+
+	len += vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	if (err && len < (int)sizeof(line))
+		len += snprintf(line + len, sizeof(line) - len, ": %s", strerror(err));
+	if (len > (int)sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	if (write(STDERR_FILENO, line, len) < 0 || report_fd < 0)
+		return;
+	if (write(report_fd, line, len) < 0)
+		report_fd = -1;
 }
 
 void die(const char *fmt, ...)

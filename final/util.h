@@ -24,6 +24,13 @@ void die_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 
 int warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Also write every message of die(), warn() ... to FD (-1: none; the one
+ * before is closed): how a container's setup tells `run -d` why it failed.
+ */
+void report_errors_to(int fd);
+int errors_reported_to(void);
+
 /* Write VALUE to an existing file (sysfs, cgroupfs, procfs). */
 int write_file(const char *path, const char *value);
 /* Create or replace PATH with VALUE, mode 0644. */

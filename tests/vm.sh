@@ -20,8 +20,9 @@ timeout_s=${VM_TIMEOUT:-900}
 # crc32c_generic first: libcrc32c (for nf_tables) needs it, as a soft dependency.
 modules="crc32c_generic veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat"
 # Host programs the tests and steps run, copied in with their libraries:
-# iproute2 and nft for the networks, a registry and skopeo for final pull.
-host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)"
+# iproute2 and nft for the networks, a registry and skopeo for final pull,
+# strace to hold a syscall open in the lifecycle tests.
+host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo) $(command -v strace)"
 
 die() { echo "test-vm: $*" >&2; exit 2; }
 [ $# -gt 0 ] || die "usage: tests/vm.sh STAGE:BIN..."

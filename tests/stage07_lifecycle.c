@@ -1,0 +1,295 @@
+/*
+ * stage07_lifecycle.c: final's own records and processes cannot be turned
+ * against the host (issues #14 and #15).
+ *
+ * A container record holds what the container chose (its command line), so
+ * it must not be able to rewrite the fields the runtime acts on: the id it
+ * deletes, the pid it signals or joins. A pid is only a name for a process
+ * while that process lives: after it dies the number goes to someone else.
+ * And a container is reachable (exec, "running") only once its setup is
+ * complete. Each race is made deterministic: strace delays the syscall that
+ * opens the window, or a PID namespace of the test's own hands a dead init's
+ * number to a new process on purpose.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A process of the test's own that no final command may signal or join. */
+static pid_t start_bystander(void)
+{
+	pid_t pid = fork();
+
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execl("/bin/sleep", "sleep", "100", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static bool still_alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/*
+ * A command line is the container's data. With newlines in it, a key=value
+ * record gained lines of the attacker's: an id of "../../x" made `rm` delete
+ * a host directory, an init_pid of someone else's made `exec` join that
+ * process's namespaces and `stop` signal it.
+ */
+START_TEST(records_cannot_be_rewritten_by_their_content)
+{
+	char victim[512], marker[128], evil_id[600], evil_pid[64], *data;
+	struct proc p = {0};
+	pid_t bystander = start_bystander();
+
+	data = strdup(getenv("FINAL_DATA"));
+	snprintf(victim, sizeof(victim), "%s/victim-%d", dirname(data), (int)getpid());
+	ck_assert(mkdir(victim, 0755) == 0);
+	snprintf(marker, sizeof(marker), "/tmp/final-injected-%d", (int)getpid());
+	snprintf(evil_id, sizeof(evil_id), "x\nid=../../victim-%d\nstatus=running", (int)getpid());
+	snprintf(evil_pid, sizeof(evil_pid), "x\ninit_pid=%d", (int)bystander);
+
+	FINAL_OK(&p, "run", "-d", "--name", "by-id", "--network", "none", test_rootfs, "/bin/sh",
+		 "-c", "sleep 100", evil_id);
+	FINAL_OK(&p, "run", "-d", "--name", "by-pid", "--network", "none", test_rootfs, "/bin/sh",
+		 "-c", "sleep 100", evil_pid);
+	bin_run(&p, CMD("exec", "by-pid", "/bin/touch", marker));
+	FINAL_OK(&p, "ps");
+	assert_contains(p.out, "by-id");
+	bin_run(&p, CMD("stop", "-t", "1", "by-pid"));
+	bin_run(&p, CMD("rm", "-f", "by-id", "by-pid"));
+	bin_run(&p, CMD("rm", "-f", "by-pid"));
+
+	bool host_file = access(marker, F_OK) == 0, deleted = access(victim, F_OK) < 0,
+	     alive = still_alive(bystander);
+	unlink(marker);
+	rmdir(victim);
+	kill(bystander, SIGKILL);
+	ck_assert_msg(!host_file, "exec joined a host process's namespaces and made %s", marker);
+	ck_assert_msg(!deleted, "rm deleted the host directory %s", victim);
+	ck_assert_msg(alive, "stop signalled a host process (pid %d)", (int)bystander);
+}
+END_TEST
+
+/* `strace -f` on BIN ARGS, with SYSCALL's entry delayed by USEC; it ends when they all do. */
+static void start_delayed(struct proc *p, const char *syscall, int usec, const char *const args[])
+{
+	static char inject[128];
+	const char *argv[64] = {"/usr/bin/strace", "-f", "-qq",	 "-o",
+				"/dev/null",	   "-e", inject, bin};
+	int n = 8;
+
+	snprintf(inject, sizeof(inject), "inject=%s:delay_enter=%d", syscall, usec);
+	for (; *args && n < 63; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	proc_start(p, argv);
+}
+
+/*
+ * `run -d` returns, and exec may join, only once the container is complete.
+ * Seen in the wild under load: an exec in the window ran in the host's root.
+ * Here pivot_root is held for half a second so that the window is always there.
+ */
+START_TEST(exec_never_lands_before_the_root_is_ready)
+{
+	struct proc run = {0}, p = {0};
+	char marker[64], script[160];
+
+	snprintf(marker, sizeof(marker), "/final-race-%d", (int)getpid());
+	snprintf(script, sizeof(script), "test -d /t && echo inside; touch %s", marker);
+	start_delayed(&run, "pivot_root", 500000,
+		      CMD("run", "-d", "--name", "slow", "--network", "none", test_rootfs,
+			  "/bin/sleep", "100"));
+	ck_assert_msg(proc_wait_output(&run, "\n", 20), "run -d printed no id: %s", run.err);
+	bin_run(&p, CMD("exec", "slow", "/bin/sh", "-c", script));
+
+	bool host_file = access(marker, F_OK) == 0;
+	struct proc q = {0};
+	unlink(marker);
+	FINAL_OK(&q, "rm", "-f", "slow");
+	proc_wait(&run, 20);
+	ck_assert_msg(!host_file, "exec ran in the host's root and made %s", marker);
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "inside\n");
+}
+END_TEST
+
+/*
+ * A record is "created" (no init yet) while the container is being set up.
+ * Stopping it then must signal nobody else: kill(0, ...) would hit the
+ * caller's own process group. clone is held for a second to keep it there.
+ */
+START_TEST(stopping_a_created_container_signals_nobody_else)
+{
+	struct proc run = {0}, p = {0};
+	const char *script = "\"$0\" stop -t 1 early >/dev/null 2>&1; \"$0\" rm -f early "
+			     ">/dev/null 2>&1; echo still-here";
+
+	start_delayed(&run, "clone", 1000000,
+		      CMD("run", "-d", "--name", "early", "--network", "none", test_rootfs,
+			  "/bin/sleep", "100"));
+	for (int i = 0; i < 200; i++) { /* until the record exists */
+		bin_run(&p, CMD("ps", "-a"));
+		if (strstr(p.out, "early"))
+			break;
+		usleep(10000);
+	}
+	assert_contains(p.out, "early");
+	proc_start(&p, CMD("/bin/sh", "-c", script, bin));
+	proc_wait(&p, 30);
+	assert_out_eq(&p, "still-here\n");
+	bin_run(&p, CMD("rm", "-f", "early"));
+	proc_wait(&run, 30);
+}
+END_TEST
+
+/* Setup that fails is `run -d`'s failure: its line, exit 125, and nothing left. */
+START_TEST(run_d_reports_a_failed_setup)
+{
+	struct proc p = {0};
+
+	bin_run(&p, CMD("run", "-d", "--name", "nodir", "--network", "none", "-w", "/no/such/dir",
+			test_rootfs, "/bin/true"));
+	assert_exit(&p, 125);
+	assert_contains(p.err, "/no/such/dir");
+	assert_one_line(p.err);
+	ck_assert_msg(p.out[0] == '\0', "an id was printed: %s", p.out);
+	FINAL_OK(&p, "ps", "-a");
+	ck_assert_msg(!strstr(p.out, "nodir"), "the failed container is listed: %s", p.out);
+}
+END_TEST
+
+/*
+ * The init of a container whose monitor was SIGKILLed dies too, and its pid
+ * is free. Here a PID namespace of the test's own hands that number to an
+ * unrelated process (ns_last_pid): ps, exec, stop and rm must leave it alone.
+ */
+static const char reuse_script[] =
+    "B=$0; R=$1\n"
+    "\"$B\" run -d --name reuse --network none \"$R\" /bin/sleep 100 >/dev/null || exit 10\n"
+    "rec=$(echo $FINAL_STATE/containers/*/state)\n"
+    "mon=$(sed -n 's/^monitor_pid=//p' $rec); ini=$(sed -n 's/^init_pid=//p' $rec)\n"
+    "kill -9 $mon\n"
+    "while [ -e /proc/$ini ]; do sleep 0.02; done\n"
+    "echo $((ini - 1)) > /proc/sys/kernel/ns_last_pid\n"
+    "sleep 100 & v=$!\n"
+    "[ $v = $ini ] || { echo \"pid $ini not reused: $v\"; exit 11; }\n"
+    "\"$B\" exec reuse /bin/true >/dev/null 2>&1 && echo exec-joined\n"
+    "\"$B\" ps -a >/dev/null 2>&1\n"
+    "\"$B\" stop -t 1 reuse >/dev/null 2>&1\n"
+    "\"$B\" rm -f reuse >/dev/null 2>&1\n"
+    "kill -0 $v && echo survived\n"
+    "kill $v 2>/dev/null; exit 0\n";
+
+/* PID 1 of a new PID namespace: run the script, reap everything, exit with its status. */
+static void reaper(int out)
+{
+	pid_t script, w;
+	int status, result = 99;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("proc", "/proc", "proc", 0, NULL) < 0)
+		_exit(98);
+	dup2(out, 1);
+	dup2(out, 2);
+	script = fork();
+	if (script == 0) {
+		execl("/bin/sh", "sh", "-c", reuse_script, bin, test_rootfs, (char *)NULL);
+		_exit(97);
+	}
+	while ((w = wait(&status)) > 0 || errno == EINTR)
+		if (w == script) {
+			result = WIFEXITED(status) ? WEXITSTATUS(status) : 96;
+			kill(-1, SIGKILL); /* whatever the script left */
+		}
+	_exit(result);
+}
+
+START_TEST(a_reused_pid_is_not_the_container)
+{
+	int out = memfd_create("out", 0), status;
+	char buf[4096] = "";
+	pid_t pid1;
+
+	ck_assert(unshare(CLONE_NEWPID | CLONE_NEWNS) == 0);
+	pid1 = fork();
+	ck_assert(pid1 >= 0);
+	if (pid1 == 0)
+		reaper(out);
+	ck_assert(waitpid(pid1, &status, 0) == pid1);
+	ck_assert(pread(out, buf, sizeof(buf) - 1, 0) >= 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the script failed: %s", buf);
+	ck_assert_msg(!strstr(buf, "exec-joined"), "exec joined the process that took the pid");
+	ck_assert_msg(strstr(buf, "survived"),
+		      "a final command killed the process that took "
+		      "the dead init's pid: %s",
+		      buf);
+}
+END_TEST
+
+/*
+ * A record that was changed behind final's back (or by an older bug) is
+ * validated before anything acts on it: reported, and left alone.
+ */
+START_TEST(damaged_records_are_left_alone)
+{
+	const char *id = "0123456789abcdef";
+	char dir[600], record[800];
+	struct proc p = {0};
+	pid_t bystander = start_bystander();
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/containers/%s", getenv("FINAL_STATE"), id);
+	ck_assert(mkdir(dir, 0700) == 0 ||
+		  (mkdir(dirname(strdupa(dir)), 0700) == 0 && mkdir(dir, 0700) == 0));
+	snprintf(record, sizeof(record), "%s/state", dir);
+	ck_assert((f = fopen(record, "w")) != NULL);
+	fprintf(f,
+		"id=%s\nname=forged\nstatus=running\nmonitor_pid=%d\ninit_pid=%d\n"
+		"network=none\n",
+		id, (int)bystander, (int)bystander);
+	fclose(f);
+	bin_run(&p, CMD("exec", "forged", "/bin/true"));
+	bin_run(&p, CMD("stop", "forged"));
+	bin_run(&p, CMD("rm", "-f", "forged"));
+	bin_run(&p, CMD("rm", "-f", id));
+
+	bool alive = still_alive(bystander), kept = access(record, F_OK) == 0;
+	struct proc ps = {0}, ex = {0};
+	bin_run(&ps, CMD("ps"));
+	bin_run(&ex, CMD("exec", "forged", "/bin/true"));
+	kill(bystander, SIGKILL);
+	unlink(record);
+	rmdir(dir);
+	ck_assert_msg(alive, "a final command signalled the pid of a forged record");
+	ck_assert_msg(kept, "a final command removed a record it could not validate");
+	assert_contains(ps.err, "damaged record");
+	assert_exit(&ex, 125);
+}
+END_TEST
+
+void stage07_lifecycle_tests(void)
+{
+	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
+	add_test(7, 0, damaged_records_are_left_alone);
+	add_test(7, 0, exec_never_lands_before_the_root_is_ready);
+	add_test(7, 0, stopping_a_created_container_signals_nobody_else);
+	add_test(7, 0, run_d_reports_a_failed_setup);
+	add_test(7, 0, a_reused_pid_is_not_the_container);
+}
