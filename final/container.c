@@ -313,19 +313,12 @@ static void join_args(char *const *args, char *out, size_t size)
 		len += snprintf(out + len, size - len, "%s%s", len ? " " : "", *args);
 }
 
+/* The whole record, then (under the lock, so names stay unique) its directory and file. */
 static int create_record(struct run *r)
 {
 	static const char *const modes[] = {"bridge", "none", "host"};
-	int lock = state_lock(), ret;
+	int lock, ret;
 
-	/* Before the record exists: a record without a live monitor is reaped as a crash. */
-	r->c.monitor_pid = getpid();
-	r->c.monitor_start = proc_start_time(getpid());
-	ret = lock < 0 ? -1 : state_create(&r->c, r->cfg->name);
-
-	state_unlock(lock);
-	if (ret < 0)
-		return -1;
 	snprintf(r->c.image, sizeof(r->c.image), "%s", r->cfg->image);
 	join_args(r->cfg->process.args, r->c.command, sizeof(r->c.command));
 	snprintf(r->c.network, sizeof(r->c.network), "%s", modes[r->cfg->namespaces.network]);
@@ -337,7 +330,13 @@ static int create_record(struct run *r)
 	r->c.caps = r->cfg->security.caps;
 	r->c.seccomp = r->cfg->security.seccomp;
 	r->c.no_new_privs = r->cfg->security.no_new_privs;
-	return state_save(&r->c);
+	/* Before the record exists: a record without a live monitor is reaped as a crash. */
+	r->c.monitor_pid = getpid();
+	r->c.monitor_start = proc_start_time(getpid());
+	lock = state_lock();
+	ret = lock < 0 ? -1 : state_create(&r->c, r->cfg->name);
+	state_unlock(lock);
+	return ret;
 }
 
 /*
