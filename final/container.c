@@ -25,6 +25,7 @@
 #include "cgroup.h"
 #include "image.h"
 #include "init.h"
+#include "log.h"
 #include "net.h"
 #include "pidfd.h"
 #include "rootfs.h"
@@ -58,7 +59,9 @@ struct run {
 	int ready[2];	 /* ...and reports on ready[1] until CMD runs (see above) */
 	int pidfd;	 /* the container's init, from clone(CLONE_PIDFD) */
 	int tty_sock[2]; /* the child sends the pty's master back over this */
-	int log_fd;	 /* -d: the container's stdout and stderr */
+	int log_fd;	 /* -d: the pipe the container's stdout and stderr go to... */
+	int log_read;	 /* ...which the monitor copies into the log */
+	struct log log;
 };
 
 #define STACK_SIZE (1024 * 1024)
@@ -263,6 +266,8 @@ static int monitor(struct run *r, int notify_fd)
 	pid = spawn(r);
 	if (pid < 0)
 		goto out_release;
+	if (r->log_fd >= 0) /* the child has it: our copy would keep the pipe open forever */
+		close(r->log_fd);
 	timing_mark("clone");
 	if (cgroup_create(&r->cg) < 0 || cgroup_set_limits(&r->cg, r->cfg) < 0 ||
 	    cgroup_add(&r->cg, pid) < 0)
@@ -276,9 +281,11 @@ static int monitor(struct run *r, int notify_fd)
 	started = start_and_wait_ready(r, notify_fd, &master) == 0;
 	timing_mark("ready");
 	if (r->log_fd >= 0) /* detached: from now on our own messages go to the log too */
-		dup2(r->log_fd, 2);
+		dup2(r->log.fd, 2);
 	if (master >= 0 && started)
 		tty_relay(master);
+	else if (r->log_fd >= 0 && started)
+		log_relay(&r->log, r->log_read); /* until every process of the container is gone */
 	status = wait_status(pid);
 	timing_mark("container");
 	if (status == 128 + SIGKILL && r->cfg->resources.memory && cgroup_oom_kills(&r->cg) > 0)
@@ -346,31 +353,34 @@ static int create_record(struct run *r)
  */
 static int run_detached(struct run *r)
 {
-	int fds[2], null;
+	int fds[2], out[2], null;
 	char buf[1024] = "";
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		return warn_errno("pipe2"), EXIT_RUNTIME;
 	pid = fork();
 	if (pid < 0)
 		return warn_errno("fork"), EXIT_RUNTIME;
 	if (pid == 0) {
-		char log[600];
-
 		close(fds[0]);
 		setsid();
-		snprintf(log, sizeof(log), "%s/log", r->c.dir);
-		r->log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		null = open("/dev/null", O_RDWR);
-		if (r->log_fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(r->log_fd, 1) < 0)
+		rootfs_paths(&r->fs, r->c.id);
+		if (log_open(&r->log, r->fs.dir) < 0 || null < 0 || dup2(null, 0) < 0 ||
+		    dup2(r->log.fd, 1) < 0) {
+			destroy(&r->c);
 			_exit(EXIT_RUNTIME);
+		}
+		r->log_fd = out[1], r->log_read = out[0];
 		r->c.monitor_pid = getpid();
 		r->c.monitor_start = proc_start_time(getpid());
 		state_save(&r->c);
 		_exit(monitor(r, fds[1]));
 	}
 	close(fds[1]);
+	close(out[0]);
+	close(out[1]);
 	if (read(fds[0], buf, sizeof(buf) - 1) > 0 && strcmp(buf, "ok") == 0) {
 		printf("%s\n", r->c.id);
 		return 0;
@@ -558,31 +568,24 @@ int container_ps(bool all)
 	return 0;
 }
 
+static bool still_running(void *arg)
+{
+	struct container *c = arg;
+
+	return state_find(c->id, c) == 0 && running(c);
+}
+
 int container_logs(const char *name, bool follow)
 {
 	struct container c;
-	char path[600], buf[4096];
-	ssize_t n;
-	int fd;
+	struct rootfs fs;
 
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
-	snprintf(path, sizeof(path), "%s/log", c.dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	rootfs_paths(&fs, c.id);
+	if (log_print(fs.dir, follow, still_running, &c) < 0)
 		return warn("container %s has no log (only detached containers have one)", name),
 		       EXIT_RUNTIME;
-	for (;;) {
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			if (write(1, buf, n) < 0)
-				return EXIT_RUNTIME;
-		if (!follow || !running(&c))
-			break;
-		usleep(100000);
-		if (state_find(c.id, &c) < 0)
-			break;
-	}
-	close(fd);
 	return 0;
 }
 

@@ -23,12 +23,17 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-int rootfs_prepare(struct rootfs *r, const char *id)
+void rootfs_paths(struct rootfs *r, const char *id)
 {
 	snprintf(r->dir, sizeof(r->dir), "%s/containers/%s", data_root(), id);
 	snprintf(r->upper, sizeof(r->upper), "%s/upper", r->dir);
 	snprintf(r->work, sizeof(r->work), "%s/work", r->dir);
 	snprintf(r->merged, sizeof(r->merged), "%s/merged", r->dir);
+}
+
+int rootfs_prepare(struct rootfs *r, const char *id)
+{
+	rootfs_paths(r, id);
 	if (mkdir_p(r->upper) < 0 || mkdir_p(r->work) < 0 || mkdir_p(r->merged) < 0)
 		return warn_errno("mkdir %s", r->dir);
 	return 0;

@@ -14,6 +14,8 @@ struct rootfs {
 	const char *resolv_conf; /* bind-mounted over /etc/resolv.conf when set */
 };
 
+/* Where container ID's layer (and, detached, its log) lives: R's paths, nothing made. */
+void rootfs_paths(struct rootfs *r, const char *id);
 /* Parent: create the writable layer's directories for container ID. */
 int rootfs_prepare(struct rootfs *r, const char *id);
 /*

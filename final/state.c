@@ -89,7 +89,11 @@ int state_create(struct container *c, const char *name)
 		return warn_errno("mkdir %s", c->dir);
 	c->created = time(NULL);
 	snprintf(c->status, sizeof(c->status), "created");
-	return state_save(c);
+	if (state_save(c) < 0) { /* a full /run: no directory that no command would list */
+		remove_tree(c->dir);
+		return -1;
+	}
+	return 0;
 }
 
 /* VALUE with '%', '=' and every control character as %XX: one line, never a second key. */

@@ -40,6 +40,20 @@ static pid_t start_bystander(void)
 	return pid;
 }
 
+/* The last bytes of PATH. */
+static const char *slurp_tail(const char *path)
+{
+	static char buf[64];
+	int fd = open(path, O_RDONLY);
+	off_t end = fd < 0 ? 0 : lseek(fd, 0, SEEK_END);
+	ssize_t n = fd < 0 ? 0 : pread(fd, buf, sizeof(buf) - 1, end > 63 ? end - 63 : 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
 static bool still_alive(pid_t pid)
 {
 	return waitpid(pid, NULL, WNOHANG) == 0;
@@ -284,6 +298,43 @@ START_TEST(damaged_records_are_left_alone)
 }
 END_TEST
 
+/*
+ * A detached container's output is copied by its monitor into FINAL_DATA
+ * (not /run's tmpfs), at most 5 files of 20 MB as docker's "local" driver.
+ */
+START_TEST(logs_are_rotated_under_final_data)
+{
+	struct proc p = {0};
+	char path[700], id[17];
+	struct stat st;
+	long long total = 0;
+
+	FINAL_OK(&p, "run", "-d", "--name", "chatty", "--network", "none", test_rootfs, "/bin/sh",
+		 "-c", "yes 0123456789 | head -c 110000000; echo; echo END");
+	snprintf(id, sizeof(id), "%.16s", p.out);
+	FINAL_OK(&p, "logs", "-f", "chatty"); /* returns once the container has ended */
+	assert_contains(p.out, "0123456789\n");
+	for (int i = 0; i < 6; i++) {
+		snprintf(path, sizeof(path), i ? "%s/containers/%s/log.%d" : "%s/containers/%s/log",
+			 getenv("FINAL_DATA"), id, i);
+		if (stat(path, &st) < 0) {
+			ck_assert_msg(i == 5, "no %s", path);
+			continue;
+		}
+		ck_assert_msg(i < 5, "%s: more than 5 files", path);
+		ck_assert_msg(st.st_size <= 20 << 20, "%s has %lld bytes", path,
+			      (long long)st.st_size);
+		total += st.st_size;
+	}
+	ck_assert_msg(total > 80 << 20 && total <= 100 << 20, "%lld bytes kept", total);
+	snprintf(path, sizeof(path), "%s/containers/%s/log", getenv("FINAL_DATA"), id);
+	assert_contains(slurp_tail(path), "\nEND\n"); /* the newest output is the one kept */
+	snprintf(path, sizeof(path), "%s/containers/%s/log", getenv("FINAL_STATE"), id);
+	ck_assert_msg(access(path, F_OK) < 0, "a log on the state tmpfs: %s", path);
+	FINAL_OK(&p, "rm", "chatty");
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
@@ -292,4 +343,5 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, stopping_a_created_container_signals_nobody_else);
 	add_test(7, 0, run_d_reports_a_failed_setup);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
+	add_test(7, 0, logs_are_rotated_under_final_data);
 }
