@@ -61,6 +61,7 @@ struct run {
 	int tty_sock[2]; /* the child sends the pty's master back over this */
 	int log_fd;	 /* -d: the pipe the container's stdout and stderr go to... */
 	int log_read;	 /* ...which the monitor copies into the log */
+	int attach;	 /* -dt: where `final attach` connects */
 	struct log log;
 };
 
@@ -215,6 +216,20 @@ static void wait_ready(struct run *r, char *why, size_t size)
 	close(r->ready[0]);
 }
 
+/* -dt: the socket `final attach` connects to, in the state directory. */
+static int listen_attach(struct run *r)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/attach.sock", r->c.dir);
+	return tty_listen(path);
+}
+
+static void spill_to_log(const char *buf, size_t n, void *log)
+{
+	log_write(log, buf, n);
+}
+
 /* The container exists (init_pid) but is not complete: stop and rm -f can end it already. */
 static int record_init(struct run *r, pid_t pid)
 {
@@ -263,6 +278,8 @@ static int monitor(struct run *r, int notify_fd)
 		goto out;
 	timing_mark("network (host)");
 	forward_signals();
+	if (r->log_fd >= 0 && r->cfg->process.terminal && (r->attach = listen_attach(r)) < 0)
+		goto out_release;
 	pid = spawn(r);
 	if (pid < 0)
 		goto out_release;
@@ -282,7 +299,9 @@ static int monitor(struct run *r, int notify_fd)
 	timing_mark("ready");
 	if (r->log_fd >= 0) /* detached: from now on our own messages go to the log too */
 		dup2(r->log.fd, 2);
-	if (master >= 0 && started)
+	if (master >= 0 && started && r->log_fd >= 0)
+		tty_serve(master, r->attach, spill_to_log, &r->log); /* -dt: for `final attach` */
+	else if (master >= 0 && started)
 		tty_relay(master);
 	else if (r->log_fd >= 0 && started)
 		log_relay(&r->log, r->log_read); /* until every process of the container is gone */
@@ -393,7 +412,7 @@ static int run_detached(struct run *r)
 int container_run(struct config *cfg)
 {
 	static char lower[4096];
-	struct run r = {.cfg = cfg, .log_fd = -1};
+	struct run r = {.cfg = cfg, .log_fd = -1, .attach = -1};
 
 	if (image_resolve(cfg, lower, sizeof(lower)) < 0)
 		return EXIT_RUNTIME;
@@ -566,6 +585,31 @@ int container_ps(bool all)
 	       "CREATED", "COMMAND");
 	state_each(print_row, &all);
 	return 0;
+}
+
+/* -dt's terminal, until Ctrl-P Ctrl-Q (0) or the end of the container (its status). */
+int container_attach(const char *name)
+{
+	struct container c;
+	char path[600];
+
+	if (find(name, &c) < 0)
+		return EXIT_RUNTIME;
+	if (!running(&c) || strcmp(c.status, "running") != 0)
+		return warn("container %s is not running", name), EXIT_RUNTIME;
+	snprintf(path, sizeof(path), "%s/attach.sock", c.dir);
+	if (access(path, F_OK) < 0)
+		return warn("container %s has no terminal to attach to (run it with -dit)", name),
+		       EXIT_RUNTIME;
+	switch (tty_attach(path)) {
+	case 1:
+		return 0;
+	case 0:
+		wait_for(&c, ended, 10);
+		return c.exit_code;
+	default:
+		return EXIT_RUNTIME;
+	}
 }
 
 static bool still_running(void *arg)

@@ -59,6 +59,8 @@ static const char *const usage_text[][2] = {
     {"stop", "stop [-t SECS] NAME         SIGTERM, then SIGKILL after SECS (10)"},
     {"rm", "rm [-f] NAME                remove a container (-f: kill it first)"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
+    {"attach", "attach NAME                 the terminal of a container run with -dit;\n"
+	       "                             Ctrl-P Ctrl-Q detaches"},
     {"pull", "pull [--platform OS/ARCH] [-q] IMAGE   fetch an image (-q: no progress)"},
     {"images", "images                      list the images pulled here"},
     {"rmi", "rmi IMAGE...                remove images, and layers no other image uses"},
@@ -533,8 +535,6 @@ int main(int argc, char **argv)
 		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 1);
 		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
 		timing_mark("start: sealed copy and options");
-		if (cfg.detach && cfg.process.terminal)
-			die("-t cannot be combined with -d: final has no attach");
 		cfg.image = argv[i];
 		cfg.process.args = &argv[i + 1];
 		return container_run(&cfg);
@@ -560,6 +560,10 @@ int main(int argc, char **argv)
 		}
 		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
 		return container_stop(argv[i], timeout);
+	}
+	if (strcmp(command, "attach") == 0) {
+		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
+		return container_attach(argv[i]);
 	}
 	if (strcmp(command, "rm") == 0 || strcmp(command, "logs") == 0) {
 		bool flag = argc > 1 && strcmp(argv[1], "-f") == 0;

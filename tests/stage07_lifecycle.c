@@ -335,6 +335,30 @@ START_TEST(logs_are_rotated_under_final_data)
 }
 END_TEST
 
+/* docker's -dit, then attach from a real terminal; Ctrl-P Ctrl-Q leaves it running. */
+START_TEST(run_dit_then_attach_and_detach)
+{
+	struct proc p = {0}, a = {.tty = true}, b = {.tty = true};
+
+	FINAL_OK(&p, "run", "-dit", "--name", "att", "--network", "none", test_rootfs, "/bin/sh");
+	proc_start(&a, CMD(bin, "attach", "att"));
+	ck_assert(write(a.tty_master, "echo first-$((6*7))\r", 20) == 20);
+	tty_expect(a.tty_master, "first-42");
+	ck_assert(write(a.tty_master, "\x10\x11", 2) == 2); /* Ctrl-P Ctrl-Q */
+	proc_wait(&a, 10);
+	assert_exit(&a, 0);
+	FINAL_OK(&p, "ps");
+	assert_contains(p.out, " att ");
+	proc_start(&b, CMD(bin, "attach", "att"));
+	ck_assert(write(b.tty_master, "echo second-$((6*7)); exit 3\r", 30) == 30);
+	tty_expect(b.tty_master, "second-42");
+	proc_wait(&b, 10);
+	assert_exit(&b, 3);
+	FINAL_OK(&p, "logs", "att"); /* what nobody was attached to see */
+	FINAL_OK(&p, "rm", "att");
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
@@ -344,4 +368,5 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, run_d_reports_a_failed_setup);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
+	add_test(7, 0, run_dit_then_attach_and_detach);
 }
