@@ -359,6 +359,22 @@ START_TEST(run_dit_then_attach_and_detach)
 }
 END_TEST
 
+/* A container that ends while exec joins it: "not running", not a /proc error. */
+START_TEST(exec_into_a_container_that_ends_meanwhile)
+{
+	struct proc p = {0}, ex = {0};
+
+	FINAL_OK(&p, "run", "-d", "--name", "brief", "--network", "none", test_rootfs, "/bin/sleep",
+		 "1");
+	start_delayed(&ex, "setns", 2000000, CMD("exec", "brief", "/bin/true"));
+	proc_wait(&ex, 20);
+	FINAL_OK(&p, "rm", "-f", "brief");
+	assert_exit(&ex, 125);
+	assert_contains(ex.err, "container brief is not running");
+	assert_one_line(ex.err);
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
@@ -366,6 +382,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, exec_never_lands_before_the_root_is_ready);
 	add_test(7, 0, stopping_a_created_container_signals_nobody_else);
 	add_test(7, 0, run_d_reports_a_failed_setup);
+	add_test(7, 0, exec_into_a_container_that_ends_meanwhile);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
 	add_test(7, 0, run_dit_then_attach_and_detach);
