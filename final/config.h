@@ -26,8 +26,10 @@ struct mount_entry { /* OCI mounts[]: here only bind mounts (-v) */
 	bool readonly;
 };
 
-struct port_mapping { /* -p HOSTPORT:CTRPORT[/tcp|udp] */
-	int host_port, container_port;
+struct port_mapping {	  /* -p [IP:][HOSTPORT]:CTRPORT[/tcp|udp], or -p CTRPORT */
+	char host_ip[16]; /* only packets to this address of the host; "": any */
+	int host_port;	  /* 0: a free one, chosen when the container starts */
+	int container_port;
 	const char *protocol; /* "tcp" or "udp" */
 };
 

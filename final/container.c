@@ -216,6 +216,18 @@ static void wait_ready(struct run *r, char *why, size_t size)
 	close(r->ready[0]);
 }
 
+/* -p as the record keeps it: "[IP:]HOST:CTR/PROTO,..." (HOST 0: not chosen yet). */
+static void format_ports(const struct port_mapping *p, int n, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < n && len < size; i++)
+		len += snprintf(out + len, size - len, "%s%s%s%d:%d/%s", i ? "," : "", p[i].host_ip,
+				p[i].host_ip[0] ? ":" : "", p[i].host_port, p[i].container_port,
+				p[i].protocol);
+}
+
 /* -dt: the socket `final attach` connects to, in the state directory. */
 static int listen_attach(struct run *r)
 {
@@ -236,6 +248,7 @@ static int record_init(struct run *r, pid_t pid)
 	r->c.init_pid = pid;
 	r->c.init_start = proc_start_time(pid); /* ours, unreaped: the number cannot move */
 	snprintf(r->c.ip, sizeof(r->c.ip), "%s", r->net.leased ? net_ntoa(r->net.ip) : "");
+	format_ports(r->net.ports, r->net.nports, r->c.ports, sizeof(r->c.ports));
 	return state_save(&r->c);
 }
 
@@ -290,8 +303,7 @@ static int monitor(struct run *r, int notify_fd)
 	    cgroup_add(&r->cg, pid) < 0)
 		goto out_kill;
 	timing_mark("cgroup");
-	if (net_connect(&r->net, pid) < 0 || net_publish(&r->net, r->cfg) < 0 ||
-	    record_init(r, pid) < 0)
+	if (net_connect(&r->net, pid) < 0 || net_publish(&r->net) < 0 || record_init(r, pid) < 0)
 		goto out_kill;
 	forward_pidfd = r->pidfd;
 	timing_mark("veth+ports+record");
@@ -348,10 +360,7 @@ static int create_record(struct run *r)
 	snprintf(r->c.image, sizeof(r->c.image), "%s", r->cfg->image);
 	join_args(r->cfg->process.args, r->c.command, sizeof(r->c.command));
 	snprintf(r->c.network, sizeof(r->c.network), "%s", modes[r->cfg->namespaces.network]);
-	for (int i = 0, len = 0; i < r->cfg->nports; i++)
-		len += snprintf(r->c.ports + len, sizeof(r->c.ports) - len, "%s%d:%d/%s",
-				i ? "," : "", r->cfg->ports[i].host_port,
-				r->cfg->ports[i].container_port, r->cfg->ports[i].protocol);
+	format_ports(r->cfg->ports, r->cfg->nports, r->c.ports, sizeof(r->c.ports));
 	r->c.remove = r->cfg->remove;
 	r->c.caps = r->cfg->security.caps;
 	r->c.seccomp = r->cfg->security.seccomp;
@@ -584,6 +593,27 @@ int container_ps(bool all)
 	printf("%-16s  %-16s  %-12s  %-15s  %-19s  %s\n", "CONTAINER ID", "NAME", "STATUS", "IP",
 	       "CREATED", "COMMAND");
 	state_each(print_row, &all);
+	return 0;
+}
+
+/* final port NAME: each published port as docker prints it, "80/tcp -> 0.0.0.0:8080". */
+int container_port(const char *name)
+{
+	struct container c;
+	char *save = NULL;
+
+	if (find(name, &c) < 0)
+		return EXIT_RUNTIME;
+	for (char *m = strtok_r(c.ports, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+		char ip[16] = "0.0.0.0", proto[4] = "";
+		int host = 0, ctr = 0;
+
+		if (strchr(m, '.')) /* IP:HOST:CTR/PROTO */
+			sscanf(m, "%15[0-9.]:%d:%d/%3s", ip, &host, &ctr, proto);
+		else
+			sscanf(m, "%d:%d/%3s", &host, &ctr, proto);
+		printf("%d/%s -> %s:%d\n", ctr, proto, ip, host);
+	}
 	return 0;
 }
 

@@ -17,6 +17,7 @@ int container_rm(const char *name, bool force);
 int container_ps(bool all);
 int container_logs(const char *name, bool follow);
 int container_attach(const char *name);
+int container_port(const char *name);
 /* final rmi: the image NAME and its unshared layers, unless a container still runs on them. */
 int container_remove_image(const char *name);
 /* Clean up after containers whose monitor died (SIGKILL): every command calls it first. */

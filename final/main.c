@@ -16,6 +16,7 @@
 #include "security.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -42,7 +43,8 @@ static const char *const usage_text[][2] = {
 	    "  --cpus N              CPU limit, fractions of one CPU\n"
 	    "  --pids-limit N        process limit\n"
 	    "  --network MODE        bridge (default), none or host\n"
-	    "  -p HOST:CTR[/PROTO]   publish a container port on the host (tcp or udp)\n"
+	    "  -p [IP:][HOST:]CTR[/PROTO]  publish a container port on the host (tcp or udp);\n"
+	    "                        no HOST: a free port (final port NAME shows it)\n"
 	    "  -v SRC:DST[:ro]       bind-mount a host path\n"
 	    "  -e KEY=VAL            set an environment variable\n"
 	    "  -w DIR                working directory inside\n"
@@ -59,6 +61,7 @@ static const char *const usage_text[][2] = {
     {"stop", "stop [-t SECS] NAME         SIGTERM, then SIGKILL after SECS (10)"},
     {"rm", "rm [-f] NAME                remove a container (-f: kill it first)"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
+    {"port", "port NAME                   its published ports: CTR/PROTO -> IP:HOSTPORT"},
     {"attach", "attach NAME                 the terminal of a container run with -dit;\n"
 	       "                             Ctrl-P Ctrl-Q detaches"},
     {"pull", "pull [--platform OS/ARCH] [-q] IMAGE   fetch an image (-q: no progress)"},
@@ -125,20 +128,31 @@ static long parse_long(const char *s, long min, long max)
 	return errno || end == s || *end || n < min || n > max ? -1 : n;
 }
 
+/* -p as docker: [IP:][HOSTPORT]:CTRPORT[/tcp|udp], or CTRPORT[/PROTO] (any free host port). */
 static void parse_port(struct config *cfg, const char *arg)
 {
 	struct port_mapping *p = &cfg->ports[cfg->nports];
-	char proto[8] = "tcp";
-	int n = 0;
+	char *copy = strdupa(arg), *proto = strchr(copy, '/'), *ctr = strrchr(copy, ':'), *host;
+	struct in_addr ip;
 
 	if (cfg->nports == MAX_PORTS)
 		bad("-p", arg, "too many ports");
-	if (sscanf(arg, "%d:%d%n/%7s", &p->host_port, &p->container_port, &n, proto) < 2 ||
-	    (arg[n] && arg[n] != '/') || p->host_port < 1 || p->host_port > 65535 ||
-	    p->container_port < 1 || p->container_port > 65535 ||
-	    (strcmp(proto, "tcp") && strcmp(proto, "udp")))
-		bad("-p", arg, "use HOSTPORT:CONTAINERPORT[/tcp|udp], like 8080:80");
-	p->protocol = strcmp(proto, "udp") ? "tcp" : "udp";
+	if (proto)
+		*proto++ = '\0';
+	if (ctr)
+		*ctr++ = '\0';
+	host = ctr ? strrchr(copy, ':') : NULL;
+	if (host)
+		*host++ = '\0';
+	p->container_port = parse_long(ctr ? ctr : copy, 1, 65535);
+	p->host_port =
+	    !ctr || !*(host ? host : copy) ? 0 : parse_long(host ? host : copy, 1, 65535);
+	if (p->container_port < 0 || p->host_port < 0 ||
+	    (proto && strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
+	    (host && inet_pton(AF_INET, copy, &ip) != 1))
+		bad("-p", arg, "use [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp], like 8080:80");
+	snprintf(p->host_ip, sizeof(p->host_ip), "%s", host ? copy : "");
+	p->protocol = proto && strcmp(proto, "udp") == 0 ? "udp" : "tcp";
 	cfg->nports++;
 }
 
@@ -561,9 +575,9 @@ int main(int argc, char **argv)
 		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
 		return container_stop(argv[i], timeout);
 	}
-	if (strcmp(command, "attach") == 0) {
+	if (strcmp(command, "attach") == 0 || strcmp(command, "port") == 0) {
 		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
-		return container_attach(argv[i]);
+		return command[0] == 'a' ? container_attach(argv[i]) : container_port(argv[i]);
 	}
 	if (strcmp(command, "rm") == 0 || strcmp(command, "logs") == 0) {
 		bool flag = argc > 1 && strcmp(argv[1], "-f") == 0;

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "net.h"
 #include "netlink.h"
+#include "pidfd.h"
 #include "state.h"
 #include "util.h"
 
@@ -19,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,18 +79,19 @@ static int net_lock(void)
 	return fd;
 }
 
+/* The monitor holding ADDR ("PID START ID", see pidfd.h), or 0 (a stale lease is removed). */
 static pid_t lease_holder(struct in_addr addr)
 {
 	char path[256], buf[64] = "";
-	pid_t pid;
+	unsigned long long start = 0;
+	int pid = 0;
 
 	lease_path(path, sizeof(path), net_ntoa(addr));
 	if (read_file(path, buf, sizeof(buf)) < 0)
 		return 0;
-	pid = atoi(buf);
-	if (pid_alive(pid))
+	if (sscanf(buf, "%d %llu", &pid, &start) == 2 && proc_alive(pid, start))
 		return pid;
-	unlink(path); /* stale: its monitor is gone */
+	unlink(path); /* stale: its monitor is gone, or the pid is someone else's now */
 	return 0;
 }
 
@@ -103,7 +108,8 @@ static int lease_address(struct net *n)
 			break;
 	}
 	lease_path(path, sizeof(path), net_ntoa(n->ip));
-	snprintf(holder, sizeof(holder), "%d %s", (int)getpid(), n->id);
+	snprintf(holder, sizeof(holder), "%d %llu %s", (int)getpid(), proc_start_time(getpid()),
+		 n->id);
 	if (write_new_file(path, holder) < 0)
 		return warn_errno("write %s", path);
 	n->leased = true;
@@ -116,6 +122,88 @@ static bool no_leases_left(const struct net *n)
 		if (lease_holder(subnet_addr(n, i)))
 			return false;
 	return true;
+}
+
+/*** published ports ***/
+
+/*
+ * A host port is one container's: STATE/net-INODE/port-PROTO-PORT holds the
+ * address of the container that has it, and is valid while that address is
+ * leased. Docker's "port is already allocated", instead of two DNAT rules
+ * that race for the same packets.
+ */
+static void port_path(char *buf, size_t size, const struct port_mapping *p)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "port-%s-%d", p->protocol, p->host_port);
+	lease_path(buf, size, name);
+}
+
+static bool port_taken(const struct port_mapping *p)
+{
+	char path[256], ip[32] = "";
+	struct in_addr holder;
+
+	port_path(path, sizeof(path), p);
+	return read_file(path, ip, sizeof(ip)) > 0 && inet_pton(AF_INET, ip, &holder) == 1 &&
+	       lease_holder(holder);
+}
+
+/* A port nobody on this host listens on (the kernel's choice for port 0), and not claimed. */
+static int free_port(struct port_mapping *p)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		struct sockaddr_in addr = {.sin_family = AF_INET};
+		socklen_t len = sizeof(addr);
+		int fd = socket(AF_INET, strcmp(p->protocol, "udp") ? SOCK_STREAM : SOCK_DGRAM, 0);
+
+		if (fd < 0 || bind(fd, (struct sockaddr *)&addr, len) < 0 ||
+		    getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
+			return warn_errno("find a free port");
+		close(fd);
+		p->host_port = ntohs(addr.sin_port);
+		if (!port_taken(p))
+			return 0;
+	}
+	return warn("no free %s port found", p->protocol);
+}
+
+static int claim_ports(struct net *n)
+{
+	char path[256];
+
+	for (int i = 0; i < n->nports; i++) {
+		struct port_mapping *p = &n->ports[i];
+
+		if (p->host_port == 0 && free_port(p) < 0)
+			return -1;
+		if (port_taken(p))
+			return warn("port %d/%s is already allocated", p->host_port, p->protocol);
+		port_path(path, sizeof(path), p);
+		if (write_new_file(path, net_ntoa(n->ip)) < 0)
+			return warn_errno("write %s", path);
+	}
+	return 0;
+}
+
+/* Under the lock: every port claimed by IP. */
+static void release_ports(const char *ip)
+{
+	char dir[256], path[600], holder[32];
+	struct dirent *e;
+	DIR *d;
+
+	lease_path(dir, sizeof(dir), NULL);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "port-", 5) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (read_file(path, holder, sizeof(holder)) > 0 && strcmp(holder, ip) == 0)
+				unlink(path);
+		}
+	closedir(d);
 }
 
 /*** nftables ***/
@@ -164,6 +252,8 @@ static int enable_nat(const struct net *n)
 		 "  chain postrouting {\n"
 		 "    type nat hook postrouting priority srcnat; policy accept;\n"
 		 "    ip saddr %s/%d oifname != \"" BRIDGE "\" masquerade\n"
+		 /* -p from the host's own 127.0.0.1: the container must not answer to its lo */
+		 "    ip saddr 127.0.0.0/8 oifname \"" BRIDGE "\" masquerade\n"
 		 "  }\n}\n",
 		 net_ntoa(n->subnet), n->prefix);
 	if (run_nft(script) < 0)
@@ -212,6 +302,9 @@ static int setup_bridge(struct net *n)
 		warn_errno("add %s/%d to %s", net_ntoa(subnet_addr(n, 1)), n->prefix, BRIDGE);
 	else if (nl_link_up(nl, BRIDGE, NULL) < 0)
 		warn_errno("set %s up", BRIDGE);
+	/* Packets from 127.0.0.1 may leave through the bridge (after -p's DNAT in output). */
+	else if (write_file("/proc/sys/net/ipv4/conf/" BRIDGE "/route_localnet", "1") < 0)
+		warn_errno("write 1 to route_localnet of %s", BRIDGE);
 	else
 		ret = enable_nat(n);
 	mnl_socket_close(nl);
@@ -229,8 +322,13 @@ int net_prepare(struct net *n, const struct config *cfg, const char *id)
 	n->prefix = PREFIX;
 	if (n->mode != NET_BRIDGE)
 		return 0;
+	memcpy(n->ports, cfg->ports, sizeof(n->ports));
+	n->nports = cfg->nports;
+	if (n->nports && n->mode != NET_BRIDGE)
+		return warn("-p needs --network bridge");
 	lock = net_lock();
-	ret = lock < 0 || lease_address(n) < 0 || setup_bridge(n) < 0 ? -1 : 0;
+	ret =
+	    lock < 0 || lease_address(n) < 0 || claim_ports(n) < 0 || setup_bridge(n) < 0 ? -1 : 0;
 	if (ret == 0)
 		write_resolv_conf(n);
 	if (lock >= 0)
@@ -258,30 +356,38 @@ int net_connect(struct net *n, pid_t pid)
 }
 
 /*
- * -p HOST:CTR: packets arriving for HOST's port are sent on to the
- * container (DNAT in prerouting); replies are translated back by conntrack.
- * Connections from the host itself to its own port are not covered (they
- * never pass prerouting): use the container's address there.
+ * -p HOST:CTR: packets for HOST's port on any local address (fib daddr type
+ * local; or only on -p's IP) go on to the container: DNAT in prerouting for
+ * packets from elsewhere, and in output for connections the host itself
+ * makes, which never pass prerouting. Replies are translated back by
+ * conntrack.
  */
-int net_publish(struct net *n, const struct config *cfg)
+int net_publish(struct net *n)
 {
-	char script[4096];
+	char script[8192], match[64];
 	int len;
 
-	if (cfg->nports == 0)
+	if (n->nports == 0)
 		return 0;
-	if (n->mode != NET_BRIDGE)
-		return warn("-p needs --network bridge");
-	len = snprintf(script, sizeof(script),
-		       "table ip final_%s {\n  chain prerouting {\n"
-		       "    type nat hook prerouting priority dstnat; policy accept;\n",
-		       n->id);
-	for (int i = 0; i < cfg->nports; i++)
+	len = snprintf(script, sizeof(script), "table ip final_%s {\n", n->id);
+	for (int hook = 0; hook < 2; hook++) {
 		len +=
-		    snprintf(script + len, sizeof(script) - len, "    %s dport %d dnat to %s:%d\n",
-			     cfg->ports[i].protocol, cfg->ports[i].host_port, net_ntoa(n->ip),
-			     cfg->ports[i].container_port);
-	snprintf(script + len, sizeof(script) - len, "  }\n}\n");
+		    snprintf(script + len, sizeof(script) - len,
+			     "  chain %s {\n    type nat hook %s priority -100; policy accept;\n",
+			     hook ? "output" : "prerouting", hook ? "output" : "prerouting");
+		for (int i = 0; i < n->nports; i++) {
+			const struct port_mapping *p = &n->ports[i];
+
+			snprintf(match, sizeof(match),
+				 p->host_ip[0] ? "ip daddr %s" : "fib daddr type local",
+				 p->host_ip);
+			len += snprintf(script + len, sizeof(script) - len,
+					"    %s %s dport %d dnat to %s:%d\n", match, p->protocol,
+					p->host_port, net_ntoa(n->ip), p->container_port);
+		}
+		len += snprintf(script + len, sizeof(script) - len, "  }\n");
+	}
+	snprintf(script + len, sizeof(script) - len, "}\n");
 	if (run_nft(script) < 0)
 		return warn("could not publish the ports (nft failed)");
 	n->published = true;
@@ -343,6 +449,7 @@ void net_teardown(struct net *n)
 	}
 	lock = net_lock();
 	if (n->leased) {
+		release_ports(net_ntoa(n->ip));
 		lease_path(path, sizeof(path), net_ntoa(n->ip));
 		unlink(path);
 	}

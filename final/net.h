@@ -23,9 +23,11 @@ struct net {
 	int prefix;
 	struct in_addr ip; /* the container's address */
 	bool leased;
-	bool published;	       /* it has a DNAT table for -p */
-	char veth[IFNAMSIZ];   /* the host's end of the veth pair */
-	char resolv_conf[256]; /* bind-mounted over the rootfs's /etc/resolv.conf */
+	bool published;			      /* it has a DNAT table for -p */
+	char veth[IFNAMSIZ];		      /* the host's end of the veth pair */
+	char resolv_conf[256];		      /* bind-mounted over the rootfs's /etc/resolv.conf */
+	struct port_mapping ports[MAX_PORTS]; /* -p, with the host ports chosen */
+	int nports;
 };
 
 /* Parent, before the container exists: lease, bridge, NAT, resolv.conf. */
@@ -33,7 +35,7 @@ int net_prepare(struct net *n, const struct config *cfg, const char *id);
 /* Parent, once the child exists: its veth pair, the peer as eth0 inside. */
 int net_connect(struct net *n, pid_t pid);
 /* Parent: DNAT rules for -p, in a table of the container's own. */
-int net_publish(struct net *n, const struct config *cfg);
+int net_publish(struct net *n);
 /* Child, in its network namespace: lo up; with a bridge, eth0 and the default route. */
 void net_configure_inside(const struct net *n);
 /* Undo everything net_prepare/connect/publish did; with the last container, the bridge. */

@@ -258,7 +258,7 @@ static const char *invalid_field(const struct container *c, const char *id)
 		return "network";
 	if (c->ip[0] && inet_pton(AF_INET, c->ip, &addr) != 1)
 		return "ip";
-	if (strspn(c->ports, "0123456789:/,tcpud") != strlen(c->ports))
+	if (strspn(c->ports, "0123456789.:/,tcpud") != strlen(c->ports))
 		return "ports";
 	return NULL;
 }

@@ -292,7 +292,7 @@ END_TEST
 START_TEST(bad_input_is_one_line)
 {
 	const char *const bad[][2] = {
-	    {"--network", "bridged"}, {"-p", "99999:80"}, {"-p", "80"},
+	    {"--network", "bridged"}, {"-p", "99999:80"}, {"-p", "80:"},
 	    {"-v", "relative:/x"},    {"-u", "nobody"},	  {"--name", "bad/name"}};
 	struct proc p = {0};
 
