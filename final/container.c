@@ -567,32 +567,70 @@ int container_rm(const char *name, bool force)
 	return 0;
 }
 
+struct ps_options {
+	bool all, quiet;
+};
+
 static void print_row(struct container *c, void *arg)
 {
-	bool all = *(bool *)arg, up = running(c);
+	const struct ps_options *o = arg;
+	bool up = running(c);
 	char when[32], status[32];
 	time_t created = c->created;
 
-	if (!up && !all)
+	if (!up && !o->all)
 		return;
+	if (o->quiet) {
+		printf("%s\n", c->id);
+		return;
+	}
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&created));
 	if (up)
 		snprintf(status, sizeof(status), "running");
 	else
 		snprintf(status, sizeof(status), "exited (%d)", c->exit_code);
-	for (char *p = c->command; *p;
-	     p++) /* the container's bytes: no escape reaches a terminal */
+	/* The container's bytes: no escape sequence reaches the terminal. */
+	for (char *p = c->command; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	printf("%-16s  %-16s  %-12s  %-15s  %-19s  %s\n", c->id, c->name, status,
-	       c->ip[0] ? c->ip : "-", when, c->command);
+	       up && c->ip[0] ? c->ip : "-", when, c->command);
 }
 
-int container_ps(bool all)
+int container_ps(bool all, bool quiet)
 {
-	printf("%-16s  %-16s  %-12s  %-15s  %-19s  %s\n", "CONTAINER ID", "NAME", "STATUS", "IP",
-	       "CREATED", "COMMAND");
-	state_each(print_row, &all);
+	struct ps_options o = {all, quiet};
+
+	if (!quiet)
+		printf("%-16s  %-16s  %-12s  %-15s  %-19s  %s\n", "CONTAINER ID", "NAME", "STATUS",
+		       "IP", "CREATED", "COMMAND");
+	state_each(print_row, &o);
+	return 0;
+}
+
+int container_kill(const char *name, int sig)
+{
+	struct container c;
+
+	if (find(name, &c) < 0)
+		return EXIT_RUNTIME;
+	wait_for(&c, has_init, 10);
+	if (!running(&c) || !signal_init(&c, sig))
+		return warn("container %s is not running", name), EXIT_RUNTIME;
+	printf("%s\n", name);
+	return 0;
+}
+
+/* final wait NAME: until it has exited; prints its exit status. */
+int container_wait(const char *name)
+{
+	struct container c;
+
+	if (find(name, &c) < 0)
+		return EXIT_RUNTIME;
+	while (!wait_for(&c, ended, 3600))
+		;
+	printf("%d\n", c.exit_code);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +57,13 @@ static const char *const usage_text[][2] = {
 	    "  --security-opt no-new-privileges=false  let setuid binaries gain privileges\n"
 	    "  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, ...)\n"
 	    "  --timings             print how long each phase took, on stderr"},
-    {"ps", "ps [-a]                      list running containers (-a: all)"},
+    {"ps", "ps [-a] [-q]                 list running containers (-a: all; -q: ids only)"},
     {"exec", "exec [-i] [-t] NAME CMD...  run CMD in a running container"},
-    {"stop", "stop [-t SECS] NAME         SIGTERM, then SIGKILL after SECS (10)"},
-    {"rm", "rm [-f] NAME                remove a container (-f: kill it first)"},
+    {"stop", "stop [-t SECS] NAME...      SIGTERM, then SIGKILL after SECS (10)"},
+    {"rm", "rm [-f] NAME...             remove containers (-f: kill them first)"},
+    {"kill", "kill [-s SIGNAL] NAME...    send SIGNAL (default KILL) to each container"},
+    {"wait", "wait NAME...                until each has exited; print its exit status"},
+    {"version", "version, --version          final's version"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
     {"port", "port NAME                   its published ports: CTR/PROTO -> IP:HOSTPORT"},
     {"attach", "attach NAME                 the terminal of a container run with -dit;\n"
@@ -519,6 +523,87 @@ static int image_command(const char *command, int argc, char **argv, struct conf
 	return -1;
 }
 
+/* ps [-a|--all] [-q|--quiet], also as -aq. */
+static int ps_command(int argc, char **argv, struct config *cfg)
+{
+	bool all = false, quiet = false;
+
+	for (int i = 1; i < argc; i++) {
+		bool a = !strcmp(argv[i], "-a") || !strcmp(argv[i], "--all");
+		bool q = !strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet");
+		bool both = !strcmp(argv[i], "-aq") || !strcmp(argv[i], "-qa");
+
+		if (!a && !q && !both)
+			return parse("ps", argc - i + 1, argv + i - 1, "+", NULL, cfg, 0),
+			       usage("ps", stderr, EXIT_RUNTIME); /* --help, or a bad option */
+		all |= a || both;
+		quiet |= q || both;
+	}
+	return container_ps(all, quiet);
+}
+
+static int signal_number(const char *name)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},	   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+		    {"USR1", SIGUSR1}, {"USR2", SIGUSR2},  {"TERM", SIGTERM}, {"CONT", SIGCONT},
+		    {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}};
+	long n = parse_long(name, 1, SIGRTMAX);
+
+	if (strncasecmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (size_t i = 0; n < 0 && i < N_ELEMS(sigs); i++)
+		if (strcasecmp(name, sigs[i].name) == 0)
+			n = sigs[i].sig;
+	return n;
+}
+
+/*
+ * stop [-t SECS], rm [-f], kill [-s SIG], logs [-f], wait: on each NAME, as
+ * docker (logs takes one). An error for one name does not stop the others;
+ * the status is then 125. -1 if COMMAND is none of these.
+ */
+static int for_each_name(const char *command, int argc, char **argv, struct config *cfg)
+{
+	static const char *const commands[] = {"stop", "rm", "kill", "logs", "wait"};
+	long timeout = 10, sig = SIGKILL;
+	bool flag = false;
+	int i, status = 0;
+	size_t which = 0;
+
+	while (which < N_ELEMS(commands) && strcmp(command, commands[which]))
+		which++;
+	if (which == N_ELEMS(commands))
+		return -1;
+	if (which == 0 && argc > 2 && strcmp(argv[1], "-t") == 0) {
+		if ((timeout = parse_long(argv[2], 0, 3600)) < 0)
+			bad("stop -t", argv[2], "use seconds, 0 to 3600");
+		argc -= 2, argv += 2;
+	} else if (which == 2 && argc > 2 && strcmp(argv[1], "-s") == 0) {
+		if ((sig = signal_number(argv[2])) < 0)
+			bad("kill -s", argv[2], "use a signal name (TERM, KILL, HUP...) or number");
+		argc -= 2, argv += 2;
+	} else if ((which == 1 || which == 3) && argc > 1 && strcmp(argv[1], "-f") == 0) {
+		flag = true;
+		argc--, argv++;
+	}
+	i = parse(command, argc, argv, "+", NULL, cfg, 1);
+	if (which == 3 && argc - i > 1)
+		die("logs takes one container");
+	for (; i < argc; i++) {
+		int one = which == 0   ? container_stop(argv[i], timeout)
+			  : which == 1 ? container_rm(argv[i], flag)
+			  : which == 2 ? container_kill(argv[i], sig)
+			  : which == 3 ? container_logs(argv[i], flag)
+				       : container_wait(argv[i]);
+
+		status = status ? status : one;
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg = {.namespaces.network = NET_BRIDGE,
@@ -537,6 +622,10 @@ int main(int argc, char **argv)
 	if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
 		printf("usage: final COMMAND [ARG...]\n");
 		return usage(NULL, stdout, 0);
+	}
+	if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
+		printf("final version " FINAL_VERSION "\n");
+		return 0;
 	}
 	argc--, argv++;
 	if (geteuid() != 0)
@@ -558,34 +647,14 @@ int main(int argc, char **argv)
 		cfg.process.args = &argv[i + 1];
 		return container_exec(argv[i], &cfg);
 	}
-	if (strcmp(command, "ps") == 0) {
-		bool all = argc > 1 && strcmp(argv[1], "-a") == 0;
-
-		parse(command, argc - all, argv + all, "+", NULL, &cfg, 0);
-		return container_ps(all);
-	}
-	if (strcmp(command, "stop") == 0) {
-		long timeout = 10;
-
-		if (argc > 2 && strcmp(argv[1], "-t") == 0) {
-			if ((timeout = parse_long(argv[2], 0, 3600)) < 0)
-				bad("stop -t", argv[2], "use seconds, 0 to 3600");
-			argc -= 2, argv += 2;
-		}
-		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
-		return container_stop(argv[i], timeout);
-	}
+	if (strcmp(command, "ps") == 0)
+		return ps_command(argc, argv, &cfg);
 	if (strcmp(command, "attach") == 0 || strcmp(command, "port") == 0) {
 		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
 		return command[0] == 'a' ? container_attach(argv[i]) : container_port(argv[i]);
 	}
-	if (strcmp(command, "rm") == 0 || strcmp(command, "logs") == 0) {
-		bool flag = argc > 1 && strcmp(argv[1], "-f") == 0;
-
-		i = parse(command, argc - flag, argv + flag, "+", NULL, &cfg, 1);
-		return strcmp(command, "rm") == 0 ? container_rm(argv[i + flag], flag)
-						  : container_logs(argv[i + flag], flag);
-	}
+	if ((i = for_each_name(command, argc, argv, &cfg)) >= 0)
+		return i;
 	if ((i = image_command(command, argc, argv, &cfg)) >= 0)
 		return i;
 	fprintf(stderr, "final: unknown command '%s' (final --help)\n", command);

@@ -77,6 +77,11 @@ int state_create(struct container *c, const char *name)
 		return warn_errno("getrandom");
 	for (int i = 0; i < 8; i++)
 		sprintf(c->id + 2 * i, "%02x", rnd[i]);
+	if (name && strlen(name) > 63)
+		return warn("bad container name '%.20s...': names are at most 63 characters", name);
+	if (name && (name[0] == '.' || name[0] == '-'))
+		return warn("bad container name '%s': a name starts with a letter, digit or '_'",
+			    name);
 	if (name && !name_valid(name))
 		return warn("bad container name '%s': use letters, digits, '_', '.' and '-'", name);
 	snprintf(c->name, sizeof(c->name), "%s", name ? name : "");

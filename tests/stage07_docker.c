@@ -55,8 +55,34 @@ START_TEST(a_published_port_is_allocated_once)
 }
 END_TEST
 
+/* kill, wait, ps -q, version; stop, rm and kill take several names (the second was ignored). */
+START_TEST(daily_commands_take_several_names)
+{
+	struct proc p = {0};
+	FINAL_OK(&p, "run", "-d", "--name", "one", "--network", "none", test_rootfs, "/bin/sleep",
+		 "100");
+	FINAL_OK(&p, "run", "-d", "--name", "two", "--network", "none", test_rootfs, "/bin/sleep",
+		 "100");
+	FINAL_OK(&p, "ps", "-q");
+	ck_assert_msg(strlen(p.out) == 34, "ps -q: %s", p.out);
+	FINAL_OK(&p, "kill", "-s", "TERM", "one", "two");
+	FINAL_OK(&p, "wait", "one", "two");
+	assert_out_eq(&p, "143\n143\n");
+	FINAL_OK(&p, "ps", "-a");
+	ck_assert_msg(!strstr(p.out, "running"), "still running after kill: %s", p.out);
+	bin_run(&p, CMD("rm", "one", "no-such", "two"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	FINAL_OK(&p, "ps", "-aq");
+	assert_out_eq(&p, "");
+	FINAL_OK(&p, "version");
+	assert_contains(p.out, "final version ");
+}
+END_TEST
+
 void stage07_docker_tests(void)
 {
 	add_test(7, 0, published_port_from_the_host_itself);
 	add_test(7, 0, a_published_port_is_allocated_once);
+	add_test(7, 0, daily_commands_take_several_names);
 }
