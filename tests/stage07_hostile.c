@@ -117,6 +117,26 @@ START_TEST(volume_destination_root_or_dotdot_is_refused)
 }
 END_TEST
 
+/*
+ * /proc in the image is a symlink. In runc a fake /proc took the runtime's
+ * writes (CVE-2019-16884) or, through a volume another container could
+ * change, its masked paths (CVE-2019-19921). /proc, /sys, /dev and /tmp
+ * must be directories of the image itself.
+ */
+START_TEST(pseudo_filesystem_on_a_symlink_is_refused)
+{
+	const char *rootfs = hostile_rootfs("proc-rootfs");
+	struct proc p = {0};
+
+	sh("rm -rf %s/proc && mkdir %s/fakeproc && ln -s /fakeproc %s/proc", rootfs, rootfs,
+	   rootfs);
+	run_in(&p, CMD("--network", "none"), rootfs, CMD("/bin/true"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	assert_contains(p.err, "/proc");
+}
+END_TEST
+
 /*** device nodes from the image and volumes are inert (nodev) ***/
 
 #define LOOP_SECRET "LOOP-SECRET-16B\n" /* 16 bytes: the file is whole 512-byte sectors */
@@ -291,6 +311,7 @@ void stage07_hostile_tests(void)
 	add_test(7, 0, resolv_conf_symlink_stays_inside);
 	add_test(7, 0, volume_through_symlink_stays_inside);
 	add_test(7, 0, volume_destination_root_or_dotdot_is_refused);
+	add_test(7, 0, pseudo_filesystem_on_a_symlink_is_refused);
 	add_test(7, 0, device_nodes_are_nodev);
 	add_test(7, 0, image_passwd_symlink_to_host_file);
 	add_test(7, 0, image_passwd_symlink_to_dev_zero);
