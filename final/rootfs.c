@@ -192,11 +192,19 @@ static const char *const dev_links[][2] = {
 
 static void mount_pseudo_filesystems(void)
 {
+	struct stat st;
+
 	for (size_t i = 0; i < N_ELEMS(pseudo_mounts); i++) {
 		const struct mount_spec *m = &pseudo_mounts[i];
 
 		if (mkdir(m->target, 0755) < 0 && errno != EEXIST && errno != EROFS)
 			die_errno("mkdir %s", m->target);
+		/* After pivot_root a symlink cannot leave the root, but it can lead into a volume
+		 * that another container changes: runc's masked paths then missed the real /proc
+		 * (CVE-2019-19921; CVE-2019-16884). A directory of the image cannot be swapped. */
+		if (lstat(m->target, &st) < 0 || !S_ISDIR(st.st_mode))
+			die("%s in the container is not a directory: not mounting %s there",
+			    m->target, m->fstype);
 		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
 			die_errno("mount %s on %s", m->fstype, m->target);
 	}
