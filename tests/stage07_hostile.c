@@ -141,8 +141,11 @@ END_TEST
 
 #define LOOP_SECRET "LOOP-SECRET-16B\n" /* 16 bytes: the file is whole 512-byte sectors */
 
-/* A loop device on FILE (64 KiB of LOOP_SECRET); its name in DEV. */
-static void make_loop(const char *file, char *dev, size_t size)
+/*
+ * A loop device on FILE (64 KiB of LOOP_SECRET); its name in DEV. False
+ * where none can be made (no loop driver, as in a minimal VM).
+ */
+static bool make_loop(const char *file, char *dev, size_t size)
 {
 	char cmd[700];
 	FILE *f = fopen(file, "w");
@@ -151,12 +154,24 @@ static void make_loop(const char *file, char *dev, size_t size)
 	for (int i = 0; i < 65536 / 16; i++)
 		fputs(LOOP_SECRET, f);
 	ck_assert(fclose(f) == 0);
-	snprintf(cmd, sizeof(cmd), "losetup -f --show %s", file);
+	snprintf(cmd, sizeof(cmd), "losetup -f --show %s 2>/dev/null", file);
 	f = popen(cmd, "r");
-	ck_assert(f && fgets(dev, size, f));
-	pclose(f);
+	*dev = '\0';
+	if (f && !fgets(dev, size, f))
+		*dev = '\0';
+	if (f)
+		pclose(f);
 	dev[strcspn(dev, "\n")] = '\0';
-	ck_assert_msg(strncmp(dev, "/dev/loop", 9) == 0, "losetup: %s", dev);
+	return strncmp(dev, "/dev/loop", 9) == 0;
+}
+
+/* DIR/blk: a device node, TYPE (S_IFBLK, S_IFCHR) and RDEV, mode 0666. */
+static void plant_node(const char *dir, mode_t type, dev_t rdev)
+{
+	char node[700];
+
+	snprintf(node, sizeof(node), "%s/blk", dir);
+	ck_assert(mknod(node, type | 0666, rdev) == 0 && chmod(node, 0666) == 0);
 }
 
 /* Is FILE still nothing but LOOP_SECRET, 64 KiB of it? */
@@ -189,26 +204,30 @@ static const char *mount_options(const char *mountinfo, const char *point)
 /* Read and write /blk (in the image) and /vol/blk (in a volume); what worked. */
 #define TRY_DEVICES                                                                                \
 	"for n in /blk /vol/blk; do "                                                              \
-	"head -c 12 $n 2>/dev/null && echo \"read $n\"; "                                          \
+	"head -c 12 $n >/tmp/got 2>/dev/null && echo \"read $n: $(tr '\\0' Z </tmp/got)\"; "       \
 	"(echo PWNED > $n) 2>/dev/null && echo \"wrote $n\"; done; true"
 
+/*
+ * A block device node of a loop device (its file's content known) in the
+ * rootfs and in a volume: as root with the defaults, and as a user without
+ * capabilities with --read-only, it can be neither read nor written. Without
+ * a loop device, the node is /dev/zero's (c 1:5): reading it must fail too.
+ */
 START_TEST(device_nodes_are_nodev)
 {
 	const char *rootfs = hostile_rootfs("dev-rootfs");
-	char dev[64], file[600], node[700], vol[600], opt[700], seen[3][OUT_MAX];
+	char dev[64], file[600], vol[600], opt[700], seen[3][OUT_MAX];
 	struct proc p = {0};
-	struct stat st;
+	struct stat st = {.st_rdev = makedev(1, 5)};
+	bool loop;
 
 	snprintf(file, sizeof(file), "%s", data_path("loop-file"));
 	snprintf(vol, sizeof(vol), "%s", data_path("dev-volume"));
-	make_loop(file, dev, sizeof(dev));
-	ck_assert(stat(dev, &st) == 0 && mkdir(vol, 0755) == 0);
-	snprintf(node, sizeof(node), "%s/blk", rootfs);
-	ck_assert(mknod(node, S_IFBLK | 0666, st.st_rdev) == 0 && chmod(node, 0666) == 0);
-	snprintf(node, sizeof(node), "%s/blk", vol);
-	ck_assert(mknod(node, S_IFBLK | 0666, st.st_rdev) == 0 && chmod(node, 0666) == 0);
+	loop = make_loop(file, dev, sizeof(dev));
+	ck_assert(mkdir(vol, 0755) == 0 && (!loop || stat(dev, &st) == 0));
+	plant_node(rootfs, loop ? S_IFBLK : S_IFCHR, st.st_rdev);
+	plant_node(vol, loop ? S_IFBLK : S_IFCHR, st.st_rdev);
 	snprintf(opt, sizeof(opt), "%s:/vol", vol);
-	/* As root with the defaults, then as a user without capabilities and --read-only. */
 	run_in(&p, CMD("--network", "none", "-v", opt), rootfs, CMD("/bin/sh", "-c", TRY_DEVICES));
 	snprintf(seen[0], sizeof(seen[0]), "%.4000s%.4000s", p.out, p.err);
 	run_in(
@@ -219,13 +238,14 @@ START_TEST(device_nodes_are_nodev)
 	run_in(&p, CMD("--network", "none", "--read-only", "-v", opt), rootfs,
 	       CMD("/bin/cat", "/proc/self/mountinfo"));
 	snprintf(seen[2], OUT_MAX, "%s", p.out);
-	sh("losetup -d %s", dev); /* before asserting; it also flushes what was written */
+	if (loop)
+		sh("losetup -d %s", dev); /* before asserting; it also flushes what was written */
 	for (int i = 0; i < 2; i++)
 		ck_assert_msg(!strstr(seen[i], "LOOP-SECRET") && !strstr(seen[i], "read /") &&
 				  !strstr(seen[i], "wrote /"),
 			      "a device node worked (%s): %.300s",
 			      i ? "-u 1000 --read-only" : "root", seen[i]);
-	ck_assert_msg(loop_file_intact(file),
+	ck_assert_msg(!loop || loop_file_intact(file),
 		      "the loop device's file was written through the node");
 	ck_assert_msg(strstr(mount_options(seen[2], "/"), ",nodev,"),
 		      "/ is not nodev with --read-only: '%s'", mount_options(seen[2], "/"));
