@@ -7,6 +7,10 @@
  * other's writes. And -v bind-mounts host directories into it. Everything is
  * mounted inside the container's own mount namespace, so it all disappears
  * with the container: the host never sees these mounts.
+ *
+ * The image is hostile input: where a mount goes is resolved inside the
+ * root, never as a host path its symlinks could redirect (path.c), and what
+ * the image and the volumes bring is mounted nodev.
  */
 #define _GNU_SOURCE
 #include "rootfs.h"
