@@ -23,6 +23,7 @@
 #include "image.h"
 #include "dl.h"
 #include "layer.h"
+#include "path.h"
 #include "registry.h"
 #include "state.h"
 #include "util.h"
@@ -398,39 +399,104 @@ int image_pull(const char *name, const char *platform, bool progress, char diges
 
 /*** running an image ***/
 
-/*
- * NAME's entry in LAYER/FILE (etc/passwd or etc/group) of the topmost layer
- * that has FILE: its third field (the id), or with PRIMARY its fourth (a
- * user's group). A number is its own id. -1 if not found.
- */
-static long lookup_id(const char *lower, const char *file, const char *name, bool primary)
+#define ID_FILE_MAX (1 << 20) /* an /etc/passwd larger than this is not one */
+
+/* A regular file FD (O_PATH, of SIZE bytes) read whole into a new string. */
+static char *read_whole(int fd, off_t size)
 {
-	char *copy = strdup(lower), *save, *end, line[1024];
-	long id = strtol(name, &end, 10), ids[2];
+	char proc[32], *buf = malloc(size + 1);
+	ssize_t n = 0, total = 0;
+	int in;
 
-	if (*name && !*end)
-		return free(copy), id;
-	id = -1;
-	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char *path = xasprintf("%s/%s", dir, file);
-		FILE *f = fopen(path, "re");
+	/* Reopened for reading only now that fstat said "regular file": O_PATH opened nothing. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	in = open(proc, O_RDONLY | O_CLOEXEC);
+	while (buf && in >= 0 && total < size && (n = read(in, buf + total, size - total)) > 0)
+		total += n;
+	if (in >= 0)
+		close(in);
+	if (!buf || in < 0 || n < 0)
+		return free(buf), NULL;
+	buf[total] = '\0';
+	return buf;
+}
 
-		free(path);
-		if (!f)
-			continue;
-		while (id < 0 && fgets(line, sizeof(line), f)) {
-			char *colon = strchr(line, ':');
+/*
+ * LAYER/FILE (etc/passwd, etc/group) into *OUT; 0 with *OUT NULL if this
+ * layer lacks it. The layer is untrusted: FILE is resolved inside it, never
+ * followed as a symlink (to the host's files), opened O_PATH first (which
+ * opens no device, and waits on no FIFO) and read only if it is a regular
+ * file of at most ID_FILE_MAX bytes. -1 (said why) otherwise.
+ */
+static int read_layer_file(const char *layer, const char *file, char **out)
+{
+	int dir = open(layer, O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1, ret = -1;
+	struct stat st;
 
-			if (colon && (size_t)(colon - line) == strlen(name) &&
-			    strncmp(line, name, colon - line) == 0 &&
-			    sscanf(colon, ":%*[^:]:%ld:%ld", &ids[0], &ids[1]) >= 1 + primary)
-				id = ids[primary];
-		}
-		fclose(f);
-		break;
+	*out = NULL;
+	if (dir >= 0)
+		fd = open_in_root(dir, file, O_PATH | O_NOFOLLOW);
+	if (dir >= 0 && fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+		ret = 0;
+	else if (fd < 0 || fstat(fd, &st) < 0)
+		warn_errno("open %s/%s", layer, file);
+	else if (S_ISCHR(st.st_mode) && st.st_rdev == 0) /* a whiteout: deleted here */
+		ret = (*out = strdup("")) ? 0 : -1;
+	else if (!S_ISREG(st.st_mode) || st.st_size > ID_FILE_MAX)
+		warn("the image's /%s is %s: not used to look up its User", file,
+		     S_ISLNK(st.st_mode)   ? "a symlink"
+		     : S_ISREG(st.st_mode) ? "larger than 1 MiB"
+					   : "not a regular file");
+	else if ((*out = read_whole(fd, st.st_size)))
+		ret = 0;
+	else
+		warn_errno("read %s/%s", layer, file);
+	if (fd >= 0)
+		close(fd);
+	if (dir >= 0)
+		close(dir);
+	return ret;
+}
+
+/* NAME's line in BUF (an etc/passwd or etc/group): its third field, or with PRIMARY its fourth. */
+static long find_id(const char *buf, const char *name, bool primary)
+{
+	size_t len = strlen(name);
+	char line[1024];
+	long ids[2];
+
+	for (const char *p = buf, *end; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, '\n');
+		snprintf(line, sizeof(line), "%.*s", (int)(end - p), p);
+		if (strncmp(line, name, len) == 0 && line[len] == ':' &&
+		    sscanf(line + len, ":%*[^:]:%ld:%ld", &ids[0], &ids[1]) >= 1 + primary)
+			return ids[primary];
 	}
+	return -1;
+}
+
+/*
+ * NAME's id (find_id) in FILE of the topmost layer of LOWER that has FILE,
+ * in *ID (-1: not found). A number is its own id. -1 if FILE is hostile.
+ */
+static int lookup_id(const char *lower, const char *file, const char *name, bool primary, long *id)
+{
+	char *copy, *save, *end, *buf = NULL;
+	int ret = 0;
+
+	*id = strtol(name, &end, 10);
+	if (*name && !*end)
+		return 0;
+	*id = -1;
+	copy = strdup(lower);
+	for (char *dir = strtok_r(copy, ":", &save); dir && !buf && ret == 0;
+	     dir = strtok_r(NULL, ":", &save))
+		ret = read_layer_file(dir, file, &buf);
+	if (buf)
+		*id = find_id(buf, name, primary);
+	free(buf);
 	free(copy);
-	return id;
+	return ret;
 }
 
 /* The image's User: UID, NAME, UID:GID or NAME:GROUP (a number alone: GID = UID). */
@@ -441,8 +507,10 @@ static int apply_user(struct config *cfg, const char *user, const char *lower)
 
 	if (g)
 		*g++ = '\0';
-	uid = lookup_id(lower, "etc/passwd", u, false);
-	gid = g ? lookup_id(lower, "etc/group", g, false) : lookup_id(lower, "etc/passwd", u, true);
+	if (lookup_id(lower, "etc/passwd", u, false, &uid) < 0 ||
+	    (g ? lookup_id(lower, "etc/group", g, false, &gid)
+	       : lookup_id(lower, "etc/passwd", u, true, &gid)) < 0)
+		return -1;
 	if (uid < 0 || gid < 0)
 		return warn("the image's user '%s' is not in its /etc/passwd or /etc/group", user);
 	cfg->process.uid = uid;

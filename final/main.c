@@ -160,6 +160,29 @@ static void parse_port(struct config *cfg, const char *arg)
 	cfg->nports++;
 }
 
+/*
+ * A volume's destination may not be the root itself, nor climb with "..":
+ * DST is resolved inside the container's root (rootfs.c), where
+ * "/../../.." is "/" again, and a host directory bound over the root
+ * would replace the whole image. docker refuses "/" too.
+ */
+static bool root_or_dotdot(const char *dst)
+{
+	bool root = true;
+
+	for (const char *p = dst; *p; p += strcspn(p, "/")) {
+		size_t len;
+
+		p += strspn(p, "/");
+		len = strcspn(p, "/");
+		if (len == 2 && strncmp(p, "..", 2) == 0)
+			return true;
+		if (len && !(len == 1 && *p == '.'))
+			root = false;
+	}
+	return root;
+}
+
 static void parse_volume(struct config *cfg, char *arg)
 {
 	struct mount_entry *m = &cfg->mounts[cfg->nmounts];
@@ -176,6 +199,8 @@ static void parse_volume(struct config *cfg, char *arg)
 		if (strcmp(mode, "ro") && strcmp(mode, "rw"))
 			bad("-v", arg, "the mode is ro or rw");
 	}
+	if (root_or_dotdot(dst))
+		bad("-v", arg, "the container path cannot be / nor contain '..'");
 	if (access(copy, F_OK) < 0)
 		bad("-v", arg, "the host path does not exist");
 	*m = (struct mount_entry){copy, dst, mode && strcmp(mode, "ro") == 0};

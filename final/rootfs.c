@@ -7,9 +7,14 @@
  * other's writes. And -v bind-mounts host directories into it. Everything is
  * mounted inside the container's own mount namespace, so it all disappears
  * with the container: the host never sees these mounts.
+ *
+ * The image is hostile input: where a mount goes is resolved inside the
+ * root, never as a host path its symlinks could redirect (path.c), and what
+ * the image and the volumes bring is mounted nodev.
  */
 #define _GNU_SOURCE
 #include "rootfs.h"
+#include "path.h"
 #include "state.h"
 #include "util.h"
 
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -64,39 +70,88 @@ static void mount_overlay(const struct rootfs *r, const char *image)
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", image, r->upper,
 		 r->work);
 	/* Not nosuid, as docker: setuid binaries in the image work, and no_new_privs
-	 * (security.c) is what keeps them from gaining anything by default. */
-	if (mount("overlay", r->merged, "overlay", 0, opts) < 0)
+	 * (security.c) is what keeps them from gaining anything by default. But
+	 * nodev: a device node in the image (b 7:0, the host's loop device) opens
+	 * nothing; the container's own are on the /dev tmpfs. */
+	if (mount("overlay", r->merged, "overlay", MS_NODEV, opts) < 0)
 		die_errno("mount overlay %s on %s", opts, r->merged);
 }
 
-/* MERGED/PATH, creating it (in the upper layer) as a directory or an empty file. */
-static void make_target(const struct rootfs *r, const char *path, bool dir, char *out, size_t size)
-{
-	struct stat st;
-	int fd;
+/*** mount targets, resolved inside the root ***/
 
-	snprintf(out, size, "%s%s", r->merged, path);
-	if (stat(out, &st) == 0)
-		return;
-	if (dir ? mkdir_p(out) < 0
-		: (fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 || close(fd) < 0)
-		die_errno("create mount point %s", out);
+/*
+ * mount(2) takes paths, not descriptors: "/proc/self/fd/N" names what FD is
+ * open on, and no symlink swapped in after it was opened can change that
+ * (runc's fix for CVE-2021-30465). /proc is still the host's here.
+ */
+static const char *fd_path(int fd, char buf[32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
 }
 
-/* -v SRC:DST[:ro] and the resolv.conf: bind mounts, read-only ones remounted so. */
-static void bind_into(const struct rootfs *r, const char *src, const char *dst, bool ro)
+/* The flags of FD's mount that a bind remount must repeat, or it clears them (mount(2)). */
+static unsigned long kept_flags(int fd)
 {
-	char target[4096];
+	static const unsigned long map[][2] = {
+	    {ST_RDONLY, MS_RDONLY},   {ST_NOSUID, MS_NOSUID},	      {ST_NOEXEC, MS_NOEXEC},
+	    {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+	};
+	unsigned long flags = 0;
+	struct statvfs sv;
+
+	if (fstatvfs(fd, &sv) < 0)
+		die_errno("statvfs a volume");
+	for (size_t i = 0; i < N_ELEMS(map); i++)
+		if (sv.f_flag & map[i][0])
+			flags |= map[i][1];
+	return flags;
+}
+
+/*
+ * The bind on DST is a mount of its own, with its source's flags: nodev
+ * makes the device nodes in it inert, and MS_RDONLY is ignored on the first
+ * bind. DST is opened again (in the root) to name the new mount, which must
+ * be SRC's (ST).
+ */
+static void remount_bind(int rootfd, const char *dst, const struct stat *src, bool ro)
+{
+	int fd = open_in_root(rootfd, dst, O_PATH);
 	struct stat st;
+	char proc[32];
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		die_errno("open %s in the container", dst);
+	if (st.st_dev != src->st_dev || st.st_ino != src->st_ino)
+		die("%s changed while it was mounted", dst);
+	if (mount(NULL, fd_path(fd, proc), NULL,
+		  MS_REMOUNT | MS_BIND | MS_NODEV | kept_flags(fd) | (ro ? MS_RDONLY : 0),
+		  NULL) < 0)
+		die_errno("remount %s nodev%s", dst, ro ? ",ro" : "");
+	close(fd);
+}
+
+/*
+ * -v SRC:DST[:ro] and the resolv.conf. DST is the container's path: it is
+ * resolved, and if missing created, inside the root (path.c). Built as the
+ * string MERGED/DST, an image's symlink (etc/resolv.conf -> /etc/x, or
+ * app -> /var) would have the runtime create and mount files on the host.
+ */
+static void bind_into(int rootfd, const char *src, const char *dst, bool ro)
+{
+	struct stat st;
+	char proc[32];
+	int fd;
 
 	if (stat(src, &st) < 0)
 		die_errno("volume %s", src);
-	make_target(r, dst, S_ISDIR(st.st_mode), target, sizeof(target));
-	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-		die_errno("mount --bind %s %s", src, target);
-	/* MS_RDONLY is ignored on the first bind: it takes a remount (mount(2)). */
-	if (ro && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-		die_errno("remount %s read-only", target);
+	fd = make_in_root(rootfd, dst, S_ISDIR(st.st_mode));
+	if (fd < 0)
+		die_errno("create mount point %s in the container", dst);
+	if (mount(src, fd_path(fd, proc), NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("mount --bind %s %s", src, dst);
+	close(fd);
+	remount_bind(rootfd, dst, &st, ro);
 }
 
 /*** pivot_root (step 03) ***/
@@ -146,11 +201,19 @@ static const char *const dev_links[][2] = {
 
 static void mount_pseudo_filesystems(void)
 {
+	struct stat st;
+
 	for (size_t i = 0; i < N_ELEMS(pseudo_mounts); i++) {
 		const struct mount_spec *m = &pseudo_mounts[i];
 
 		if (mkdir(m->target, 0755) < 0 && errno != EEXIST && errno != EROFS)
 			die_errno("mkdir %s", m->target);
+		/* After pivot_root a symlink cannot leave the root, but it can lead into a volume
+		 * that another container changes: runc's masked paths then missed the real /proc
+		 * (CVE-2019-19921; CVE-2019-16884). A directory of the image cannot be swapped. */
+		if (lstat(m->target, &st) < 0 || !S_ISDIR(st.st_mode))
+			die("%s in the container is not a directory: not mounting %s there",
+			    m->target, m->fstype);
 		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
 			die_errno("mount %s on %s", m->fstype, m->target);
 	}
@@ -168,19 +231,26 @@ static void mount_pseudo_filesystems(void)
 
 void rootfs_enter(const struct rootfs *r, const struct config *cfg)
 {
+	int root;
+
 	/* Before any mount: nothing may propagate to the host (step 02). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die_errno("mount --make-rprivate /");
 	mount_overlay(r, cfg->root.path);
+	root = open(r->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		die_errno("open %s", r->merged);
 	for (int i = 0; i < cfg->nmounts; i++)
-		bind_into(r, cfg->mounts[i].source, cfg->mounts[i].destination,
+		bind_into(root, cfg->mounts[i].source, cfg->mounts[i].destination,
 			  cfg->mounts[i].readonly);
 	if (r->resolv_conf)
-		bind_into(r, r->resolv_conf, "/etc/resolv.conf", true);
+		bind_into(root, r->resolv_conf, "/etc/resolv.conf", true);
+	close(root);
 	pivot_into(r->merged);
 	mount_pseudo_filesystems();
-	/* --read-only: the root itself; /proc, /dev, /tmp and volumes keep their own flags. */
+	/* --read-only: the root itself; /proc, /dev, /tmp and volumes keep their own flags.
+	 * A bind remount sets all the flags: without MS_NODEV it would drop nodev. */
 	if (cfg->root.readonly &&
-	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
 		die_errno("remount / read-only");
 }

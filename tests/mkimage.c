@@ -4,7 +4,7 @@
  *   mkimage tar OUT.tar[.gz|.zst] ENTRY...
  *       a layer with exactly these entries, in this order:
  *       dir:PATH  file:PATH:CONTENT[:MODE[:UID:GID]]  symlink:PATH:TARGET
- *       hardlink:PATH:TARGET  chr:PATH:MAJOR:MINOR
+ *       hardlink:PATH:TARGET  chr:PATH:MAJOR:MINOR  fifo:PATH
  *       (no checks: attack layers are what this is for)
  *   mkimage layout DIR TAG CONFIG --platform OS/ARCH LAYER... [--platform ...]
  *       an OCI image layout (image-layout.md) in DIR: one manifest, or an
@@ -65,8 +65,11 @@ static void add_entry(struct archive *a, char *spec)
 		archive_entry_set_perm(e, 0666);
 		archive_entry_set_rdevmajor(e, atoi(arg));
 		archive_entry_set_rdevminor(e, mode ? atoi(mode) : 0);
+	} else if (strcmp(kind, "fifo") == 0) {
+		archive_entry_set_filetype(e, AE_IFIFO);
+		archive_entry_set_perm(e, 0644);
 	} else {
-		fail("unknown entry kind: use dir, file, symlink, hardlink or chr");
+		fail("unknown entry kind: use dir, file, symlink, hardlink, chr or fifo");
 	}
 	if (archive_write_header(a, e) != ARCHIVE_OK)
 		fail(archive_error_string(a));

@@ -28,6 +28,7 @@ void stage07_tests(void);
 void stage07_image_tests(void);
 void stage07_lifecycle_tests(void);
 void stage07_docker_tests(void);
+void stage07_hostile_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -185,6 +186,7 @@ int main(int argc, char **argv)
 	stage07_image_tests();
 	stage07_lifecycle_tests();
 	stage07_docker_tests();
+	stage07_hostile_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');
