@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include "container.h"
 #include "cgroup.h"
+#include "dl.h"
 #include "image.h"
 #include "init.h"
 #include "log.h"
@@ -351,6 +352,43 @@ static void join_args(char *const *args, char *out, size_t size)
 		len += snprintf(out + len, size - len, "%s%s", len ? " " : "", *args);
 }
 
+/* What `inspect` shows of the configuration, in docker's shape: STATE/ID/config.json. */
+static void save_inspect_config(const struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	static const char *const modes[] = {"bridge", "none", "host"};
+	json_t *cmd = json.array(), *env = json.array(), *binds = json.array(), *conf;
+	char user[32], path[600], hostname[13];
+
+	snprintf(hostname, sizeof(hostname), "%.12s", r->c.id); /* docker's default, as run's */
+	for (char **a = cfg->process.args; *a; a++)
+		json.array_append_new(cmd, json.string(*a));
+	for (int i = 0; i < cfg->process.nenv; i++)
+		json.array_append_new(env, json.string(cfg->process.env[i]));
+	for (int i = 0; i < cfg->nmounts; i++) {
+		char *bind = xasprintf("%s:%s%s", cfg->mounts[i].source, cfg->mounts[i].destination,
+				       cfg->mounts[i].readonly ? ":ro" : "");
+
+		json.array_append_new(binds, json.string(bind));
+		free(bind);
+	}
+	snprintf(user, sizeof(user), "%d:%d", (int)cfg->process.uid, (int)cfg->process.gid);
+	conf = json.pack("{s:{s:o,s:o,s:s,s:s,s:s,s:s},s:{s:I,s:I,s:I,s:o,s:b,s:s,s:b}}", "Config",
+			 "Cmd", cmd, "Env", env, "Image", cfg->image, "WorkingDir",
+			 cfg->process.cwd ? cfg->process.cwd : "", "User", user, "Hostname",
+			 cfg->hostname ? cfg->hostname : hostname, "HostConfig", "Memory",
+			 (json_int_t)cfg->resources.memory, "NanoCpus",
+			 (json_int_t)cfg->resources.cpu_quota * (1000000000 / CPU_PERIOD_US),
+			 "PidsLimit", (json_int_t)cfg->resources.pids_max, "Binds", binds,
+			 "ReadonlyRootfs", cfg->root.readonly, "NetworkMode",
+			 modes[cfg->namespaces.network], "AutoRemove", cfg->remove);
+	snprintf(path, sizeof(path), "%s/config.json", r->c.dir);
+	if (!conf || json.dump_file(conf, path, JSON_COMPACT) < 0)
+		warn("write %s", path);
+	if (conf)
+		json.delete(conf);
+}
+
 /* The whole record, then (under the lock, so names stay unique) its directory and file. */
 static int create_record(struct run *r)
 {
@@ -371,6 +409,8 @@ static int create_record(struct run *r)
 	lock = state_lock();
 	ret = lock < 0 ? -1 : state_create(&r->c, r->cfg->name);
 	state_unlock(lock);
+	if (ret == 0 && dl_json() == 0)
+		save_inspect_config(r);
 	return ret;
 }
 
@@ -653,6 +693,127 @@ int container_port(const char *name)
 		printf("%d/%s -> %s:%d\n", ctr, proto, ip, host);
 	}
 	return 0;
+}
+
+/*** inspect ***/
+
+/* The value at PATH (".State.Pid") in OBJ as text: Go template's {{.State.Pid}}, simplified. */
+static void print_field(json_t *obj, const char *path, bool as_json)
+{
+	char *copy = strdupa(path), *save = NULL, *text;
+
+	for (char *key = strtok_r(copy, ".", &save); key && obj; key = strtok_r(NULL, ".", &save))
+		obj = json.object_get(obj, key);
+	if (!obj)
+		fputs("<no value>", stdout);
+	else if (!as_json && json_is_string(obj))
+		fputs(json.string_value(obj), stdout);
+	else if ((text = json.dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY))) {
+		fputs(text, stdout);
+		free(text);
+	}
+}
+
+/* --format: the text, with each {{.A.B}} or {{json .A.B}} replaced by that value. */
+static int print_format(json_t *obj, const char *format)
+{
+	for (const char *p = format; *p;) {
+		const char *open = strstr(p, "{{"), *close = open ? strstr(open, "}}") : NULL;
+		char field[256];
+		bool as_json;
+
+		if (!open || !close) {
+			fputs(p, stdout);
+			break;
+		}
+		fwrite(p, 1, open - p, stdout);
+		snprintf(field, sizeof(field), "%.*s", (int)(close - open - 2), open + 2);
+		as_json = sscanf(field, " json %255s", field) == 1;
+		if (!as_json && sscanf(field, " %255s", field) != 1)
+			return warn("bad --format '%s': use {{.Field.Path}}", format);
+		if (field[0] != '.')
+			return warn("bad --format '%s': use {{.Field.Path}}", format);
+		print_field(obj, field, as_json);
+		p = close + 2;
+	}
+	putchar('\n');
+	return 0;
+}
+
+/* The record's side of inspect: Id, Name, State, NetworkSettings, the ports. */
+static json_t *inspect_container(const struct container *c)
+{
+	json_t *obj, *ports = json.object(), *bindings = json.object(), *host;
+	char path[600], created[32], *save = NULL, *list = strdupa(c->ports);
+	time_t t = c->created;
+	bool up = running(c);
+
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	if (!(obj = json.load_file(path, 0, NULL)))
+		obj = json.object();
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	for (char *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+		char ip[16] = "", proto[4] = "", key[16], port[8];
+		int hport = 0, cport = 0;
+
+		if (strchr(m, '.'))
+			sscanf(m, "%15[0-9.]:%d:%d/%3s", ip, &hport, &cport, proto);
+		else
+			sscanf(m, "%d:%d/%3s", &hport, &cport, proto);
+		snprintf(key, sizeof(key), "%d/%s", cport, proto);
+		snprintf(port, sizeof(port), "%d", hport);
+		json.object_set_new(
+		    ports, key,
+		    json.pack("[{s:s,s:s}]", "HostIp", ip[0] ? ip : "0.0.0.0", "HostPort", port));
+		json.object_set_new(bindings, key,
+				    json.pack("[{s:s,s:s}]", "HostIp", ip, "HostPort", port));
+	}
+	if ((host = json.object_get(obj, "HostConfig")))
+		json.object_set_new(host, "PortBindings", bindings);
+	else
+		json.delete(bindings);
+	json.object_set_new(obj, "Id", json.string(c->id));
+	json.object_set_new(obj, "Name", json.pack("s++", "/", c->name, ""));
+	json.object_set_new(obj, "Created", json.string(created));
+	json.object_set_new(obj, "State",
+			    json.pack("{s:s,s:b,s:i,s:i,s:s}", "Status", up ? c->status : "exited",
+				      "Running", up && !strcmp(c->status, "running"), "Pid",
+				      up ? (int)c->init_pid : 0, "ExitCode", up ? 0 : c->exit_code,
+				      "StartedAt", created));
+	json.object_set_new(obj, "NetworkSettings",
+			    json.pack("{s:s,s:o}", "IPAddress", up ? c->ip : "", "Ports", ports));
+	return obj;
+}
+
+/* final inspect [--format F] NAME|IMAGE...: docker's shape where it applies. */
+int container_inspect(char *const names[], const char *format)
+{
+	json_t *all, *one;
+	char *text;
+	int status = 0;
+
+	if (dl_json() < 0)
+		return EXIT_RUNTIME;
+	all = json.array();
+	for (; *names; names++) {
+		struct container c;
+
+		if (state_find(*names, &c) == 0)
+			one = inspect_container(&c);
+		else if (!(one = image_inspect(*names))) {
+			status = warn("no such container or image: %s", *names);
+			continue;
+		}
+		if (format && print_format(one, format) < 0)
+			status = -1;
+		json.array_append_new(all, one);
+	}
+	if (!format && (text = json.dumps(all, JSON_INDENT(4)))) {
+		printf("%s\n", text);
+		free(text);
+	}
+	json.delete(all);
+	return status < 0 ? EXIT_RUNTIME : 0;
 }
 
 /* -dt's terminal, until Ctrl-P Ctrl-Q (0) or the end of the container (its status). */

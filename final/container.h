@@ -20,6 +20,7 @@ int container_wait(const char *name);
 int container_logs(const char *name, bool follow);
 int container_attach(const char *name);
 int container_port(const char *name);
+int container_inspect(char *const names[], const char *format);
 /* final rmi: the image NAME and its unshared layers, unless a container still runs on them. */
 int container_remove_image(const char *name);
 /* Clean up after containers whose monitor died (SIGKILL): every command calls it first. */

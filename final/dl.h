@@ -73,7 +73,12 @@
 	X(json_, string_value)                                                                     \
 	X(json_, integer_value)                                                                    \
 	X(json_, array_size)                                                                       \
-	X(json_, array_get)
+	X(json_, array_get)                                                                        \
+	X(json_, array)                                                                            \
+	X(json_, array_append_new)                                                                 \
+	X(json_, pack)                                                                             \
+	X(json_, dumps)                                                                            \
+	X(json_, integer)
 
 #define CRYPTO_FUNCTIONS(X)                                                                        \
 	X(EVP_, sha256)                                                                            \

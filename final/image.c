@@ -740,6 +740,27 @@ static void collect_garbage(void)
 	free(used);
 }
 
+void *image_inspect(const char *name)
+{
+	struct image_ref ref;
+	char digest[72];
+	json_t *manifest, *image = NULL;
+
+	if (reference_parse(name, &ref) < 0 || read_ref(ref.name, digest) < 0 ||
+	    !(manifest = load_blob(digest)))
+		return NULL;
+	image = load_blob(string_at(json.object_get(manifest, "config"), "digest"));
+	if (image) {
+		json.object_set_new(
+		    image, "Id",
+		    json.string(string_at(json.object_get(manifest, "config"), "digest")));
+		json.object_set_new(image, "RepoTags", json.pack("[s]", ref.name));
+		json.object_set_new(image, "ManifestDigest", json.string(digest));
+	}
+	json.delete(manifest);
+	return image;
+}
+
 int image_name(const char *name, char *out, size_t size)
 {
 	struct image_ref ref;

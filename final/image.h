@@ -25,6 +25,8 @@ int image_pull(const char *name, const char *platform, bool progress, char diges
 int image_list(void);
 /* NAME as the store and container records spell it: docker.io/library/alpine:latest. */
 int image_name(const char *name, char *out, size_t size);
+/* final inspect IMAGE: its config blob with Id and RepoTags (a json_t *), or NULL. */
+void *image_inspect(const char *name);
 /* final rmi: forget NAME, and remove every layer and blob no other image uses. */
 int image_remove(const char *name);
 

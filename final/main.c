@@ -65,6 +65,7 @@ static const char *const usage_text[][2] = {
     {"wait", "wait NAME...                until each has exited; print its exit status"},
     {"version", "version, --version          final's version"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
+    {"inspect", "inspect [-f|--format F] NAME|IMAGE...   as JSON, or F with {{.A.B}} fields"},
     {"port", "port NAME                   its published ports: CTR/PROTO -> IP:HOSTPORT"},
     {"attach", "attach NAME                 the terminal of a container run with -dit;\n"
 	       "                             Ctrl-P Ctrl-Q detaches"},
@@ -674,6 +675,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(command, "ps") == 0)
 		return ps_command(argc, argv, &cfg);
+	if (strcmp(command, "inspect") == 0) {
+		const char *format = NULL;
+
+		if (argc > 2 && (!strcmp(argv[1], "--format") || !strcmp(argv[1], "-f"))) {
+			format = argv[2];
+			argc -= 2, argv += 2;
+		}
+		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
+		return container_inspect(&argv[i], format);
+	}
 	if (strcmp(command, "attach") == 0 || strcmp(command, "port") == 0) {
 		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
 		return command[0] == 'a' ? container_attach(argv[i]) : container_port(argv[i]);

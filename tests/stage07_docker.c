@@ -80,9 +80,42 @@ START_TEST(daily_commands_take_several_names)
 }
 END_TEST
 
+/* inspect in docker's shape, and --format's field paths. */
+START_TEST(inspect_shows_the_container)
+{
+	struct proc p = {0};
+	int pid;
+
+	FINAL_OK(&p, "run", "-d", "--name", "web", "-m", "64M", "--cpus", "0.5", "-p", "8080:80",
+		 "-v", "/tmp:/data:ro", "-e", "A=b", test_rootfs, "/bin/sleep", "100");
+	FINAL_OK(&p, "inspect", "--format", "{{.State.Pid}}", "web");
+	pid = atoi(p.out);
+	ck_assert_msg(pid > 1 && ns_inode(pid, "pid") != ns_inode(0, "pid"),
+		      "{{.State.Pid}} is not the container's init: %s", p.out);
+	FINAL_OK(&p, "inspect", "-f",
+		 "{{.State.Status}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} "
+		 "{{json .Config.Cmd}} {{json .Config.Env}} {{json .HostConfig.Binds}}",
+		 "web");
+	assert_out_eq(&p, "running 67108864 500000000 [\"/bin/sleep\",\"100\"] [\"A=b\"] "
+			  "[\"/tmp:/data:ro\"]\n");
+	FINAL_OK(&p, "inspect", "web");
+	assert_contains(p.out, "\"Name\": \"/web\"");
+	assert_contains(p.out, "\"IPAddress\": \"10.78.0.");
+	assert_contains(p.out, "\"HostPort\": \"8080\"");
+	FINAL_OK(&p, "stop", "-t", "0", "web");
+	FINAL_OK(&p, "inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.State.Pid}}", "web");
+	assert_out_eq(&p, "exited false 0\n");
+	FINAL_OK(&p, "rm", "web");
+	bin_run(&p, CMD("inspect", "web"));
+	assert_exit(&p, 125);
+	assert_contains(p.err, "no such container or image: web");
+}
+END_TEST
+
 void stage07_docker_tests(void)
 {
 	add_test(7, 0, published_port_from_the_host_itself);
 	add_test(7, 0, a_published_port_is_allocated_once);
 	add_test(7, 0, daily_commands_take_several_names);
+	add_test(7, 0, inspect_shows_the_container);
 }

@@ -106,6 +106,8 @@ START_TEST(pull_and_run_by_name)
 	ck_assert_int_eq(sscanf(strstr(p.out, "sha256:"), "%71[0-9a-z:]", digest), 1);
 	FINAL_OK(&p, "images");
 	assert_contains(p.out, "127.0.0.1:5000/busybox:latest");
+	FINAL_OK(&p, "inspect", "--format", "{{json .RepoTags}} {{.config.User}}", ref);
+	assert_out_eq(&p, "[\"127.0.0.1:5000/busybox:latest\"] nobody\n");
 	/* Entrypoint + Cmd, Env, WorkingDir and User (a name, from the image's /etc/passwd). */
 	FINAL_OK(&p, "run", "--rm", "--network", "none", ref);
 	assert_out_eq(&p, "hello from /tmp as 65534:65534\n");
