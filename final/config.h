@@ -64,6 +64,18 @@ struct config {
 	} resources;
 	struct port_mapping ports[MAX_PORTS];
 	int nports;
+	struct {			/* names: /etc/resolv.conf and /etc/hosts */
+		const char *servers[4]; /* --dns: instead of the host's nameservers */
+		int nservers;
+		struct {
+			const char *name, *ip;
+		} hosts[16]; /* --add-host NAME:IP */
+		int nhosts;
+		struct {
+			const char *container, *alias;
+		} links[8]; /* --link NAME[:ALIAS]: its address in /etc/hosts */
+		int nlinks;
+	} dns;
 	struct { /* OCI process.capabilities, noNewPrivileges, rlimits; linux.seccomp */
 		uint64_t caps;	   /* the capabilities CMD keeps, as CAP_* bits */
 		bool no_new_privs; /* on by default */

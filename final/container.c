@@ -68,6 +68,8 @@ struct run {
 
 #define STACK_SIZE (1024 * 1024)
 
+static bool running(const struct container *c);
+
 /*** the child ***/
 
 /* Until the parent writes a byte: EOF means it failed or died, and we must not run. */
@@ -243,6 +245,52 @@ static void spill_to_log(const char *buf, size_t n, void *log)
 	log_write(log, buf, n);
 }
 
+/*
+ * /etc/hosts and /etc/hostname as docker writes them: localhost, the
+ * container's name and hostname on its address, and --add-host's entries.
+ * Files of the record's directory, bound read-only over the image's.
+ */
+static int write_etc_files(struct run *r)
+{
+	static char hosts[600], hostname[600];
+	const struct config *cfg = r->cfg;
+	char line[80] = "";
+	FILE *f;
+
+	snprintf(hosts, sizeof(hosts), "%s/hosts", r->c.dir);
+	snprintf(hostname, sizeof(hostname), "%s/hostname", r->c.dir);
+	if (cfg->namespaces.network == NET_HOST) /* the host's own, as docker */
+		return 0;
+	if (!(f = fopen(hosts, "we")))
+		return warn_errno("write %s", hosts);
+	fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	fprintf(f, "%s\t%s %s\n", r->net.leased ? net_ntoa(r->net.ip) : "127.0.1.1", cfg->hostname,
+		r->c.name);
+	for (int i = 0; i < cfg->dns.nhosts; i++)
+		fprintf(f, "%s\t%s\n",
+			strcmp(cfg->dns.hosts[i].ip, "host-gateway") ? cfg->dns.hosts[i].ip
+								     : net_gateway(),
+			cfg->dns.hosts[i].name);
+	for (int i = 0; i < cfg->dns.nlinks; i++) {
+		struct container other;
+		const char *name = cfg->dns.links[i].container, *alias = cfg->dns.links[i].alias;
+
+		if (state_find(name, &other) < 0 || !running(&other) || !other.ip[0])
+			return fclose(f), warn("cannot link to %s: not a running container on the "
+					       "bridge",
+					       name);
+		fprintf(f, "%s\t%s%s%s\n", other.ip, alias ? alias : "", alias ? " " : "",
+			other.name);
+	}
+	if (fclose(f) != 0)
+		return warn_errno("write %s", hosts);
+	if (write_new_file(hostname, strcat(strncpy(line, cfg->hostname, 64), "\n")) < 0)
+		return warn_errno("write %s", hostname);
+	r->fs.hosts = hosts;
+	r->fs.hostname = hostname;
+	return 0;
+}
+
 /* The container exists (init_pid) but is not complete: stop and rm -f can end it already. */
 static int record_init(struct run *r, pid_t pid)
 {
@@ -290,6 +338,8 @@ static int monitor(struct run *r, int notify_fd)
 	timing_mark("layer");
 	if (net_prepare(&r->net, r->cfg, r->c.id) < 0)
 		goto out;
+	if (write_etc_files(r) < 0)
+		goto out_release;
 	timing_mark("network (host)");
 	forward_signals();
 	if (r->log_fd >= 0 && r->cfg->process.terminal && (r->attach = listen_attach(r)) < 0)

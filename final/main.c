@@ -47,7 +47,11 @@ static const char *const usage_text[][2] = {
 	    "  -p [IP:][HOST:]CTR[/PROTO]  publish a container port on the host (tcp or udp);\n"
 	    "                        no HOST: a free port (final port NAME shows it)\n"
 	    "  -v SRC:DST[:ro]       bind-mount a host path\n"
-	    "  -e KEY=VAL            set an environment variable\n"
+	    "  -e KEY=VAL            set an environment variable (-e KEY: the host's value)\n"
+	    "  --env-file FILE       KEY=VAL lines (blank lines and # comments skipped)\n"
+	    "  --add-host NAME:IP    an /etc/hosts entry (IP host-gateway: the bridge)\n"
+	    "  --dns IP              a nameserver instead of the host's\n"
+	    "  --link NAME[:ALIAS]   a running container's address in /etc/hosts\n"
 	    "  -w DIR                working directory inside\n"
 	    "  -u UID[:GID]          run CMD as this user\n"
 	    "  --read-only           mount the root read-only\n"
@@ -225,6 +229,8 @@ static void parse_env(struct config *cfg, const char *arg)
 {
 	if (cfg->process.nenv == MAX_ENV)
 		bad("-e", arg, "too many variables");
+	if (arg[0] == '=' || arg[0] == '\0')
+		bad("-e", arg, "a variable needs a name: KEY=VALUE, or KEY for the host's value");
 	if (!strchr(arg, '=')) { /* -e KEY: the host's value, as docker does */
 		const char *v = getenv(arg);
 
@@ -233,6 +239,50 @@ static void parse_env(struct config *cfg, const char *arg)
 		arg = xasprintf("%s=%s", arg, v);
 	}
 	cfg->process.env[cfg->process.nenv++] = arg;
+}
+
+/* --env-file FILE: a KEY=VALUE (or KEY) a line; blank lines and '#' comments skipped. */
+static void parse_env_file(struct config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[4096];
+
+	if (!f)
+		bad("--env-file", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")] != '\0' && line[strspn(line, " \t")] != '#')
+			parse_env(cfg, strdup(line));
+	}
+	fclose(f);
+}
+
+/* --add-host NAME:IP (IP v4 or v6; host-gateway: the bridge's own address). */
+static void parse_add_host(struct config *cfg, char *arg)
+{
+	char *sep = strchr(arg, ':'), buf[16];
+
+	if (cfg->dns.nhosts == (int)N_ELEMS(cfg->dns.hosts))
+		bad("--add-host", arg, "too many hosts");
+	if (!sep || sep == arg)
+		bad("--add-host", arg, "use NAME:IP, like db:10.0.0.5");
+	*sep++ = '\0';
+	if (strcmp(sep, "host-gateway") != 0 && inet_pton(AF_INET, sep, buf) != 1 &&
+	    inet_pton(AF_INET6, sep, buf) != 1)
+		bad("--add-host", sep, "not an IP address");
+	cfg->dns.hosts[cfg->dns.nhosts].name = arg;
+	cfg->dns.hosts[cfg->dns.nhosts++].ip = sep;
+}
+
+static void parse_dns(struct config *cfg, const char *arg)
+{
+	char buf[16];
+
+	if (cfg->dns.nservers == (int)N_ELEMS(cfg->dns.servers))
+		bad("--dns", arg, "at most 4 servers");
+	if (inet_pton(AF_INET, arg, buf) != 1 && inet_pton(AF_INET6, arg, buf) != 1)
+		bad("--dns", arg, "not an IP address");
+	cfg->dns.servers[cfg->dns.nservers++] = arg;
 }
 
 /*** commands ***/
@@ -251,6 +301,10 @@ enum {
 	OPT_TIMINGS,
 	OPT_ENTRYPOINT,
 	OPT_PLATFORM,
+	OPT_ENV_FILE,
+	OPT_ADD_HOST,
+	OPT_DNS,
+	OPT_LINK,
 	OPT_PASSWORD_STDIN,
 	OPT_HELP
 };
@@ -409,6 +463,21 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 	case OPT_ENTRYPOINT:
 		cfg->process.entrypoint = arg;
 		break;
+	case OPT_ENV_FILE:
+		parse_env_file(cfg, arg);
+		break;
+	case OPT_ADD_HOST:
+		parse_add_host(cfg, arg);
+		break;
+	case OPT_DNS:
+		parse_dns(cfg, arg);
+		break;
+	case OPT_LINK:
+		if (cfg->dns.nlinks == (int)N_ELEMS(cfg->dns.links))
+			bad("--link", arg, "too many links");
+		cfg->dns.links[cfg->dns.nlinks].container = strsep(&arg, ":");
+		cfg->dns.links[cfg->dns.nlinks++].alias = arg;
+		break;
 	case OPT_PLATFORM:
 		if (strncmp(arg, "linux/", 6) != 0 || !arg[6])
 			bad("--platform", arg, "use linux/ARCH[/VARIANT], like linux/arm64");
@@ -441,6 +510,10 @@ static const struct option run_options[] = {
     {"timings", no_argument, NULL, OPT_TIMINGS},
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
     {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"env-file", required_argument, NULL, OPT_ENV_FILE},
+    {"add-host", required_argument, NULL, OPT_ADD_HOST},
+    {"dns", required_argument, NULL, OPT_DNS},
+    {"link", required_argument, NULL, OPT_LINK},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };

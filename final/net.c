@@ -31,6 +31,7 @@
 #define BRIDGE	  "final0"
 #define SUBNET	  "10.78.0.0"
 #define PREFIX	  24
+#define GATEWAY	  "10.78.0.1" /* the bridge's own address: SUBNET + 1 */
 #define NAT_TABLE "final"
 
 static struct in_addr subnet_addr(const struct net *n, uint32_t i)
@@ -41,6 +42,11 @@ static struct in_addr subnet_addr(const struct net *n, uint32_t i)
 static uint32_t subnet_hosts(const struct net *n)
 {
 	return (1u << (32 - n->prefix)) - 3;
+}
+
+const char *net_gateway(void)
+{
+	return GATEWAY;
 }
 
 const char *net_ntoa(struct in_addr a)
@@ -268,7 +274,11 @@ static int enable_nat(const struct net *n)
 
 /*** the container's network ***/
 
-static void write_resolv_conf(struct net *n)
+/*
+ * The host's resolv.conf without loopback nameservers (they would be the
+ * container's own lo); with --dns, those servers instead of the host's.
+ */
+static void write_resolv_conf(struct net *n, const struct config *cfg)
 {
 	const char *src = access("/run/systemd/resolve/resolv.conf", R_OK) == 0
 			      ? "/run/systemd/resolve/resolv.conf"
@@ -283,8 +293,12 @@ static void write_resolv_conf(struct net *n)
 		n->resolv_conf[0] = '\0';
 		return;
 	}
+	for (int i = 0; i < cfg->dns.nservers; i++)
+		fprintf(out, "nameserver %s\n", cfg->dns.servers[i]);
 	while (in && fgets(line, sizeof(line), in))
-		if (strncmp(line, "nameserver 127.", 15) && strncmp(line, "nameserver ::1", 14))
+		if (strncmp(line, "nameserver ", 11) != 0 ||
+		    (!cfg->dns.nservers && strncmp(line, "nameserver 127.", 15) &&
+		     strncmp(line, "nameserver ::1", 14)))
 			fputs(line, out);
 	if (in)
 		fclose(in);
@@ -330,7 +344,7 @@ int net_prepare(struct net *n, const struct config *cfg, const char *id)
 	ret =
 	    lock < 0 || lease_address(n) < 0 || claim_ports(n) < 0 || setup_bridge(n) < 0 ? -1 : 0;
 	if (ret == 0)
-		write_resolv_conf(n);
+		write_resolv_conf(n, cfg);
 	if (lock >= 0)
 		close(lock);
 	if (ret < 0)

@@ -43,5 +43,7 @@ void net_teardown(struct net *n);
 /* After a crashed monitor: what is left of container ID's network (its lease, its DNAT table). */
 void net_cleanup_leftovers(const char *id, const char *ip);
 const char *net_ntoa(struct in_addr a);
+/* The bridge's address, as the containers see their host (--add-host NAME:host-gateway). */
+const char *net_gateway(void);
 
 #endif

@@ -245,6 +245,10 @@ void rootfs_enter(const struct rootfs *r, const struct config *cfg)
 			  cfg->mounts[i].readonly);
 	if (r->resolv_conf)
 		bind_into(root, r->resolv_conf, "/etc/resolv.conf", true);
+	if (r->hosts)
+		bind_into(root, r->hosts, "/etc/hosts", true);
+	if (r->hostname)
+		bind_into(root, r->hostname, "/etc/hostname", true);
 	close(root);
 	pivot_into(r->merged);
 	mount_pseudo_filesystems();

@@ -12,6 +12,8 @@ struct rootfs {
 	char work[300];		 /* overlayfs's scratch directory */
 	char merged[300];	 /* where the overlay is mounted, in the child's namespace */
 	const char *resolv_conf; /* bind-mounted over /etc/resolv.conf when set */
+	const char *hosts;	 /* ...over /etc/hosts */
+	const char *hostname;	 /* ...over /etc/hostname */
 };
 
 /* Where container ID's layer (and, detached, its log) lives: R's paths, nothing made. */

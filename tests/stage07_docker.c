@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SERVE(port) "while :; do nc -l -p " #port " -e echo hello-" #port "; done & "
 
@@ -112,10 +113,40 @@ START_TEST(inspect_shows_the_container)
 }
 END_TEST
 
+/*
+ * /etc/hosts, /etc/hostname and resolv.conf as docker writes them; --env-file;
+ * and one container reaching another by name (--link).
+ */
+START_TEST(names_hosts_and_env_files)
+{
+	char envfile[] = "/tmp/final-env-XXXXXX";
+	struct proc p = {0};
+	int fd = mkstemp(envfile);
+	const char *const bad[][2] = {{"-e", "=x"}, {"--add-host", "db"}, {"--dns", "not-an-ip"}};
+
+	ck_assert(fd >= 0 && write(fd, "A=1\n# comment\n\nB=two words\n", 28) == 28);
+	close(fd);
+	FINAL_OK(&p, "run", "-d", "--name", "db", test_rootfs, "/bin/sh", "-c",
+		 "while :; do nc -l -p 5432 -e echo db-here; done");
+	FINAL_OK(&p, "run", "--rm", "--name", "app", "-h", "apphost", "--env-file", envfile,
+		 "--add-host", "extra:192.0.2.9", "--dns", "192.0.2.53", "--link", "db:database",
+		 test_rootfs, "/bin/sh", "-c",
+		 "echo \"$A|$B\"; cat /etc/hostname; grep -c '^nameserver' /etc/resolv.conf; "
+		 "grep nameserver /etc/resolv.conf; grep -E '\t(apphost|extra|database)' /etc/hosts "
+		 "| cut -f2; nc database 5432");
+	unlink(envfile);
+	assert_out_eq(&p, "1|two words\napphost\n1\nnameserver 192.0.2.53\napphost app\n"
+			  "extra\ndatabase db\ndb-here\n");
+	FINAL_OK(&p, "rm", "-f", "db");
+	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
+}
+END_TEST
+
 void stage07_docker_tests(void)
 {
 	add_test(7, 0, published_port_from_the_host_itself);
 	add_test(7, 0, a_published_port_is_allocated_once);
 	add_test(7, 0, daily_commands_take_several_names);
 	add_test(7, 0, inspect_shows_the_container);
+	add_test(7, 0, names_hosts_and_env_files);
 }
