@@ -36,7 +36,7 @@ static const char *const usage_text[][2] = {
 	    "  --name NAME           name the container (default: ctr-<id>)\n"
 	    "  -d                    detach: run in the background, print the id\n"
 	    "  -i                    keep stdin open\n"
-	    "  -t                    allocate a pseudo-terminal\n"
+	    "  -t                    allocate a pseudo-terminal (with -i: stdin must be one)\n"
 	    "  -h NAME               hostname (default: the short id)\n"
 	    "  -m, --memory SIZE     memory limit: bytes or k, m, g suffix\n"
 	    "  --cpus N              CPU limit, fractions of one CPU\n"
@@ -55,7 +55,7 @@ static const char *const usage_text[][2] = {
 	    "  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, ...)\n"
 	    "  --timings             print how long each phase took, on stderr"},
     {"ps", "ps [-a]                      list running containers (-a: all)"},
-    {"exec", "exec [-i] [-t] NAME CMD...  run CMD in a running container"},
+    {"exec", "exec [-i] [-t] NAME CMD...  run CMD in a running container (-it: stdin a terminal)"},
     {"stop", "stop [-t SECS] NAME         SIGTERM, then SIGKILL after SECS (10)"},
     {"rm", "rm [-f] NAME                remove a container (-f: kill it first)"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
@@ -434,6 +434,17 @@ static int parse(const char *command, int argc, char **argv, const char *flags,
 	return optind;
 }
 
+/*
+ * -it relays the user's keystrokes to the container's terminal, in raw mode:
+ * from a pipe or a file there is no terminal to put in raw mode, and docker
+ * refuses, with this line, before anything is created.
+ */
+static void refuse_input_not_a_tty(const struct config *cfg)
+{
+	if (cfg->process.interactive && cfg->process.terminal && !isatty(STDIN_FILENO))
+		die("the input device is not a TTY");
+}
+
 /* final login: -u, -p or --password-stdin, or asked on the terminal. */
 static int login(int argc, char **argv)
 {
@@ -535,12 +546,14 @@ int main(int argc, char **argv)
 		timing_mark("start: sealed copy and options");
 		if (cfg.detach && cfg.process.terminal)
 			die("-t cannot be combined with -d: final has no attach");
+		refuse_input_not_a_tty(&cfg);
 		cfg.image = argv[i];
 		cfg.process.args = &argv[i + 1];
 		return container_run(&cfg);
 	}
 	if (strcmp(command, "exec") == 0) {
 		i = parse(command, argc, argv, "+it", run_options, &cfg, 2);
+		refuse_input_not_a_tty(&cfg);
 		cfg.process.args = &argv[i + 1];
 		return container_exec(argv[i], &cfg);
 	}

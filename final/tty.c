@@ -120,8 +120,14 @@ void tty_relay(int master)
 		copy_winsize(master);
 	}
 	for (;;) {
+		/*
+		 * After stdin's end, poll without it (a negative fd is skipped): a
+		 * pipe whose writer is gone, or a hung-up terminal, reports POLLHUP
+		 * whatever the events asked for (poll(2)), so a zero mask would
+		 * wake us at once, forever. The output is relayed until the end.
+		 */
 		struct pollfd fds[3] = {
-		    {master, POLLIN, 0}, {0, stdin_open ? POLLIN : 0, 0}, {sfd, POLLIN, 0}};
+		    {master, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}, {sfd, POLLIN, 0}};
 
 		if (poll(fds, 3, -1) < 0 && errno != EINTR)
 			break;
