@@ -160,14 +160,15 @@ static int read_ref(const char *name, char digest[72])
 
 static int write_ref(const char *name, const char *digest)
 {
-	char *path = ref_path(name), *tmp = xasprintf("%s.tmp", path), *dir = strdup(path);
+	char *path = ref_path(name), *dir = strdup(path);
 	int ret = 0;
 
 	*strrchr(dir, '/') = '\0';
-	if (mkdir_p(dir) < 0 || write_new_file(tmp, digest) < 0 || rename(tmp, path) < 0)
+	if (mkdir_p(dir) < 0)
+		ret = warn_errno("mkdir %s", dir);
+	else if (replace_file(path, digest) < 0)
 		ret = warn_errno("write %s", path);
 	free(path);
-	free(tmp);
 	free(dir);
 	return ret;
 }
@@ -293,7 +294,7 @@ static json_t *pull_manifest(struct registry *r, const struct image_ref *ref, co
 		break;
 	}
 	path = store_path("blobs", digest);
-	if (write_new_file(path, body) < 0)
+	if (replace_file(path, body) < 0) /* never a truncated manifest: a full disk leaves none */
 		warn_errno("write %s", path), json.delete(root), root = NULL;
 	free(path);
 	free(body);
@@ -338,7 +339,9 @@ static int pull_blob(struct registry *r, json_t *desc, bool layer)
 	what = xasprintf("layer %.19s", digest);
 	if (access(layer ? dir : blob, F_OK) == 0)
 		goto out; /* stored before: by this image or another one */
-	if (registry_blob(r, digest, size ? json.integer_value(size) : -1, blob) < 0)
+	/* A layer's blob is kept (verified) when its unpacking failed: a full disk, say. */
+	if (access(blob, F_OK) < 0 &&
+	    registry_blob(r, digest, size ? json.integer_value(size) : -1, blob) < 0)
 		ret = -1;
 	else if (layer && (ret = unpack_once(blob, dir, true, what)) == 0)
 		unlink(blob);
@@ -354,9 +357,9 @@ static int pull_locked(const struct image_ref *ref, const char *platform, bool p
 {
 	char *blobs = xasprintf("%s/blobs/sha256", data_root());
 	char *layers_dir = xasprintf("%s/layers/sha256", data_root());
-	struct registry *r = mkdir_p(blobs) < 0 || mkdir_p(layers_dir) < 0
-				 ? (warn_errno("mkdir %s", blobs), NULL)
-				 : registry_open(ref, progress);
+	struct registry *r = mkdir_p(blobs) < 0		 ? (warn_errno("mkdir %s", blobs), NULL)
+			     : mkdir_p(layers_dir) < 0 ? (warn_errno("mkdir %s", layers_dir), NULL)
+						       : registry_open(ref, progress);
 	json_t *manifest = r ? pull_manifest(r, ref, platform, digest) : NULL;
 	json_t *layers = json.object_get(manifest, "layers");
 	int ret = manifest ? 0 : -1;
@@ -643,7 +646,11 @@ static void mark_used(const char *name, const char *digest, void *arg)
 		json.delete(manifest);
 }
 
-/* Remove what no image uses from blobs/ and layers/ (not downloads in progress). */
+/*
+ * Remove what no image uses from blobs/ and layers/, and what failed or
+ * killed pulls left there (HEX.partial, HEX.tmp.PID): under the store lock
+ * no pull is in progress, so nothing with a '.' in its name is wanted.
+ */
 static void collect_garbage(void)
 {
 	char *used = strdup("\n");
@@ -658,7 +665,7 @@ static void collect_garbage(void)
 		while (d && (e = readdir(d))) {
 			char *key = xasprintf("\n%s\n", e->d_name), *path;
 
-			if (e->d_name[0] != '.' && !strchr(e->d_name, '.') && !strstr(used, key)) {
+			if (e->d_name[0] != '.' && (strchr(e->d_name, '.') || !strstr(used, key))) {
 				path = xasprintf("%s/%s", dir, e->d_name);
 				remove_tree(path);
 				free(path);

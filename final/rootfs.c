@@ -29,8 +29,11 @@ int rootfs_prepare(struct rootfs *r, const char *id)
 	snprintf(r->upper, sizeof(r->upper), "%s/upper", r->dir);
 	snprintf(r->work, sizeof(r->work), "%s/work", r->dir);
 	snprintf(r->merged, sizeof(r->merged), "%s/merged", r->dir);
-	if (mkdir_p(r->upper) < 0 || mkdir_p(r->work) < 0 || mkdir_p(r->merged) < 0)
-		return warn_errno("mkdir %s", r->dir);
+	const char *const dirs[] = {r->upper, r->work, r->merged};
+
+	for (size_t i = 0; i < N_ELEMS(dirs); i++)
+		if (mkdir_p(dirs[i]) < 0) /* ENOSPC: no room in FINAL_DATA for the writable layer */
+			return warn_errno("the writable layer: mkdir %s", dirs[i]);
 	return 0;
 }
 

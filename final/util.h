@@ -28,6 +28,8 @@ int warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int write_file(const char *path, const char *value);
 /* Create or replace PATH with VALUE, mode 0644. */
 int write_new_file(const char *path, const char *value);
+/* The same, all or nothing: PATH.tmp.PID written, then renamed over PATH. */
+int replace_file(const char *path, const char *value);
 /* Read at most SIZE-1 bytes of PATH into BUF; -1 if unreadable. */
 int read_file(const char *path, char *buf, size_t size);
 /* mkdir -p, mode 0755. */

@@ -99,8 +99,104 @@ START_TEST(tty_relay_rests_after_stdin_ends)
 }
 END_TEST
 
+/*** storage ***/
+
+static char saved_data[256];
+
+/*
+ * FINAL_DATA on a tmpfs of its own (mount options OPTS), in a mount
+ * namespace of the test's own; small_data_end() puts FINAL_DATA back.
+ */
+static const char *small_data(const char *opts)
+{
+	static char dir[300];
+
+	snprintf(saved_data, sizeof(saved_data), "%s", getenv("FINAL_DATA"));
+	snprintf(dir, sizeof(dir), "%s/small", saved_data);
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
+	ck_assert(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	ck_assert(mkdir(dir, 0755) == 0);
+	ck_assert_msg(mount("tmpfs", dir, "tmpfs", 0, opts) == 0, "mount tmpfs %s: %s", opts,
+		      strerror(errno));
+	setenv("FINAL_DATA", dir, 1);
+	return dir;
+}
+
+static void small_data_end(const char *dir)
+{
+	ck_assert(umount(dir) == 0 && rmdir(dir) == 0);
+	setenv("FINAL_DATA", saved_data, 1);
+}
+
+/* How many paths match PATTERN. */
+static size_t matches(const char *pattern)
+{
+	glob_t g;
+	size_t n = glob(pattern, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
+
+	globfree(&g);
+	return n;
+}
+
+/* A full disk under pull: one line that says so; the next pull, given room, completes. */
+START_TEST(full_disk_during_pull_is_one_line)
+{
+	struct test_registry r;
+	struct proc p = {0};
+	const char *store;
+	char pattern[400];
+
+	registry_start(&r, NULL); /* its storage stays on the roomy FINAL_DATA */
+	push_image(&r, "big", "{}", "");
+	store = small_data("size=2m");
+	/* Full from the start: not even the manifest fits, and no empty one is left. */
+	sh("dd if=/dev/zero of=%s/filler bs=64k 2>/dev/null; true", store);
+	FINAL_REFUSES(&p, "No space left on device", "pull", "127.0.0.1:5000/big");
+	sh("test -z \"$(find %s/blobs -type f -empty)\"", store);
+	sh("rm %s/filler", store);
+	/* Room for the manifest and config, not for the 3 MB layer: the line names the file. */
+	FINAL_REFUSES(&p, "No space left on device", "pull", "127.0.0.1:5000/big");
+	assert_contains(p.err, ".partial");
+	ck_assert_msg(!strstr(p.err, "interrupted"), "a full disk called an interruption: %s",
+		      p.err);
+	/* More room: the next pull resumes the download, and no partial one is left. */
+	ck_assert(mount(NULL, store, NULL, MS_REMOUNT, "size=64m") == 0);
+	FINAL_OK(&p, "pull", "127.0.0.1:5000/big");
+	snprintf(pattern, sizeof(pattern), "%s/blobs/sha256/*.*", store);
+	ck_assert_int_eq(matches(pattern), 0);
+	FINAL_OK(&p, "run", "--rm", "--network", "none", "127.0.0.1:5000/big", "/bin/true");
+	/* What a killed pull of another image left: rmi collects it with the image. */
+	sh("cd %s/blobs/sha256 && echo x >%064d.partial && echo y >%064d.tmp.1", store, 1, 2);
+	FINAL_OK(&p, "rmi", "127.0.0.1:5000/big");
+	snprintf(pattern, sizeof(pattern), "%s/blobs/sha256/*", store);
+	ck_assert_int_eq(matches(pattern), 0);
+	small_data_end(store);
+}
+END_TEST
+
+/* No room for a container's writable layer: one line, and no half-made container. */
+START_TEST(full_disk_during_run_is_one_line)
+{
+	const char *store = small_data("size=1m,nr_inodes=8");
+	struct proc p = {0};
+	char pattern[400];
+
+	sh("cd %s && for i in 1 2 3 4 5 6 7 8; do touch f$i 2>/dev/null; done; true", store);
+	ctr_run(&p, CMD("--network", "none"), CMD("/bin/true"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	assert_contains(p.err, "No space left on device");
+	assert_contains(p.err, "writable layer");
+	snprintf(pattern, sizeof(pattern), "%s/containers/*", store);
+	ck_assert_int_eq(matches(pattern), 0);
+	small_data_end(store);
+}
+END_TEST
+
 void stage07_fault_tests(void)
 {
 	add_test(7, 0, it_refuses_input_that_is_not_a_tty);
 	add_test(7, 0, tty_relay_rests_after_stdin_ends);
+	add_test(7, 0, full_disk_during_pull_is_one_line);
+	add_test(7, 0, full_disk_during_run_is_one_line);
 }
