@@ -357,7 +357,7 @@ static int pull_locked(const struct image_ref *ref, const char *platform, bool p
 {
 	char *blobs = xasprintf("%s/blobs/sha256", data_root());
 	char *layers_dir = xasprintf("%s/layers/sha256", data_root());
-	struct registry *r = mkdir_p(blobs) < 0		 ? (warn_errno("mkdir %s", blobs), NULL)
+	struct registry *r = mkdir_p(blobs) < 0	       ? (warn_errno("mkdir %s", blobs), NULL)
 			     : mkdir_p(layers_dir) < 0 ? (warn_errno("mkdir %s", layers_dir), NULL)
 						       : registry_open(ref, progress);
 	json_t *manifest = r ? pull_manifest(r, ref, platform, digest) : NULL;
