@@ -126,7 +126,7 @@ static int unpack_entry(struct archive *in, struct archive *out, struct archive_
 		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name, why);
 	/* A warning (an xattr this filesystem cannot store) is an error for a whiteout. */
 	worst = converted ? ARCHIVE_OK : ARCHIVE_WARN;
-	errno = 0; /* after libarchive's "Write failed", errno is the write's: ENOSPC, say */
+	errno = 0; /* libarchive's "Write failed" leaves the write's errno (ENOSPC) */
 	if (!why && (archive.write_header(out, e) < worst || copy_data(in, out) < 0 ||
 		     archive.write_finish_entry(out) < worst))
 		ret = warn("%s: entry '%s': %s%s%s; refusing the whole tarball", what, name,

@@ -193,10 +193,31 @@ START_TEST(full_disk_during_run_is_one_line)
 }
 END_TEST
 
+/*** what the container sees of the runtime ***/
+
+/* The init is a clone of final: its /proc/1/cmdline must not be final's, with host paths. */
+START_TEST(init_cmdline_shows_no_host_paths)
+{
+	char dir[] = "/tmp/final-distinctive-host-path-XXXXXX", volume[128];
+	struct proc p = {0};
+
+	ck_assert(mkdtemp(dir));
+	snprintf(volume, sizeof(volume), "%s:/data", dir);
+	ctr_run(&p, CMD("--network", "none", "-v", volume),
+		CMD("/bin/sh", "-c", "tr '\\0' ' ' </proc/1/cmdline"));
+	rmdir(dir);
+	assert_exit(&p, 0);
+	ck_assert_msg(*p.out, "/proc/1/cmdline is empty");
+	ck_assert_msg(!strstr(p.out, dir), "/proc/1/cmdline shows the volume: %s", p.out);
+	ck_assert_msg(!strstr(p.out, test_rootfs), "/proc/1/cmdline shows the rootfs: %s", p.out);
+}
+END_TEST
+
 void stage07_fault_tests(void)
 {
 	add_test(7, 0, it_refuses_input_that_is_not_a_tty);
 	add_test(7, 0, tty_relay_rests_after_stdin_ends);
 	add_test(7, 0, full_disk_during_pull_is_one_line);
 	add_test(7, 0, full_disk_during_run_is_one_line);
+	add_test(7, 0, init_cmdline_shows_no_host_paths);
 }
