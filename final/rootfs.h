@@ -6,15 +6,21 @@
 
 #include "config.h"
 
+#include <stdbool.h>
+
 struct rootfs {
 	char dir[256];		 /* data_root()/containers/ID */
 	char upper[300];	 /* the container's writable layer */
 	char work[300];		 /* overlayfs's scratch directory */
 	char merged[300];	 /* where the overlay is mounted, in the child's namespace */
 	const char *resolv_conf; /* bind-mounted over /etc/resolv.conf when set */
+	bool upper_on_tmpfs;	 /* DIR is on overlayfs: the writable layer goes on a tmpfs */
 };
 
-/* Parent: create the writable layer's directories for container ID. */
+/*
+ * Parent: create the writable layer's directories for container ID; when
+ * FINAL_DATA is itself on overlayfs, say once that the layer will be a tmpfs.
+ */
 int rootfs_prepare(struct rootfs *r, const char *id);
 /*
  * Child, in its mount namespace: overlay, volumes, resolv.conf, pivot_root,

@@ -104,25 +104,25 @@ END_TEST
 static char saved_data[256];
 
 /*
- * FINAL_DATA on a tmpfs of its own (mount options OPTS), in a mount
- * namespace of the test's own; small_data_end() puts FINAL_DATA back.
+ * FINAL_DATA on a new mount of FSTYPE (options OPTS) at FINAL_DATA/NAME, in
+ * a mount namespace of the test's own; data_end() puts FINAL_DATA back.
  */
-static const char *small_data(const char *opts)
+static const char *data_on(const char *name, const char *fstype, const char *opts)
 {
 	static char dir[300];
 
 	snprintf(saved_data, sizeof(saved_data), "%s", getenv("FINAL_DATA"));
-	snprintf(dir, sizeof(dir), "%s/small", saved_data);
+	snprintf(dir, sizeof(dir), "%s/%s", saved_data, name);
 	ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
 	ck_assert(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
 	ck_assert(mkdir(dir, 0755) == 0);
-	ck_assert_msg(mount("tmpfs", dir, "tmpfs", 0, opts) == 0, "mount tmpfs %s: %s", opts,
+	ck_assert_msg(mount(fstype, dir, fstype, 0, opts) == 0, "mount %s %s: %s", fstype, opts,
 		      strerror(errno));
 	setenv("FINAL_DATA", dir, 1);
 	return dir;
 }
 
-static void small_data_end(const char *dir)
+static void data_end(const char *dir)
 {
 	ck_assert(umount(dir) == 0 && rmdir(dir) == 0);
 	setenv("FINAL_DATA", saved_data, 1);
@@ -148,7 +148,7 @@ START_TEST(full_disk_during_pull_is_one_line)
 
 	registry_start(&r, NULL); /* its storage stays on the roomy FINAL_DATA */
 	push_image(&r, "big", "{}", "");
-	store = small_data("size=2m");
+	store = data_on("small", "tmpfs", "size=2m");
 	/* Full from the start: not even the manifest fits, and no empty one is left. */
 	sh("dd if=/dev/zero of=%s/filler bs=64k 2>/dev/null; true", store);
 	FINAL_REFUSES(&p, "No space left on device", "pull", "127.0.0.1:5000/big");
@@ -170,14 +170,14 @@ START_TEST(full_disk_during_pull_is_one_line)
 	FINAL_OK(&p, "rmi", "127.0.0.1:5000/big");
 	snprintf(pattern, sizeof(pattern), "%s/blobs/sha256/*", store);
 	ck_assert_int_eq(matches(pattern), 0);
-	small_data_end(store);
+	data_end(store);
 }
 END_TEST
 
 /* No room for a container's writable layer: one line, and no half-made container. */
 START_TEST(full_disk_during_run_is_one_line)
 {
-	const char *store = small_data("size=1m,nr_inodes=8");
+	const char *store = data_on("small", "tmpfs", "size=1m,nr_inodes=8");
 	struct proc p = {0};
 	char pattern[400];
 
@@ -189,7 +189,41 @@ START_TEST(full_disk_during_run_is_one_line)
 	assert_contains(p.err, "writable layer");
 	snprintf(pattern, sizeof(pattern), "%s/containers/*", store);
 	ck_assert_int_eq(matches(pattern), 0);
-	small_data_end(store);
+	data_end(store);
+}
+END_TEST
+
+/*** final inside a container ***/
+
+/*
+ * FINAL_DATA on overlayfs, as in docker: overlayfs refuses an upper layer
+ * there, so the writable layer is a tmpfs of the container's own. Writes go
+ * nowhere on the host, and nothing is left mounted or on disk.
+ */
+START_TEST(data_on_overlayfs_gets_a_tmpfs_layer)
+{
+	char outer[300], opts[1200], pattern[400];
+	const char *store;
+	struct proc p = {0};
+	char *before;
+
+	snprintf(outer, sizeof(outer), "%s/outer", getenv("FINAL_DATA"));
+	sh("mkdir -p %s/lower %s/upper %s/work", outer, outer, outer);
+	snprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", outer,
+		 outer, outer);
+	store = data_on("merged", "overlay", opts);
+	before = mount_points();
+	ctr_run(&p, CMD("--network", "none"),
+		CMD("/bin/sh", "-c", "echo x >/written && rm /etc/os-release && cat /written"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "x\n");
+	assert_one_line(p.err); /* said once */
+	assert_contains(p.err, "tmpfs");
+	assert_unchanged("the test's mount table", before, mount_points());
+	sh("test -z \"$(find %s -name written -o -name os-release)\"", outer);
+	snprintf(pattern, sizeof(pattern), "%s/containers/*", store);
+	ck_assert_int_eq(matches(pattern), 0);
+	data_end(store);
 }
 END_TEST
 
@@ -219,5 +253,6 @@ void stage07_fault_tests(void)
 	add_test(7, 0, tty_relay_rests_after_stdin_ends);
 	add_test(7, 0, full_disk_during_pull_is_one_line);
 	add_test(7, 0, full_disk_during_run_is_one_line);
+	add_test(7, 0, data_on_overlayfs_gets_a_tmpfs_layer);
 	add_test(7, 0, init_cmdline_shows_no_host_paths);
 }
