@@ -76,8 +76,8 @@ static void mount_overlay(const struct rootfs *r, const char *image)
 	 * namespace instead, over DIR: it goes when the namespace does.
 	 */
 	if (r->upper_on_tmpfs &&
-	    (mount("tmpfs", r->dir, "tmpfs", 0, "mode=0700") < 0 ||
-	     mkdir(r->upper, 0755) < 0 || mkdir(r->work, 0700) < 0 || mkdir(r->merged, 0755) < 0))
+	    (mount("tmpfs", r->dir, "tmpfs", 0, "mode=0700") < 0 || mkdir(r->upper, 0755) < 0 ||
+	     mkdir(r->work, 0700) < 0 || mkdir(r->merged, 0755) < 0))
 		die_errno("a tmpfs for the writable layer on %s", r->dir);
 	if (strchr(image, ',') || strpbrk(r->dir, ",:"))
 		die("paths with ',' or ':' cannot be overlay layers: %s", image);
