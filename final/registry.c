@@ -338,16 +338,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void show_size(char *buf, size_t size, double bytes)
-{
-	const char *units[] = {"B", "kB", "MB", "GB"};
-	int u = 0;
-
-	for (; bytes >= 1000 && u < 3; u++)
-		bytes /= 1000;
-	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
-}
-
 /* The progress line of a blob on a terminal: digest, bytes so far, total, rate. */
 static void show_progress(struct registry *r, double done, double total, bool last)
 {
@@ -357,9 +347,9 @@ static void show_progress(struct registry *r, double done, double total, bool la
 	if (!last && (t - r->last_shown < 0.1 || !done))
 		return;
 	r->last_shown = t;
-	show_size(d, sizeof(d), r->offset + done);
-	show_size(all, sizeof(all), r->offset + total);
-	show_size(rate, sizeof(rate), done / (t - r->started + 1e-9));
+	format_size(d, sizeof(d), r->offset + done);
+	format_size(all, sizeof(all), r->offset + total);
+	format_size(rate, sizeof(rate), done / (t - r->started + 1e-9));
 	fprintf(stderr, "\r%.19s: %s / %s  %s/s   %s", r->label, d, all, rate, last ? "\n" : "");
 }
 

@@ -153,6 +153,32 @@ int remove_tree(const char *path)
 	return nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
+static long long usage_total;
+
+static int add_usage(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)path, (void)type, (void)ftw;
+	usage_total += (long long)st->st_blocks * 512;
+	return 0;
+}
+
+long long disk_usage(const char *path)
+{
+	usage_total = 0;
+	nftw(path, add_usage, 32, FTW_PHYS | FTW_MOUNT);
+	return usage_total;
+}
+
+void format_size(char *buf, size_t size, double bytes)
+{
+	const char *units[] = {"B", "kB", "MB", "GB"};
+	int u = 0;
+
+	for (; bytes >= 1000 && u < 3; u++)
+		bytes /= 1000;
+	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
 bool pid_alive(pid_t pid)
 {
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);

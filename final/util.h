@@ -36,6 +36,10 @@ int read_file(const char *path, char *buf, size_t size);
 int mkdir_p(const char *path);
 /* rm -rf that never crosses into another filesystem (a forgotten mount). */
 int remove_tree(const char *path);
+/* du: the bytes PATH and what is below it take on disk (not crossing mounts). */
+long long disk_usage(const char *path);
+/* BYTES for people: "512 B", "3.1 MB" (powers of 1000, as docker). */
+void format_size(char *buf, size_t size, double bytes);
 /* Is process PID alive? */
 bool pid_alive(pid_t pid);
 /*
