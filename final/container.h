@@ -18,6 +18,10 @@ int container_ps(bool all);
 int container_logs(const char *name, bool follow);
 /* final rmi: the image NAME and its unshared layers, unless a container still runs on them. */
 int container_remove_image(const char *name);
+/* final system df: images, containers, unused layers, partial downloads; their sizes. */
+int container_system_df(void);
+/* final system prune: exited containers, partial downloads, unused layers. */
+int container_system_prune(void);
 /* Clean up after containers whose monitor died (SIGKILL): every command calls it first. */
 void container_reap_orphans(void);
 

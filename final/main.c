@@ -7,6 +7,7 @@
  *   final login [-u USER] [-p PASSWORD | --password-stdin] [SERVER] | logout [SERVER]
  *   final ps [-a] | exec [-i] [-t] NAME CMD... | stop [-t SECS] NAME
  *   final rm [-f] NAME | logs [-f] NAME | --help | COMMAND --help
+ *   final system df | system prune [-f]
  */
 #define _GNU_SOURCE
 #include "config.h"
@@ -65,6 +66,11 @@ static const char *const usage_text[][2] = {
     {"login", "login [-u USER] [-p PASSWORD | --password-stdin] [SERVER]\n"
 	      "                              store credentials for SERVER (default docker.io)"},
     {"logout", "logout [SERVER]             forget SERVER's credentials"},
+    {"system", "system df                   disk usage: images, containers, unused layers,\n"
+	       "                              partial downloads; and what prune would reclaim\n"
+	       "  final system prune [-f]     remove exited containers (records and writable\n"
+	       "                              layers), partial downloads and the blobs and layers\n"
+	       "                              no image uses; images stay (rmi). -f: do not ask"},
 };
 
 static int usage(const char *command, FILE *out, int status)
@@ -484,6 +490,26 @@ static int login(int argc, char **argv)
 	return 0;
 }
 
+/* final system df | prune [-f]: docker asks before it prunes, unless -f. */
+static int system_command(int argc, char **argv)
+{
+	char answer[16] = "";
+	bool force = argc == 3 && (strcmp(argv[2], "-f") == 0 || strcmp(argv[2], "--force") == 0);
+
+	if (argc == 2 && strcmp(argv[1], "df") == 0)
+		return container_system_df();
+	if (argc < 2 || strcmp(argv[1], "prune") != 0 || (argc > 2 && !force))
+		return usage("system", stderr, EXIT_RUNTIME);
+	if (!force) {
+		fprintf(stderr, "WARNING! This will remove:\n  - all stopped containers\n"
+				"  - partial downloads\n  - blobs and layers no image uses\n"
+				"Are you sure you want to continue? [y/N] ");
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+			return 0;
+	}
+	return container_system_prune();
+}
+
 /* final pull, images, rmi, login, logout; -1 if COMMAND is none of them. */
 static int image_command(const char *command, int argc, char **argv, struct config *cfg)
 {
@@ -580,6 +606,11 @@ int main(int argc, char **argv)
 		i = parse(command, argc - flag, argv + flag, "+", NULL, &cfg, 1);
 		return strcmp(command, "rm") == 0 ? container_rm(argv[i + flag], flag)
 						  : container_logs(argv[i + flag], flag);
+	}
+	if (strcmp(command, "system") == 0) {
+		if (argc > 1 && strcmp(argv[1], "--help") == 0)
+			return usage(command, stdout, 0);
+		return system_command(argc, argv);
 	}
 	if ((i = image_command(command, argc, argv, &cfg)) >= 0)
 		return i;

@@ -60,6 +60,14 @@ int rootfs_remove(const char *id)
 	return 0;
 }
 
+long long rootfs_disk_usage(const char *id)
+{
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), "%s/containers/%s", data_root(), id);
+	return disk_usage(dir);
+}
+
 /*** the root: overlayfs ***/
 
 /*

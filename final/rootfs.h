@@ -29,5 +29,7 @@ int rootfs_prepare(struct rootfs *r, const char *id);
 void rootfs_enter(const struct rootfs *r, const struct config *cfg);
 /* Remove container ID's writable layer. */
 int rootfs_remove(const char *id);
+/* The bytes container ID's writable layer takes on disk. */
+long long rootfs_disk_usage(const char *id);
 
 #endif

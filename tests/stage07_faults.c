@@ -193,6 +193,59 @@ START_TEST(full_disk_during_run_is_one_line)
 }
 END_TEST
 
+/*** system df, system prune ***/
+
+/* TYPE's TOTAL and ACTIVE in `final system df`'s output DF. */
+static void df_row(const char *df, const char *type, int *total, int *active)
+{
+	const char *row = strstr(df, type);
+
+	ck_assert_msg(row && sscanf(row + strlen(type), "%d %d", total, active) == 2,
+		      "no %s row in: %s", type, df);
+}
+
+START_TEST(system_df_and_prune)
+{
+	struct test_registry r;
+	struct proc p = {0};
+	char exited[17], partial[400];
+	int total, active;
+
+	registry_start(&r, NULL);
+	push_image(&r, "busybox", "{}", "");
+	FINAL_OK(&p, "run", "-d", "--name", "up", "--network", "none", "127.0.0.1:5000/busybox",
+		 "/bin/sleep", "100");
+	bin_run(&p, CMD("run", "--name", "down", "--network", "none", test_rootfs, "/bin/sh", "-c",
+			"head -c 300000 /dev/zero >/big; echo $HOSTNAME"));
+	assert_exit(&p, 0);
+	snprintf(exited, sizeof(exited), "%.12s", p.out);
+	/* As a failed pull of another image leaves it. */
+	snprintf(partial, sizeof(partial), "%s/blobs/sha256/%064d.partial", getenv("FINAL_DATA"),
+		 7);
+	sh("echo half >%s", partial);
+	FINAL_OK(&p, "system", "df");
+	df_row(p.out, "Images", &total, &active);
+	ck_assert_msg(total == 1 && active == 1, "images %d/%d: %s", total, active, p.out);
+	df_row(p.out, "Containers", &total, &active);
+	ck_assert_msg(total == 2 && active == 1, "containers %d/%d: %s", total, active, p.out);
+	df_row(p.out, "Partial downloads", &total, &active);
+	ck_assert_msg(total == 1, "partial downloads %d: %s", total, p.out);
+	assert_contains(p.out, "kB"); /* the exited container's 300 kB are reclaimable */
+	/* Exited containers and leftovers go; the running container and the image stay. */
+	FINAL_OK(&p, "system", "prune", "-f");
+	assert_contains(p.out, exited);
+	assert_contains(p.out, "Total reclaimed space");
+	ck_assert_msg(access(partial, F_OK) < 0, "%s is still there", partial);
+	FINAL_OK(&p, "ps", "-a");
+	ck_assert_msg(!strstr(p.out, "down"), "the exited container is still listed: %s", p.out);
+	assert_contains(p.out, " up ");
+	FINAL_OK(&p, "images");
+	assert_contains(p.out, "127.0.0.1:5000/busybox");
+	FINAL_OK(&p, "rm", "-f", "up");
+	FINAL_OK(&p, "rmi", "127.0.0.1:5000/busybox");
+}
+END_TEST
+
 /*** final inside a container ***/
 
 /*
@@ -253,6 +306,7 @@ void stage07_fault_tests(void)
 	add_test(7, 0, tty_relay_rests_after_stdin_ends);
 	add_test(7, 0, full_disk_during_pull_is_one_line);
 	add_test(7, 0, full_disk_during_run_is_one_line);
+	add_test(7, 0, system_df_and_prune);
 	add_test(7, 0, data_on_overlayfs_gets_a_tmpfs_layer);
 	add_test(7, 0, init_cmdline_shows_no_host_paths);
 }
