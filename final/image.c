@@ -8,6 +8,7 @@
  *
  *   FINAL_DATA/blobs/sha256/HEX          manifests and image configs
  *   FINAL_DATA/blobs/sha256/HEX.partial  an interrupted download, resumed next time
+ *                                        (or removed by rmi and system prune)
  *   FINAL_DATA/layers/sha256/HEX/        one layer, unpacked (HEX: its digest)
  *   FINAL_DATA/refs/NAME                 the digest of NAME's manifest ('/' as '+')
  *

@@ -27,14 +27,13 @@
 
 int rootfs_prepare(struct rootfs *r, const char *id)
 {
+	const char *const dirs[] = {r->upper, r->work, r->merged};
+	struct statfs fs;
+
 	snprintf(r->dir, sizeof(r->dir), "%s/containers/%s", data_root(), id);
 	snprintf(r->upper, sizeof(r->upper), "%s/upper", r->dir);
 	snprintf(r->work, sizeof(r->work), "%s/work", r->dir);
 	snprintf(r->merged, sizeof(r->merged), "%s/merged", r->dir);
-	const char *const dirs[] = {r->upper, r->work, r->merged};
-
-	struct statfs fs;
-
 	for (size_t i = 0; i < N_ELEMS(dirs); i++)
 		if (mkdir_p(dirs[i]) < 0) /* ENOSPC: no room in FINAL_DATA for the writable layer */
 			return warn_errno("the writable layer: mkdir %s", dirs[i]);
