@@ -1012,3 +1012,96 @@ int container_remove_image(const char *name)
 		return EXIT_RUNTIME;
 	return image_remove(image) < 0 ? EXIT_RUNTIME : 0;
 }
+
+/*** system df, system prune ***/
+
+struct usage {
+	char *images; /* "\nNAME\n..." of every container's image */
+	int containers, running;
+	long long size, reclaimable;
+};
+
+static void count_container(struct container *c, void *arg)
+{
+	struct usage *u = arg;
+	long long size = rootfs_disk_usage(c->id);
+	char *old = u->images;
+
+	u->images = xasprintf("%s%s\n", old, c->image);
+	free(old);
+	u->containers++;
+	u->size += size;
+	if (running(c))
+		u->running++;
+	else
+		u->reclaimable += size;
+}
+
+static bool image_in_use(const char *name, void *arg)
+{
+	char *key = xasprintf("\n%s\n", name);
+	bool found = strstr(((struct usage *)arg)->images, key) != NULL;
+
+	free(key);
+	return found;
+}
+
+static void print_usage_row(const char *type, int total, int active, long long size,
+			    long long reclaimable)
+{
+	char s[32], r[32];
+
+	format_size(s, sizeof(s), size);
+	format_size(r, sizeof(r), reclaimable);
+	printf("%-18s  %5d  %6d  %10s  %10s (%d%%)\n", type, total, active, s, r,
+	       size ? (int)(100 * reclaimable / size) : 0);
+}
+
+/* docker system df, simplified: what each kind of thing takes, and what prune would free. */
+int container_system_df(void)
+{
+	struct usage u = {.images = strdup("\n")};
+	struct store_usage s;
+
+	state_each(count_container, &u);
+	if (image_usage(&s, image_in_use, &u) < 0)
+		return EXIT_RUNTIME;
+	printf("%-18s  %5s  %6s  %10s  %s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
+	print_usage_row("Images", s.images, s.images_active, s.images_size, s.images_reclaimable);
+	print_usage_row("Containers", u.containers, u.running, u.size, u.reclaimable);
+	print_usage_row("Unused layers", s.unused, 0, s.unused_size, s.unused_size);
+	print_usage_row("Partial downloads", s.leftovers, 0, s.leftovers_size, s.leftovers_size);
+	free(u.images);
+	return 0;
+}
+
+static void prune_container(struct container *c, void *arg)
+{
+	long long *freed = arg;
+
+	if (running(c))
+		return;
+	*freed += rootfs_disk_usage(c->id);
+	destroy(c);
+	printf("%s\n", c->id);
+}
+
+/*
+ * docker system prune, simplified: exited containers (records and writable
+ * layers), then what pulls left behind and the blobs and layers no image
+ * uses. Images stay: `final rmi` removes those.
+ */
+int container_system_prune(void)
+{
+	long long freed = 0, store;
+	char total[32];
+
+	container_reap_orphans(); /* a container whose monitor died is an exited one */
+	printf("Deleted containers:\n");
+	state_each(prune_container, &freed);
+	if ((store = image_prune()) < 0)
+		return EXIT_RUNTIME;
+	format_size(total, sizeof(total), freed + store);
+	printf("\nTotal reclaimed space: %s\n", total);
+	return 0;
+}

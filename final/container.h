@@ -23,6 +23,10 @@ int container_port(const char *name);
 int container_inspect(char *const names[], const char *format);
 /* final rmi: the image NAME and its unshared layers, unless a container still runs on them. */
 int container_remove_image(const char *name);
+/* final system df: images, containers, unused layers, partial downloads; their sizes. */
+int container_system_df(void);
+/* final system prune: exited containers, partial downloads, unused layers. */
+int container_system_prune(void);
 /* Clean up after containers whose monitor died (SIGKILL): every command calls it first. */
 void container_reap_orphans(void);
 

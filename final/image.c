@@ -8,6 +8,7 @@
  *
  *   FINAL_DATA/blobs/sha256/HEX          manifests and image configs
  *   FINAL_DATA/blobs/sha256/HEX.partial  an interrupted download, resumed next time
+ *                                        (or removed by rmi and system prune)
  *   FINAL_DATA/layers/sha256/HEX/        one layer, unpacked (HEX: its digest)
  *   FINAL_DATA/refs/NAME                 the digest of NAME's manifest ('/' as '+')
  *
@@ -161,14 +162,15 @@ static int read_ref(const char *name, char digest[72])
 
 static int write_ref(const char *name, const char *digest)
 {
-	char *path = ref_path(name), *tmp = xasprintf("%s.tmp", path), *dir = strdup(path);
+	char *path = ref_path(name), *dir = strdup(path);
 	int ret = 0;
 
 	*strrchr(dir, '/') = '\0';
-	if (mkdir_p(dir) < 0 || write_new_file(tmp, digest) < 0 || rename(tmp, path) < 0)
+	if (mkdir_p(dir) < 0)
+		ret = warn_errno("mkdir %s", dir);
+	else if (replace_file(path, digest) < 0)
 		ret = warn_errno("write %s", path);
 	free(path);
-	free(tmp);
 	free(dir);
 	return ret;
 }
@@ -294,7 +296,7 @@ static json_t *pull_manifest(struct registry *r, const struct image_ref *ref, co
 		break;
 	}
 	path = store_path("blobs", digest);
-	if (write_new_file(path, body) < 0)
+	if (replace_file(path, body) < 0) /* never a truncated manifest: a full disk leaves none */
 		warn_errno("write %s", path), json.delete(root), root = NULL;
 	free(path);
 	free(body);
@@ -339,7 +341,9 @@ static int pull_blob(struct registry *r, json_t *desc, bool layer)
 	what = xasprintf("layer %.19s", digest);
 	if (access(layer ? dir : blob, F_OK) == 0)
 		goto out; /* stored before: by this image or another one */
-	if (registry_blob(r, digest, size ? json.integer_value(size) : -1, blob) < 0)
+	/* A layer's blob is kept (verified) when its unpacking failed: a full disk, say. */
+	if (access(blob, F_OK) < 0 &&
+	    registry_blob(r, digest, size ? json.integer_value(size) : -1, blob) < 0)
 		ret = -1;
 	else if (layer && (ret = unpack_once(blob, dir, true, what)) == 0)
 		unlink(blob);
@@ -355,9 +359,9 @@ static int pull_locked(const struct image_ref *ref, const char *platform, bool p
 {
 	char *blobs = xasprintf("%s/blobs/sha256", data_root());
 	char *layers_dir = xasprintf("%s/layers/sha256", data_root());
-	struct registry *r = mkdir_p(blobs) < 0 || mkdir_p(layers_dir) < 0
-				 ? (warn_errno("mkdir %s", blobs), NULL)
-				 : registry_open(ref, progress);
+	struct registry *r = mkdir_p(blobs) < 0	       ? (warn_errno("mkdir %s", blobs), NULL)
+			     : mkdir_p(layers_dir) < 0 ? (warn_errno("mkdir %s", layers_dir), NULL)
+						       : registry_open(ref, progress);
 	json_t *manifest = r ? pull_manifest(r, ref, platform, digest) : NULL;
 	json_t *layers = json.object_get(manifest, "layers");
 	int ret = manifest ? 0 : -1;
@@ -711,13 +715,44 @@ static void mark_used(const char *name, const char *digest, void *arg)
 		json.delete(manifest);
 }
 
-/* Remove what no image uses from blobs/ and layers/ (not downloads in progress). */
-static void collect_garbage(void)
+/* blobs/ and layers/ against the images that use them (and those containers use). */
+struct store_walk {
+	char *used;   /* "\nHEX\n..." of every image's manifest, config and layers */
+	char *active; /* the same for the images a container uses */
+	bool (*in_use)(const char *name, void *arg);
+	void *arg;
+	struct store_usage *usage; /* images and active images counted here, if not NULL */
+};
+
+enum stored { LEFTOVER, UNUSED, USED, ACTIVE };
+
+static void mark_usage(const char *name, const char *digest, void *arg)
 {
-	char *used = strdup("\n");
+	struct store_walk *w = arg;
+	bool active = w->in_use && w->in_use(name, w->arg);
+
+	mark_used(name, digest, &w->used);
+	if (active)
+		mark_used(name, digest, &w->active);
+	if (w->usage) {
+		w->usage->images++;
+		w->usage->images_active += active;
+	}
+}
+
+/*
+ * FN(PATH, WHAT, ARG) for every entry of blobs/ and layers/: a LEFTOVER of
+ * a failed or killed pull (HEX.partial, HEX.tmp.PID: a '.' in its name), a
+ * blob or layer no image uses, one an image uses, one a container's uses.
+ */
+static void each_stored(struct store_walk *w, void (*fn)(const char *, enum stored, void *),
+			void *arg)
+{
 	const char *kinds[] = {"blobs", "layers"};
 
-	each_ref(mark_used, &used);
+	w->used = strdup("\n");
+	w->active = strdup("\n");
+	each_ref(mark_usage, w);
 	for (size_t k = 0; k < N_ELEMS(kinds); k++) {
 		char *dir = xasprintf("%s/%s/sha256", data_root(), kinds[k]);
 		DIR *d = opendir(dir);
@@ -726,18 +761,87 @@ static void collect_garbage(void)
 		while (d && (e = readdir(d))) {
 			char *key = xasprintf("\n%s\n", e->d_name), *path;
 
-			if (e->d_name[0] != '.' && !strchr(e->d_name, '.') && !strstr(used, key)) {
-				path = xasprintf("%s/%s", dir, e->d_name);
-				remove_tree(path);
-				free(path);
-			}
+			path = xasprintf("%s/%s", dir, e->d_name);
+			if (e->d_name[0] != '.')
+				fn(path,
+				   strchr(e->d_name, '.')   ? LEFTOVER
+				   : !strstr(w->used, key)  ? UNUSED
+				   : strstr(w->active, key) ? ACTIVE
+							    : USED,
+				   arg);
+			free(path);
 			free(key);
 		}
 		if (d)
 			closedir(d);
 		free(dir);
 	}
-	free(used);
+	free(w->used);
+	free(w->active);
+}
+
+static void remove_garbage(const char *path, enum stored what, void *arg)
+{
+	long long *freed = arg;
+
+	if (what == LEFTOVER || what == UNUSED) {
+		*freed += disk_usage(path);
+		remove_tree(path);
+	}
+}
+
+/*
+ * Remove what no image uses from blobs/ and layers/, and what failed or
+ * killed pulls left there: under the store lock no pull is in progress, so
+ * no leftover is wanted. The bytes freed.
+ */
+static long long collect_garbage(void)
+{
+	struct store_walk w = {0};
+	long long freed = 0;
+
+	each_stored(&w, remove_garbage, &freed);
+	return freed;
+}
+
+static void add_usage(const char *path, enum stored what, void *arg)
+{
+	struct store_usage *u = arg;
+	long long size = disk_usage(path);
+
+	if (what == LEFTOVER) {
+		u->leftovers++;
+		u->leftovers_size += size;
+	} else if (what == UNUSED) {
+		u->unused++;
+		u->unused_size += size;
+	} else {
+		u->images_size += size;
+		u->images_reclaimable += what == USED ? size : 0;
+	}
+}
+
+int image_usage(struct store_usage *u, bool (*in_use)(const char *name, void *arg), void *arg)
+{
+	struct store_walk w = {.in_use = in_use, .arg = arg, .usage = u};
+
+	if (dl_json() < 0)
+		return -1;
+	*u = (struct store_usage){0};
+	each_stored(&w, add_usage, u);
+	return 0;
+}
+
+long long image_prune(void)
+{
+	int lock;
+	long long freed;
+
+	if (dl_json() < 0 || (lock = store_lock()) < 0)
+		return -1;
+	freed = collect_garbage();
+	close(lock);
+	return freed;
 }
 
 void *image_inspect(const char *name)

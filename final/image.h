@@ -30,4 +30,19 @@ void *image_inspect(const char *name);
 /* final rmi: forget NAME, and remove every layer and blob no other image uses. */
 int image_remove(const char *name);
 
+/* What the store holds, for final system df. */
+struct store_usage {
+	int images, images_active;    /* pulled; used by a container */
+	long long images_size;	      /* their manifests, configs and layers, on disk */
+	long long images_reclaimable; /* of which no container's image uses */
+	int unused;		      /* blobs and layers no image uses */
+	long long unused_size;
+	int leftovers; /* partial downloads, half-unpacked layers */
+	long long leftovers_size;
+};
+/* The store's usage; an image is active when IN_USE(its name, ARG) says so. */
+int image_usage(struct store_usage *u, bool (*in_use)(const char *name, void *arg), void *arg);
+/* final system prune: leftovers of pulls, blobs and layers no image uses; bytes freed or -1. */
+long long image_prune(void);
+
 #endif

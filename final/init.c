@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,36 @@ static void attach_terminal(int tty)
 		close(tty);
 }
 
+#define TITLE "final-init"
+
+/*
+ * The init is a clone of the runtime, so its /proc/1/cmdline, which anyone
+ * in the container may read, would be the runtime's: `final run -v
+ * /host/path:... /the/rootfs ...`. The kernel reads it from [arg_start,
+ * arg_end) of our memory (/proc/PID/stat fields 48 and 49, proc(5)) and,
+ * when the last byte there is not NUL, only up to the first NUL: so write
+ * TITLE over it, as setproctitle() does. PR_SET_MM_ARG_START would need
+ * CAP_SYS_RESOURCE, which root in a container (docker's) may not have.
+ */
+static void hide_runtime_args(void)
+{
+	char stat[2048], *p;
+	unsigned long start, end;
+	int field = 2; /* at the ')' that ends field 2, the command's name */
+
+	if (read_file("/proc/self/stat", stat, sizeof(stat)) < 0 || !(p = strrchr(stat, ')')))
+		return;
+	for (; *p && field < 48; p++)
+		field += *p == ' ';
+	if (sscanf(p, "%lu %lu", &start, &end) != 2 || end <= start)
+		return;
+	memset((char *)start, 0, end - start);
+	if (end - start > sizeof(TITLE)) {
+		memcpy((char *)start, TITLE, sizeof(TITLE));
+		((char *)end)[-1] = ' ';
+	}
+}
+
 static void ignore(int sig)
 {
 	(void)sig;
@@ -66,6 +97,8 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden)
 {
 	struct sigaction sa = {.sa_handler = ignore};
 	sigset_t all, old;
+	int hidden[2];
+	char byte;
 	pid_t cmd;
 
 	/*
@@ -78,10 +111,16 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden)
 			sigaction(sig, &sa, NULL);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
+	if (pipe2(hidden, O_CLOEXEC) < 0)
+		die_errno("pipe2");
 	cmd = fork();
 	if (cmd < 0)
 		die_errno("fork");
 	if (cmd == 0) {
+		/* Not before the init's command line is hidden: EOF once it is. */
+		close(hidden[1]);
+		while (read(hidden[0], &byte, 1) < 0 && errno == EINTR)
+			;
 		sa.sa_handler = SIG_DFL;
 		for (int sig = 1; sig < NSIG; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP)
@@ -91,6 +130,10 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden)
 			attach_terminal(tty_slave);
 		process_exec(cfg, cfg->process.args, harden);
 	}
+	/* CMD has its own copy of the argv the configuration points into: ours can go. */
+	hide_runtime_args();
+	close(hidden[0]);
+	close(hidden[1]);
 	if (tty_slave >= 0)
 		close(tty_slave);
 	report_errors_to(-1); /* CMD's execve, not ours, says the container is ready */

@@ -104,6 +104,11 @@ static int copy_data(struct archive *in, struct archive *out)
 	return r == ARCHIVE_EOF ? 0 : -1;
 }
 
+static bool full_disk(int err)
+{
+	return err == ENOSPC || err == EDQUOT;
+}
+
 /* Check one entry, convert it if it is a whiteout, and write it. */
 static int unpack_entry(struct archive *in, struct archive *out, struct archive_entry *e,
 			bool whiteouts, const char *what)
@@ -121,10 +126,12 @@ static int unpack_entry(struct archive *in, struct archive *out, struct archive_
 		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name, why);
 	/* A warning (an xattr this filesystem cannot store) is an error for a whiteout. */
 	worst = converted ? ARCHIVE_OK : ARCHIVE_WARN;
+	errno = 0; /* libarchive's "Write failed" leaves the write's errno (ENOSPC) */
 	if (!why && (archive.write_header(out, e) < worst || copy_data(in, out) < 0 ||
 		     archive.write_finish_entry(out) < worst))
-		ret = warn("%s: entry '%s': %s; refusing the whole tarball", what, name,
-			   archive.error_string(out));
+		ret = warn("%s: entry '%s': %s%s%s; refusing the whole tarball", what, name,
+			   archive.error_string(out), full_disk(errno) ? ": " : "",
+			   full_disk(errno) ? strerror(errno) : "");
 	free(name);
 	return ret;
 }

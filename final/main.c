@@ -7,6 +7,7 @@
  *   final login [-u USER] [-p PASSWORD | --password-stdin] [SERVER] | logout [SERVER]
  *   final ps [-a] | exec [-i] [-t] NAME CMD... | stop [-t SECS] NAME
  *   final rm [-f] NAME | logs [-f] NAME | --help | COMMAND --help
+ *   final system df | system prune [-f]
  */
 #define _GNU_SOURCE
 #include "config.h"
@@ -38,7 +39,7 @@ static const char *const usage_text[][2] = {
 	    "  --name NAME           name the container (default: ctr-<id>)\n"
 	    "  -d                    detach: run in the background, print the id\n"
 	    "  -i                    keep stdin open\n"
-	    "  -t                    allocate a pseudo-terminal\n"
+	    "  -t                    allocate a pseudo-terminal (with -i: stdin must be one)\n"
 	    "  -h NAME               hostname (default: the short id)\n"
 	    "  -m, --memory SIZE     memory limit: bytes or k, m, g suffix\n"
 	    "  --cpus N              CPU limit, fractions of one CPU\n"
@@ -62,7 +63,7 @@ static const char *const usage_text[][2] = {
 	    "  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, ...)\n"
 	    "  --timings             print how long each phase took, on stderr"},
     {"ps", "ps [-a] [-q]                 list running containers (-a: all; -q: ids only)"},
-    {"exec", "exec [-i] [-t] NAME CMD...  run CMD in a running container"},
+    {"exec", "exec [-i] [-t] NAME CMD...  run CMD in a running container (-it: stdin a terminal)"},
     {"stop", "stop [-t SECS] NAME...      SIGTERM, then SIGKILL after SECS (10)"},
     {"rm", "rm [-f] NAME...             remove containers (-f: kill them first)"},
     {"kill", "kill [-s SIGNAL] NAME...    send SIGNAL (default KILL) to each container"},
@@ -79,6 +80,11 @@ static const char *const usage_text[][2] = {
     {"login", "login [-u USER] [-p PASSWORD | --password-stdin] [SERVER]\n"
 	      "                              store credentials for SERVER (default docker.io)"},
     {"logout", "logout [SERVER]             forget SERVER's credentials"},
+    {"system", "system df                   disk usage: images, containers, unused layers,\n"
+	       "                              partial downloads; and what prune would reclaim\n"
+	       "  final system prune [-f]     remove exited containers (records and writable\n"
+	       "                              layers), partial downloads and the blobs and layers\n"
+	       "                              no image uses; images stay (rmi). -f: do not ask"},
 };
 
 static int usage(const char *command, FILE *out, int status)
@@ -553,6 +559,18 @@ static int parse(const char *command, int argc, char **argv, const char *flags,
 	return optind;
 }
 
+/*
+ * -it relays the user's keystrokes to the container's terminal, in raw mode:
+ * from a pipe or a file there is no terminal to put in raw mode, and docker
+ * refuses, with this line, before anything is created.
+ */
+static void refuse_input_not_a_tty(const struct config *cfg)
+{
+	if (cfg->process.interactive && cfg->process.terminal && !cfg->detach &&
+	    !isatty(STDIN_FILENO)) /* -dit: stdin is not used until `final attach` */
+		die("the input device is not a TTY");
+}
+
 /* final login: -u, -p or --password-stdin, or asked on the terminal. */
 static int login(int argc, char **argv)
 {
@@ -590,6 +608,26 @@ static int login(int argc, char **argv)
 		return EXIT_RUNTIME;
 	printf("login to %s succeeded\n", server);
 	return 0;
+}
+
+/* final system df | prune [-f]: docker asks before it prunes, unless -f. */
+static int system_command(int argc, char **argv)
+{
+	char answer[16] = "";
+	bool force = argc == 3 && (strcmp(argv[2], "-f") == 0 || strcmp(argv[2], "--force") == 0);
+
+	if (argc == 2 && strcmp(argv[1], "df") == 0)
+		return container_system_df();
+	if (argc < 2 || strcmp(argv[1], "prune") != 0 || (argc > 2 && !force))
+		return usage("system", stderr, EXIT_RUNTIME);
+	if (!force) {
+		fprintf(stderr, "WARNING! This will remove:\n  - all stopped containers\n"
+				"  - partial downloads\n  - blobs and layers no image uses\n"
+				"Are you sure you want to continue? [y/N] ");
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+			return 0;
+	}
+	return container_system_prune();
 }
 
 /* final pull, images, rmi, login, logout; -1 if COMMAND is none of them. */
@@ -737,12 +775,14 @@ int main(int argc, char **argv)
 		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 1);
 		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
 		timing_mark("start: sealed copy and options");
+		refuse_input_not_a_tty(&cfg);
 		cfg.image = argv[i];
 		cfg.process.args = &argv[i + 1];
 		return container_run(&cfg);
 	}
 	if (strcmp(command, "exec") == 0) {
 		i = parse(command, argc, argv, "+it", run_options, &cfg, 2);
+		refuse_input_not_a_tty(&cfg);
 		cfg.process.args = &argv[i + 1];
 		return container_exec(argv[i], &cfg);
 	}
@@ -764,6 +804,11 @@ int main(int argc, char **argv)
 	}
 	if ((i = for_each_name(command, argc, argv, &cfg)) >= 0)
 		return i;
+	if (strcmp(command, "system") == 0) {
+		if (argc > 1 && strcmp(argv[1], "--help") == 0)
+			return usage(command, stdout, 0);
+		return system_command(argc, argv);
+	}
 	if ((i = image_command(command, argc, argv, &cfg)) >= 0)
 		return i;
 	fprintf(stderr, "final: unknown command '%s' (final --help)\n", command);

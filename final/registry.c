@@ -245,6 +245,7 @@ struct response {
 	int fd; /* a blob's content goes here */
 	long long offset, limit, written;
 	bool too_big;
+	int write_errno; /* why writing the blob's file failed: ENOSPC, EIO, ... */
 	char error[512]; /* why the transfer failed */
 };
 
@@ -301,7 +302,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct response *resp = arg;
-	size_t len = size * n;
+	size_t len = size * n, off = 0;
+	ssize_t w = 0;
 
 	if (resp->fd >= 0 && (resp->status == 200 || resp->status == 206)) {
 		if (resp->status == 200 && resp->offset > 0) { /* the server ignored Range */
@@ -311,9 +313,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 		}
 		if (resp->limit >= 0 && resp->offset + resp->written + (long long)len > resp->limit)
 			return resp->too_big = true, 0;
-		if (write(resp->fd, data, len) != (ssize_t)len)
-			return 0;
-		resp->written += len;
+		/* A short write first, then -1 with the reason: ENOSPC on a full disk. */
+		while (off < len && (w = write(resp->fd, data + off, len - off)) > 0)
+			off += w;
+		resp->written += off;
+		if (off < len)
+			return resp->write_errno = w < 0 ? errno : EIO, 0;
 		return len;
 	}
 	if (resp->len + len > MAX_BODY)
@@ -333,16 +338,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void show_size(char *buf, size_t size, double bytes)
-{
-	const char *units[] = {"B", "kB", "MB", "GB"};
-	int u = 0;
-
-	for (; bytes >= 1000 && u < 3; u++)
-		bytes /= 1000;
-	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
-}
-
 /* The progress line of a blob on a terminal: digest, bytes so far, total, rate. */
 static void show_progress(struct registry *r, double done, double total, bool last)
 {
@@ -352,9 +347,9 @@ static void show_progress(struct registry *r, double done, double total, bool la
 	if (!last && (t - r->last_shown < 0.1 || !done))
 		return;
 	r->last_shown = t;
-	show_size(d, sizeof(d), r->offset + done);
-	show_size(all, sizeof(all), r->offset + total);
-	show_size(rate, sizeof(rate), done / (t - r->started + 1e-9));
+	format_size(d, sizeof(d), r->offset + done);
+	format_size(all, sizeof(all), r->offset + total);
+	format_size(rate, sizeof(rate), done / (t - r->started + 1e-9));
 	fprintf(stderr, "\r%.19s: %s / %s  %s/s   %s", r->label, d, all, rate, last ? "\n" : "");
 }
 
@@ -636,7 +631,10 @@ static int fetch_blob(struct registry *r, const char *digest, long long size, co
 		ret = get(r, path, NULL, &resp);
 		if (r->progress)
 			show_progress(r, resp.written, size - resp.offset, true);
-		if (ret < 0 && *resp.error)
+		if (ret < 0 && resp.write_errno)
+			warn("%s: write %s: %s after %lld bytes; pull again to resume", what,
+			     partial, strerror(resp.write_errno), resp.offset + resp.written);
+		else if (ret < 0 && *resp.error)
 			warn("%s: download interrupted after %lld bytes (%s); pull again to resume",
 			     what, resp.offset + resp.written, resp.error);
 		else

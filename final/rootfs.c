@@ -20,10 +20,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -39,9 +41,22 @@ void rootfs_paths(struct rootfs *r, const char *id)
 
 int rootfs_prepare(struct rootfs *r, const char *id)
 {
+	const char *const dirs[] = {r->upper, r->work, r->merged};
+	struct statfs fs;
+
 	rootfs_paths(r, id);
-	if (mkdir_p(r->upper) < 0 || mkdir_p(r->work) < 0 || mkdir_p(r->merged) < 0)
-		return warn_errno("mkdir %s", r->dir);
+	for (size_t i = 0; i < N_ELEMS(dirs); i++)
+		if (mkdir_p(dirs[i]) < 0) /* ENOSPC: no room in FINAL_DATA for the writable layer */
+			return warn_errno("the writable layer: mkdir %s", dirs[i]);
+	if (statfs(r->dir, &fs) < 0)
+		return warn_errno("statfs %s", r->dir);
+	/* final in a container (docker, podman, a devcontainer): FINAL_DATA on its overlay. */
+	r->upper_on_tmpfs = fs.f_type == OVERLAYFS_SUPER_MAGIC;
+	if (r->upper_on_tmpfs)
+		fprintf(stderr,
+			"final: %s is on overlayfs, which cannot be an overlay's upper layer: the "
+			"container's writable layer is a tmpfs, gone when it ends\n",
+			data_root());
 	return 0;
 }
 
@@ -55,6 +70,14 @@ int rootfs_remove(const char *id)
 	return 0;
 }
 
+long long rootfs_disk_usage(const char *id)
+{
+	char dir[256];
+
+	snprintf(dir, sizeof(dir), "%s/containers/%s", data_root(), id);
+	return disk_usage(dir);
+}
+
 /*** the root: overlayfs ***/
 
 /*
@@ -65,6 +88,15 @@ static void mount_overlay(const struct rootfs *r, const char *image)
 {
 	char opts[4096];
 
+	/*
+	 * overlayfs refuses an upper layer on overlayfs (EINVAL: its xattrs and
+	 * whiteouts would be the outer overlay's). A tmpfs in our own mount
+	 * namespace instead, over DIR: it goes when the namespace does.
+	 */
+	if (r->upper_on_tmpfs &&
+	    (mount("tmpfs", r->dir, "tmpfs", 0, "mode=0700") < 0 || mkdir(r->upper, 0755) < 0 ||
+	     mkdir(r->work, 0700) < 0 || mkdir(r->merged, 0755) < 0))
+		die_errno("a tmpfs for the writable layer on %s", r->dir);
 	if (strchr(image, ',') || strpbrk(r->dir, ",:"))
 		die("paths with ',' or ':' cannot be overlay layers: %s", image);
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", image, r->upper,

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <stdbool.h>
+
 struct rootfs {
 	char dir[256];		 /* data_root()/containers/ID */
 	char upper[300];	 /* the container's writable layer */
@@ -14,11 +16,15 @@ struct rootfs {
 	const char *resolv_conf; /* bind-mounted over /etc/resolv.conf when set */
 	const char *hosts;	 /* ...over /etc/hosts */
 	const char *hostname;	 /* ...over /etc/hostname */
+	bool upper_on_tmpfs;	 /* DIR is on overlayfs: the writable layer goes on a tmpfs */
 };
 
 /* Where container ID's layer (and, detached, its log) lives: R's paths, nothing made. */
 void rootfs_paths(struct rootfs *r, const char *id);
-/* Parent: create the writable layer's directories for container ID. */
+/*
+ * Parent: create the writable layer's directories for container ID; when
+ * FINAL_DATA is itself on overlayfs, say once that the layer will be a tmpfs.
+ */
 int rootfs_prepare(struct rootfs *r, const char *id);
 /*
  * Child, in its mount namespace: overlay, volumes, resolv.conf, pivot_root,
@@ -27,5 +33,7 @@ int rootfs_prepare(struct rootfs *r, const char *id);
 void rootfs_enter(const struct rootfs *r, const struct config *cfg);
 /* Remove container ID's writable layer. */
 int rootfs_remove(const char *id);
+/* The bytes container ID's writable layer takes on disk. */
+long long rootfs_disk_usage(const char *id);
 
 #endif

@@ -158,6 +158,12 @@ static bool relay(int peer, int winsize_fd, bool detach)
 		copy_winsize(winsize_fd);
 	}
 	while (!detached) {
+		/*
+		 * After stdin's end, poll without it (a negative fd is skipped): a
+		 * pipe whose writer is gone, or a hung-up terminal, reports POLLHUP
+		 * whatever the events asked for (poll(2)), so a zero mask would
+		 * wake us at once, forever. The output is relayed until the end.
+		 */
 		struct pollfd fds[3] = {
 		    {peer, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}, {sfd, POLLIN, 0}};
 

@@ -91,18 +91,22 @@ int warn_errno(const char *fmt, ...)
 	return -1;
 }
 
+/* All of VALUE, or -1: a short write is how a full disk first shows (write(2)). */
 static int write_fd(int fd, const char *value)
 {
-	ssize_t n;
+	size_t len = strlen(value), off = 0;
+	ssize_t n = 0;
 	int saved;
 
 	if (fd < 0)
 		return -1;
-	n = write(fd, value, strlen(value));
-	saved = errno;
-	close(fd);
+	while (off < len && (n = write(fd, value + off, len - off)) > 0)
+		off += n;
+	saved = n < 0 ? errno : 0;
+	if (close(fd) < 0 && !saved) /* NFS reports a full disk as late as close() */
+		saved = errno;
 	errno = saved;
-	return n < 0 ? -1 : 0;
+	return saved ? -1 : 0;
 }
 
 int write_file(const char *path, const char *value)
@@ -113,6 +117,17 @@ int write_file(const char *path, const char *value)
 int write_new_file(const char *path, const char *value)
 {
 	return write_fd(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), value);
+}
+
+int replace_file(const char *path, const char *value)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int ret = write_new_file(tmp, value) < 0 || rename(tmp, path) < 0 ? -1 : 0, saved = errno;
+
+	unlink(tmp); /* gone after the rename; what a failure left otherwise */
+	free(tmp);
+	errno = saved;
+	return ret;
 }
 
 int read_file(const char *path, char *buf, size_t size)
@@ -159,6 +174,32 @@ int remove_tree(const char *path)
 	if (access(path, F_OK) < 0)
 		return 0;
 	return nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static long long usage_total;
+
+static int add_usage(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)path, (void)type, (void)ftw;
+	usage_total += (long long)st->st_blocks * 512;
+	return 0;
+}
+
+long long disk_usage(const char *path)
+{
+	usage_total = 0;
+	nftw(path, add_usage, 32, FTW_PHYS | FTW_MOUNT);
+	return usage_total;
+}
+
+void format_size(char *buf, size_t size, double bytes)
+{
+	const char *units[] = {"B", "kB", "MB", "GB"};
+	int u = 0;
+
+	for (; bytes >= 1000 && u < 3; u++)
+		bytes /= 1000;
+	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
 }
 
 bool pid_alive(pid_t pid)

@@ -35,12 +35,18 @@ int errors_reported_to(void);
 int write_file(const char *path, const char *value);
 /* Create or replace PATH with VALUE, mode 0644. */
 int write_new_file(const char *path, const char *value);
+/* The same, all or nothing: PATH.tmp.PID written, then renamed over PATH. */
+int replace_file(const char *path, const char *value);
 /* Read at most SIZE-1 bytes of PATH into BUF; -1 if unreadable. */
 int read_file(const char *path, char *buf, size_t size);
 /* mkdir -p, mode 0755. */
 int mkdir_p(const char *path);
 /* rm -rf that never crosses into another filesystem (a forgotten mount). */
 int remove_tree(const char *path);
+/* du: the bytes PATH and what is below it take on disk (not crossing mounts). */
+long long disk_usage(const char *path);
+/* BYTES for people: "512 B", "3.1 MB" (powers of 1000, as docker). */
+void format_size(char *buf, size_t size, double bytes);
 /* Is process PID alive? */
 bool pid_alive(pid_t pid);
 /*

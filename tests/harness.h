@@ -195,6 +195,14 @@ void registry_push(const struct test_registry *r, const char *layout, const char
 		   bool docker);
 /* An OCI layout for this machine's platform: image config CONFIG, LAYERS (space-separated). */
 void build_image(const char *layout, const char *config, const char *layers);
+/*
+ * An image of the test rootfs plus EXTRA layers (built by mkimage tar),
+ * pushed as NAME (with DOCKER, in Docker's schema 2 media types).
+ */
+void push_image_as(const struct test_registry *r, const char *name, const char *config,
+		   const char *extra, bool docker);
+void push_image(const struct test_registry *r, const char *name, const char *config,
+		const char *extra);
 /* linux/amd64 or linux/arm64: what final picks from an index here. */
 void host_platform(char *out, size_t size);
 
@@ -209,6 +217,14 @@ void host_platform(char *out, size_t size);
 		      (p)->out, (text), (p)->err)
 #define assert_contains(hay, needle)                                                               \
 	ck_assert_msg(strstr((hay), (needle)) != NULL, "'%s' not found in: %s", (needle), (hay))
+/* `final ARGS...` must fail with one line on stderr that contains WANT. */
+#define FINAL_REFUSES(p, want, ...)                                                                \
+	do {                                                                                       \
+		bin_run((p), CMD(__VA_ARGS__));                                                    \
+		assert_exit((p), 125);                                                             \
+		assert_one_line((p)->err);                                                         \
+		assert_contains((p)->err, want);                                                   \
+	} while (0)
 /* A user error: exactly one line on stderr. */
 #define assert_one_line(text)                                                                      \
 	ck_assert_msg(strlen(text) > 1 && strchr(text, '\n') == (text) + strlen(text) - 1,         \

@@ -154,6 +154,25 @@ void build_image(const char *layout, const char *config, const char *layers)
 	   layout, config, platform, layers);
 }
 
+void push_image_as(const struct test_registry *r, const char *name, const char *config,
+		   const char *extra, bool docker)
+{
+	char layout[600], layers[2048];
+
+	snprintf(layout, sizeof(layout), "%s/layout-%s", r->dir, name);
+	for (char *p = strrchr(layout, '-'); *p; p++)
+		*p = *p == '/' ? '_' : *p;
+	snprintf(layers, sizeof(layers), "%s/busybox-layer.tar.gz %s", tests_build(), extra);
+	build_image(layout, config, layers);
+	registry_push(r, layout, name, docker);
+}
+
+void push_image(const struct test_registry *r, const char *name, const char *config,
+		const char *extra)
+{
+	push_image_as(r, name, config, extra, false);
+}
+
 void host_platform(char *out, size_t size)
 {
 	struct utsname u;

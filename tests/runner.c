@@ -29,6 +29,7 @@ void stage07_image_tests(void);
 void stage07_lifecycle_tests(void);
 void stage07_docker_tests(void);
 void stage07_hostile_tests(void);
+void stage07_fault_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
 	stage07_lifecycle_tests();
 	stage07_docker_tests();
 	stage07_hostile_tests();
+	stage07_fault_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

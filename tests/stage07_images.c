@@ -16,15 +16,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-/* `final ARGS...` must fail with one line on stderr that contains WANT. */
-#define FINAL_REFUSES(p, want, ...)                                                                \
-	do {                                                                                       \
-		bin_run((p), CMD(__VA_ARGS__));                                                    \
-		assert_exit((p), 125);                                                             \
-		assert_one_line((p)->err);                                                         \
-		assert_contains((p)->err, want);                                                   \
-	} while (0)
-
 /* A path under the test's FINAL_DATA (static: one at a time). */
 static const char *data(const char *fmt, const char *arg)
 {
@@ -47,29 +38,6 @@ static int count_in(const char *sub)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-/*
- * An image of the test rootfs plus EXTRA layers (built by mkimage tar),
- * pushed as NAME (with DOCKER, in Docker's schema 2 media types).
- */
-static void push_image_as(const struct test_registry *r, const char *name, const char *config,
-			  const char *extra, bool docker)
-{
-	char layout[600], layers[2048];
-
-	snprintf(layout, sizeof(layout), "%s/layout-%s", r->dir, name);
-	for (char *p = strrchr(layout, '-'); *p; p++)
-		*p = *p == '/' ? '_' : *p;
-	snprintf(layers, sizeof(layers), "%s/busybox-layer.tar.gz %s", tests_build(), extra);
-	build_image(layout, config, layers);
-	registry_push(r, layout, name, docker);
-}
-
-static void push_image(const struct test_registry *r, const char *name, const char *config,
-		       const char *extra)
-{
-	push_image_as(r, name, config, extra, false);
 }
 
 /* A layer of ENTRIES (mkimage tar's syntax): FINAL_DATA/test-registry/NAME[.tar.gz]. */
