@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -375,6 +376,34 @@ START_TEST(exec_into_a_container_that_ends_meanwhile)
 }
 END_TEST
 
+/* A state directory that is full (here: out of inodes) leaves no unlisted record behind. */
+START_TEST(a_full_state_directory_leaves_no_record)
+{
+	char state[] = "/tmp/final-state-XXXXXX", records[64];
+	struct proc p = {0};
+	struct dirent *e;
+	int left = 0;
+	DIR *d;
+
+	ck_assert(unshare(CLONE_NEWNS) == 0 &&
+		  mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 && mkdtemp(state));
+	ck_assert(mount("tmpfs", state, "tmpfs", 0, "nr_inodes=3") == 0);
+	setenv("FINAL_STATE", state, 1); /* its own: inodes for itself, containers/, one more */
+	bin_run(&p, CMD("run", "--network", "none", test_rootfs, "/bin/true"));
+	snprintf(records, sizeof(records), "%s/containers", state);
+	for (d = opendir(records); d && (e = readdir(d));)
+		left += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	umount2(state, MNT_DETACH);
+	rmdir(state);
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	assert_contains(p.err, "No space left on device");
+	ck_assert_msg(left == 0, "%d directories left in the state directory", left);
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
@@ -385,5 +414,6 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, exec_into_a_container_that_ends_meanwhile);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
+	add_test(7, 0, a_full_state_directory_leaves_no_record);
 	add_test(7, 0, run_dit_then_attach_and_detach);
 }
