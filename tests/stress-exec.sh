@@ -9,6 +9,7 @@ set -u
 rounds=${1:-200} pairs=${2:-2}
 top=$(cd "$(dirname "$0")/.." && pwd)
 final=${FINAL_BIN:-$top/final/final} rootfs=$top/tests/build/rootfs
+mkdir -p /run /var/tmp
 export FINAL_STATE=$(mktemp -d /run/final-stress-XXXXXX) FINAL_DATA=$(mktemp -d /var/tmp/final-stress-XXXXXX)
 log=$FINAL_DATA.log
 : >"$log"

@@ -105,6 +105,7 @@ build_initramfs() {
 		copy_with_libs "$top/tests/build/$tool"
 	done
 	cp "$top/tests/build/busybox-layer.tar.gz" "$root/repo/tests/build/"
+	cp "$top/tests/stress-exec.sh" "$root/repo/tests/" # for VM_CMD
 	mkdir -p "$root/etc/containers"
 	cp /etc/containers/policy.json "$root/etc/containers/" 2>/dev/null || true
 	cp -a "$top/tests/build/rootfs" "$root/repo/tests/build/rootfs"
