@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -201,4 +202,113 @@ void cgroup_remove(const struct cgroup *cg)
 		cgroup_path(cg, controllers[i], NULL, NULL, path, sizeof(path));
 		rmdir(path); /* busy while other containers run: fine */
 	}
+}
+
+/*** what `stats` and `top` read ***/
+
+/* FILE of CONTROLLER's container cgroup, opened; NULL if it is not there. */
+static FILE *cgroup_open(const struct cgroup *cg, const char *controller, const char *file)
+{
+	char path[512];
+
+	cgroup_path(cg, controller, cg->name, file, path, sizeof(path));
+	return fopen(path, "re");
+}
+
+/* The first number in FILE after KEY ("" for the file's first number); 0 if none. */
+static unsigned long long cgroup_number(const struct cgroup *cg, const char *controller,
+					const char *file, const char *key)
+{
+	FILE *f = cgroup_open(cg, controller, file);
+	char line[256];
+	unsigned long long n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0 &&
+		    sscanf(line + strlen(key), " %llu", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+int cgroup_procs(const struct cgroup *cg, pid_t *pids, int max)
+{
+	FILE *f = cgroup_open(cg, "pids", "cgroup.procs");
+	int n = 0, pid;
+
+	if (!f)
+		return -1;
+	while (n < max && fscanf(f, "%d", &pid) == 1)
+		pids[n++] = pid;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Without cpuacct in the cpu hierarchy: the CPU time of the processes in
+ * the cgroup now, utime + stime (fields 14 and 15 of /proc/PID/stat, in
+ * clock ticks). Processes that have ended no longer count: a rate over a
+ * short interval is still right.
+ */
+static unsigned long long procs_cpu_usec(const struct cgroup *cg)
+{
+	pid_t pids[4096];
+	int n = cgroup_procs(cg, pids, N_ELEMS(pids));
+	unsigned long long total = 0;
+
+	for (int i = 0; i < n; i++) {
+		char path[64], stat[1024], *p;
+		unsigned long long utime, stime;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pids[i]);
+		if (read_file(path, stat, sizeof(stat)) > 0 && (p = strrchr(stat, ')')) &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+			   &stime) == 2)
+			total += utime + stime;
+	}
+	return total * 1000000 / sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * v2: cpu.stat's usage_usec, memory.current and .max, pids.current, and
+ * io.stat's rbytes and wbytes summed over devices. v1: memory.usage_in_bytes
+ * and .limit_in_bytes, pids.current; CPU time from cpuacct.usage where cpu
+ * and cpuacct share a hierarchy (most distributions), and no block I/O (final
+ * joins no blkio hierarchy).
+ */
+void cgroup_stats(const struct cgroup *cg, struct cgroup_stats *s)
+{
+	FILE *f;
+	char line[512], *p;
+
+	memset(s, 0, sizeof(*s));
+	s->pids = cgroup_number(cg, "pids", "pids.current", "");
+	if (!cg->v2) {
+		s->mem_usage = cgroup_number(cg, "memory", "memory.usage_in_bytes", "");
+		s->mem_limit = cgroup_number(cg, "memory", "memory.limit_in_bytes", "");
+		if ((f = cgroup_open(cg, "cpu", "cpuacct.usage"))) {
+			s->cpu_known = fscanf(f, "%llu", &s->cpu_usec) == 1;
+			s->cpu_usec /= 1000; /* ns */
+			fclose(f);
+		} else {
+			s->cpu_usec = procs_cpu_usec(cg);
+			s->cpu_known = true;
+		}
+		return;
+	}
+	s->mem_usage = cgroup_number(cg, "memory", "memory.current", "");
+	s->mem_limit = cgroup_number(cg, "memory", "memory.max", ""); /* "max": 0 */
+	s->cpu_usec = cgroup_number(cg, "cpu", "cpu.stat", "usage_usec");
+	s->cpu_known = true;
+	f = cgroup_open(cg, "io", "io.stat"); /* there if the io controller is enabled */
+	s->io_known = f != NULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		if ((p = strstr(line, "rbytes=")))
+			s->io_read += strtoull(p + 7, NULL, 10);
+		if ((p = strstr(line, "wbytes=")))
+			s->io_write += strtoull(p + 7, NULL, 10);
+	}
+	if (f)
+		fclose(f);
 }

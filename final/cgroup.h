@@ -22,6 +22,18 @@ int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg);
 /* Move PID into the container's cgroup on every hierarchy. */
 int cgroup_add(const struct cgroup *cg, pid_t pid);
 long cgroup_oom_kills(const struct cgroup *cg);
+struct cgroup_stats {
+	unsigned long long cpu_usec;		 /* CPU time used, all processes together */
+	unsigned long long mem_usage, mem_limit; /* bytes; limit 0: none */
+	unsigned long long pids;
+	unsigned long long io_read, io_write; /* bytes, block devices */
+	bool cpu_known, io_known;	      /* not every v1 layout tells */
+};
+
+/* final stats: what the kernel counts for the container's cgroup. */
+void cgroup_stats(const struct cgroup *cg, struct cgroup_stats *s);
+/* final top: the pids in it (the host's numbers), at most MAX; -1 if it is gone. */
+int cgroup_procs(const struct cgroup *cg, pid_t *pids, int max);
 /* Remove it (retrying while its last processes are torn down); quiet if absent. */
 void cgroup_remove(const struct cgroup *cg);
 

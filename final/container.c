@@ -745,6 +745,166 @@ int container_port(const char *name)
 	return 0;
 }
 
+/*** stats, top ***/
+
+struct sample {
+	struct container c;
+	struct cgroup_stats cg;
+	unsigned long long net_rx, net_tx; /* as the container sees them */
+	double at;			   /* seconds */
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The host's end of the veth: what it receives, the container sent. */
+static unsigned long long veth_bytes(const struct container *c, const char *counter)
+{
+	char path[128], value[32] = "";
+
+	snprintf(path, sizeof(path), "/sys/class/net/vf%.8s/statistics/%s", c->id, counter);
+	return read_file(path, value, sizeof(value)) > 0 ? strtoull(value, NULL, 10) : 0;
+}
+
+static void take_sample(struct sample *s)
+{
+	struct cgroup cg;
+
+	cgroup_init(&cg, s->c.id);
+	cgroup_stats(&cg, &s->cg);
+	s->net_rx = veth_bytes(&s->c, "tx_bytes");
+	s->net_tx = veth_bytes(&s->c, "rx_bytes");
+	s->at = now_seconds();
+}
+
+static void print_bytes(char *out, size_t size, unsigned long long n, bool known)
+{
+	const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = n;
+	int u = 0;
+
+	for (; v >= 1024 && u < 4; u++)
+		v /= 1024;
+	if (!known)
+		snprintf(out, size, "--");
+	else
+		snprintf(out, size, u ? "%.1f%s" : "%.0f%s", v, units[u]);
+}
+
+/* One row from two samples: CPU % of one CPU over the interval, as docker's. */
+static void print_stats_row(const struct sample *a, const struct sample *b)
+{
+	char mem[16], lim[16], rx[16], tx[16], rd[16], wr[16], cpu[16] = "--";
+
+	if (b->cg.cpu_known)
+		snprintf(cpu, sizeof(cpu), "%.2f%%",
+			 (b->cg.cpu_usec - a->cg.cpu_usec) / 1e4 / (b->at - a->at));
+	print_bytes(mem, sizeof(mem), b->cg.mem_usage, true);
+	print_bytes(lim, sizeof(lim), b->cg.mem_limit,
+		    b->cg.mem_limit != 0 && b->cg.mem_limit < (1ULL << 62));
+	print_bytes(rx, sizeof(rx), b->net_rx, b->c.ip[0]);
+	print_bytes(tx, sizeof(tx), b->net_tx, b->c.ip[0]);
+	print_bytes(rd, sizeof(rd), b->cg.io_read, b->cg.io_known);
+	print_bytes(wr, sizeof(wr), b->cg.io_write, b->cg.io_known);
+	char m[40], n[40], io[40];
+
+	snprintf(m, sizeof(m), "%s / %s", mem, lim);
+	snprintf(n, sizeof(n), "%s / %s", rx, tx);
+	snprintf(io, sizeof(io), "%s / %s", rd, wr);
+	printf("%-16s  %-16s  %-8s  %-21s  %-21s  %-21s  %llu\n", b->c.id, b->c.name, cpu, m, n, io,
+	       b->cg.pids);
+}
+
+struct stats_list {
+	struct sample *s;
+	int n;
+};
+
+static void add_running(struct container *c, void *arg)
+{
+	struct stats_list *l = arg;
+
+	if (running(c) && (l->s = realloc(l->s, (l->n + 1) * sizeof(*l->s))))
+		l->s[l->n++].c = *c;
+}
+
+/* final stats [--no-stream] [NAME...]: every second (or once), all running or NAMEs. */
+int container_stats(char *const names[], bool no_stream)
+{
+	struct stats_list l = {0};
+	struct sample *before;
+
+	if (!*names)
+		state_each(add_running, &l);
+	for (; *names; names++) {
+		struct container c;
+
+		if (find(*names, &c) < 0)
+			return free(l.s), EXIT_RUNTIME;
+		add_running(&c, &l);
+	}
+	if (!l.s && l.n)
+		die("out of memory");
+	before = calloc(l.n + 1, sizeof(*before));
+	for (int i = 0; i < l.n; i++)
+		take_sample(&l.s[i]);
+	do {
+		usleep(500000);
+		printf("%-16s  %-16s  %-8s  %-21s  %-21s  %-21s  %s\n", "CONTAINER ID", "NAME",
+		       "CPU %", "MEM USAGE / LIMIT", "NET I/O", "BLOCK I/O", "PIDS");
+		for (int i = 0; i < l.n; i++) {
+			before[i] = l.s[i];
+			take_sample(&l.s[i]);
+			print_stats_row(&before[i], &l.s[i]);
+		}
+		fflush(stdout);
+	} while (!no_stream);
+	free(before);
+	free(l.s);
+	return 0;
+}
+
+/* final top NAME: the container's processes, as the host numbers them. */
+int container_top(const char *name)
+{
+	struct container c;
+	struct cgroup cg;
+	pid_t pids[4096];
+	int n;
+
+	if (find(name, &c) < 0)
+		return EXIT_RUNTIME;
+	cgroup_init(&cg, c.id);
+	if (!running(&c) || (n = cgroup_procs(&cg, pids, N_ELEMS(pids))) < 0)
+		return warn("container %s is not running", name), EXIT_RUNTIME;
+	printf("%-8s  %-8s  %-8s  %s\n", "PID", "PPID", "UID", "CMD");
+	for (int i = 0; i < n; i++) {
+		char path[64], status[2048] = "", cmd[1024] = "";
+		int ppid = 0, uid = -1, len;
+		const char *p;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pids[i]);
+		if (read_file(path, status, sizeof(status)) < 0)
+			continue; /* gone meanwhile */
+		if ((p = strstr(status, "\nPPid:")))
+			ppid = atoi(p + 7);
+		if ((p = strstr(status, "\nUid:")))
+			uid = atoi(p + 5);
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pids[i]);
+		len = read_file(path, cmd, sizeof(cmd));
+		for (int j = 0; j < len - 1; j++) /* NUL-separated arguments; its own bytes */
+			if (cmd[j] == '\0' || (unsigned char)cmd[j] < 0x20)
+				cmd[j] = cmd[j] ? '?' : ' ';
+		printf("%-8d  %-8d  %-8d  %s\n", (int)pids[i], ppid, uid, cmd);
+	}
+	return 0;
+}
+
 /*** inspect ***/
 
 /* The value at PATH (".State.Pid") in OBJ as text: Go template's {{.State.Pid}}, simplified. */

@@ -71,6 +71,8 @@ static const char *const usage_text[][2] = {
     {"version", "version, --version          final's version"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
     {"inspect", "inspect [-f|--format F] NAME|IMAGE...   as JSON, or F with {{.A.B}} fields"},
+    {"stats", "stats [--no-stream] [NAME...]  CPU, memory, network, block I/O, pids"},
+    {"top", "top NAME                    its processes (the host's pids)"},
     {"port", "port NAME                   its published ports: CTR/PROTO -> IP:HOSTPORT"},
     {"attach", "attach NAME                 the terminal of a container run with -dit;\n"
 	       "                             Ctrl-P Ctrl-Q detaches"},
@@ -798,9 +800,18 @@ int main(int argc, char **argv)
 		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
 		return container_inspect(&argv[i], format);
 	}
-	if (strcmp(command, "attach") == 0 || strcmp(command, "port") == 0) {
+	if (strcmp(command, "attach") == 0 || strcmp(command, "port") == 0 ||
+	    strcmp(command, "top") == 0) {
 		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
-		return command[0] == 'a' ? container_attach(argv[i]) : container_port(argv[i]);
+		return command[0] == 'a'   ? container_attach(argv[i])
+		       : command[0] == 'p' ? container_port(argv[i])
+					   : container_top(argv[i]);
+	}
+	if (strcmp(command, "stats") == 0) {
+		bool once = argc > 1 && strcmp(argv[1], "--no-stream") == 0;
+
+		i = parse(command, argc - once, argv + once, "+", NULL, &cfg, 0);
+		return container_stats(&argv[i + once], once);
 	}
 	if ((i = for_each_name(command, argc, argv, &cfg)) >= 0)
 		return i;

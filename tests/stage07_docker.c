@@ -128,17 +128,41 @@ START_TEST(names_hosts_and_env_files)
 	close(fd);
 	FINAL_OK(&p, "run", "-d", "--name", "db", test_rootfs, "/bin/sh", "-c",
 		 "while :; do nc -l -p 5432 -e echo db-here; done");
-	FINAL_OK(&p, "run", "--rm", "--name", "app", "-h", "apphost", "--env-file", envfile,
-		 "--add-host", "extra:192.0.2.9", "--dns", "192.0.2.53", "--link", "db:database",
-		 test_rootfs, "/bin/sh", "-c",
-		 "echo \"$A|$B\"; cat /etc/hostname; grep -c '^nameserver' /etc/resolv.conf; "
-		 "grep nameserver /etc/resolv.conf; grep -E '\t(apphost|extra|database)' /etc/hosts "
-		 "| cut -f2; nc database 5432");
+	FINAL_OK(
+	    &p, "run", "--rm", "--name", "app", "-h", "apphost", "--env-file", envfile,
+	    "--add-host", "extra:192.0.2.9", "--dns", "192.0.2.53", "--link", "db:database",
+	    test_rootfs, "/bin/sh", "-c",
+	    "echo \"$A|$B\"; cat /etc/hostname; grep -c '^nameserver' /etc/resolv.conf; "
+	    "grep nameserver /etc/resolv.conf; grep -E '\t(apphost|extra|database)' /etc/hosts "
+	    "| cut -f2; nc database 5432");
 	unlink(envfile);
 	assert_out_eq(&p, "1|two words\napphost\n1\nnameserver 192.0.2.53\napphost app\n"
 			  "extra\ndatabase db\ndb-here\n");
 	FINAL_OK(&p, "rm", "-f", "db");
 	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
+}
+END_TEST
+
+/* stats reads the cgroup and the veth; top lists the container's processes. */
+START_TEST(stats_and_top)
+{
+	struct proc p = {0};
+	const char *row;
+	double cpu;
+
+	FINAL_OK(&p, "run", "-d", "--name", "busy", "-m", "64M", "--cpus", "0.5", test_rootfs,
+		 "/bin/sh", "-c", "sleep 100 & while :; do :; done");
+	FINAL_OK(&p, "stats", "--no-stream", "busy");
+	row = strstr(p.out, " busy ");
+	ck_assert_msg(row && sscanf(row + 6, " %lf%%", &cpu) == 1, "no CPU %% in: %s", p.out);
+	ck_assert_msg(cpu > 5 && cpu < 80, "a spinner under --cpus 0.5 at %.1f%%", cpu);
+	assert_contains(row, "/ 64.0MiB");
+	ck_assert_msg(strstr(row, "B / ") && atoi(strrchr(row, ' ') + 1) == 3,
+		      "net I/O or pids (3: init, sh, sleep) missing: %s", row);
+	FINAL_OK(&p, "top", "busy");
+	assert_contains(p.out, "sleep 100\n");
+	assert_contains(p.out, "final-init\n");
+	FINAL_OK(&p, "rm", "-f", "busy");
 }
 END_TEST
 
@@ -149,4 +173,5 @@ void stage07_docker_tests(void)
 	add_test(7, 0, daily_commands_take_several_names);
 	add_test(7, 0, inspect_shows_the_container);
 	add_test(7, 0, names_hosts_and_env_files);
+	add_test(7, 0, stats_and_top);
 }
