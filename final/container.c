@@ -60,8 +60,8 @@ struct run {
 	int ready[2];	 /* ...and reports on ready[1] until CMD runs (see above) */
 	int pidfd;	 /* the container's init, from clone(CLONE_PIDFD) */
 	int tty_sock[2]; /* the child sends the pty's master back over this */
-	int log_fd;	 /* -d: the pipe the container's stdout and stderr go to... */
-	int log_read;	 /* ...which the monitor copies into the log */
+	int log_fd[2];	 /* -d: the pipes the container's stdout and stderr go to... */
+	int log_read[2]; /* ...which the monitor copies into the log */
 	int attach;	 /* -dt: where `final attach` connects */
 	struct log log;
 };
@@ -93,7 +93,7 @@ static int child(void *arg)
 	wait_for_parent(r);
 	report_errors_to(r->ready[1]); /* every die() of the setup reaches `run -d` too */
 	timing_restart();
-	if (r->log_fd >= 0 && (dup2(r->log_fd, 1) < 0 || dup2(r->log_fd, 2) < 0))
+	if (r->log_fd[0] >= 0 && (dup2(r->log_fd[0], 1) < 0 || dup2(r->log_fd[1], 2) < 0))
 		die_errno("dup2 the log");
 	if (unshare(CLONE_NEWCGROUP) < 0) /* now that we are in our cgroup (step 05) */
 		die_errno("unshare(CLONE_NEWCGROUP)");
@@ -242,7 +242,7 @@ static int listen_attach(struct run *r)
 
 static void spill_to_log(const char *buf, size_t n, void *log)
 {
-	log_write(log, buf, n);
+	log_write(log, 1, buf, n); /* a terminal has one stream */
 }
 
 /*
@@ -342,13 +342,15 @@ static int monitor(struct run *r, int notify_fd)
 		goto out_release;
 	timing_mark("network (host)");
 	forward_signals();
-	if (r->log_fd >= 0 && r->cfg->process.terminal && (r->attach = listen_attach(r)) < 0)
+	if (r->log_fd[0] >= 0 && r->cfg->process.terminal && (r->attach = listen_attach(r)) < 0)
 		goto out_release;
 	pid = spawn(r);
 	if (pid < 0)
 		goto out_release;
-	if (r->log_fd >= 0) /* the child has it: our copy would keep the pipe open forever */
-		close(r->log_fd);
+	if (r->log_fd[0] >= 0) { /* the child has them: ours would keep the pipes open forever */
+		close(r->log_fd[0]);
+		close(r->log_fd[1]);
+	}
 	timing_mark("clone");
 	if (cgroup_create(&r->cg) < 0 || cgroup_set_limits(&r->cg, r->cfg) < 0 ||
 	    cgroup_add(&r->cg, pid) < 0)
@@ -360,13 +362,13 @@ static int monitor(struct run *r, int notify_fd)
 	timing_mark("veth+ports+record");
 	started = start_and_wait_ready(r, notify_fd, &master) == 0;
 	timing_mark("ready");
-	if (r->log_fd >= 0) /* detached: from now on our own messages go to the log too */
+	if (r->log_fd[0] >= 0) /* detached: from now on our own messages go to the log too */
 		dup2(r->log.fd, 2);
-	if (master >= 0 && started && r->log_fd >= 0)
+	if (master >= 0 && started && r->log_fd[0] >= 0)
 		tty_serve(master, r->attach, spill_to_log, &r->log); /* -dt: for `final attach` */
 	else if (master >= 0 && started)
 		tty_relay(master);
-	else if (r->log_fd >= 0 && started)
+	else if (r->log_fd[0] >= 0 && started)
 		log_relay(&r->log, r->log_read); /* until every process of the container is gone */
 	status = wait_status(pid);
 	timing_mark("container");
@@ -471,11 +473,11 @@ static int create_record(struct run *r)
  */
 static int run_detached(struct run *r)
 {
-	int fds[2], out[2], null;
+	int fds[2], out[2], err[2], null;
 	char buf[1024] = "";
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		return warn_errno("pipe2"), EXIT_RUNTIME;
 	pid = fork();
 	if (pid < 0)
@@ -490,15 +492,16 @@ static int run_detached(struct run *r)
 			destroy(&r->c);
 			_exit(EXIT_RUNTIME);
 		}
-		r->log_fd = out[1], r->log_read = out[0];
+		r->log_fd[0] = out[1], r->log_read[0] = out[0];
+		r->log_fd[1] = err[1], r->log_read[1] = err[0];
 		r->c.monitor_pid = getpid();
 		r->c.monitor_start = proc_start_time(getpid());
 		state_save(&r->c);
 		_exit(monitor(r, fds[1]));
 	}
 	close(fds[1]);
-	close(out[0]);
-	close(out[1]);
+	close(out[0]), close(out[1]);
+	close(err[0]), close(err[1]);
 	if (read(fds[0], buf, sizeof(buf) - 1) > 0 && strcmp(buf, "ok") == 0) {
 		printf("%s\n", r->c.id);
 		return 0;
@@ -511,7 +514,7 @@ static int run_detached(struct run *r)
 int container_run(struct config *cfg)
 {
 	static char lower[4096];
-	struct run r = {.cfg = cfg, .log_fd = -1, .attach = -1};
+	struct run r = {.cfg = cfg, .log_fd = {-1, -1}, .attach = -1};
 
 	if (image_resolve(cfg, lower, sizeof(lower)) < 0)
 		return EXIT_RUNTIME;

@@ -1,10 +1,14 @@
 /*
  * log.c: a detached container's log, rotated (log.h says why).
  *
- * The container writes into a pipe, and its monitor copies the pipe into
- * the file: only a writer that sees every byte can rotate, which is why
- * docker's daemon (and conmon for podman) sits between a container and its
- * log rather than handing it the file.
+ * The container writes into two pipes, stdout and stderr, and its monitor
+ * copies them into the file: only a writer that sees every byte can rotate,
+ * which is why docker's daemon (and conmon for podman) sits between a
+ * container and its log rather than handing it the file. Each chunk is
+ * framed, "1 LEN\n" or "2 LEN\n" and LEN bytes, written with one writev(2)
+ * so that `final logs` can give each stream back to its own descriptor.
+ * The monitor's own messages ("final: ...") are lines without a frame, and
+ * are given back on stderr.
  */
 #define _GNU_SOURCE
 #include "log.h"
@@ -12,8 +16,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int log_open(struct log *l, const char *dir)
@@ -50,72 +58,126 @@ static int log_rotate(struct log *l)
 	return 0;
 }
 
-int log_write(struct log *l, const char *buf, size_t n)
+int log_write(struct log *l, int stream, const char *buf, size_t n)
 {
-	if (l->size > 0 && l->size + (off_t)n > LOG_MAX_SIZE && log_rotate(l) < 0)
-		return -1;
-	while (n > 0) {
-		ssize_t w = write(l->fd, buf, n);
+	char head[32];
+	struct iovec iov[2] = {{head, snprintf(head, sizeof(head), "%d %zu\n", stream, n)},
+			       {(void *)buf, n}};
+	ssize_t w;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) /* ENOSPC above all: the line says so, and the output is dropped */
-			return warn_errno("write %s", l->path);
-		buf += w, n -= w, l->size += w;
+	if (l->size > 0 && l->size + (off_t)(iov[0].iov_len + n) > LOG_MAX_SIZE &&
+	    log_rotate(l) < 0)
+		return -1;
+	while ((w = writev(l->fd, iov, 2)) < 0 && errno == EINTR)
+		;
+	if (w < 0) /* ENOSPC above all: the line says so, and the output is dropped */
+		return warn_errno("write %s", l->path);
+	l->size += w;
+	return w == (ssize_t)(iov[0].iov_len + n) ? 0 : warn("%s: a short write", l->path);
+}
+
+void log_relay(struct log *l, const int fds[2])
+{
+	struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+	bool failed = false;
+	char buf[65536];
+
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			ssize_t n = p[i].revents ? read(p[i].fd, buf, sizeof(buf)) : -1;
+
+			if (n > 0 && !failed) /* keep draining: the container must not block */
+				failed = log_write(l, i + 1, buf, n) < 0;
+			else if (n == 0 || (n < 0 && p[i].revents && errno != EINTR))
+				p[i].fd = -1; /* its end: every writer is gone */
+		}
 	}
+}
+
+struct reader {
+	char buf[65536 + 64];
+	size_t len;
+};
+
+/* Give back each complete frame (or monitor's line) in R; keep a partial one. */
+static int give_back(struct reader *r)
+{
+	size_t at = 0;
+
+	while (at < r->len) {
+		char *nl = memchr(r->buf + at, '\n', r->len - at);
+		unsigned int stream;
+		size_t n, head;
+		int used = 0;
+
+		if (!nl)
+			break;
+		head = nl - (r->buf + at) + 1;
+		if (sscanf(r->buf + at, "%u %zu\n%n", &stream, &n, &used) == 2 &&
+		    (size_t)used == head && (stream == 1 || stream == 2)) {
+			if (at + head + n > r->len)
+				break; /* the rest of the frame is not written yet */
+			if (write(stream, r->buf + at + head, n) != (ssize_t)n)
+				return -1;
+			at += head + n;
+		} else { /* a message of the monitor's own */
+			if (write(STDERR_FILENO, r->buf + at, head) != (ssize_t)head)
+				return -1;
+			at += head;
+		}
+	}
+	memmove(r->buf, r->buf + at, r->len - at);
+	r->len -= at;
 	return 0;
 }
 
-void log_relay(struct log *l, int fd)
+/* Read FD to its current end, giving back what is complete. */
+static int drain(int fd, struct reader *r)
 {
-	char buf[65536];
-	ssize_t n;
-	bool failed = false;
-
-	while ((n = read(fd, buf, sizeof(buf))) != 0)
-		if (n > 0 && !failed)
-			failed = log_write(l, buf, n) <
-				 0; /* keep draining: the container must not block */
-		else if (n < 0 && errno != EINTR)
-			break;
-}
-
-/* Copy FD to stdout until EOF; -1 if stdout is gone. */
-static int cat_fd(int fd)
-{
-	char buf[65536];
 	ssize_t n;
 
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (write(STDOUT_FILENO, buf, n) != n)
+	while ((n = read(fd, r->buf + r->len, sizeof(r->buf) - r->len)) > 0) {
+		r->len += n;
+		if (give_back(r) < 0)
 			return -1;
+		if (r->len == sizeof(r->buf)) /* a frame larger than any the monitor writes */
+			r->len = 0;
+	}
 	return 0;
 }
 
 int log_print(const char *dir, bool follow, bool (*still_running)(void *arg), void *arg)
 {
+	static struct reader r;
 	char path[640];
 	struct stat st, now;
 	int fd;
 
 	for (int i = LOG_FILES - 1; i > 0; i--) { /* the rotated ones, oldest first */
 		snprintf(path, sizeof(path), "%s/log.%d", dir, i);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
-			cat_fd(fd), close(fd);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			r.len = 0;
+			drain(fd, &r);
+			close(fd);
+		}
 	}
 	snprintf(path, sizeof(path), "%s/log", dir);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
 		return -1;
-	while (cat_fd(fd) == 0 && follow && still_running(arg)) {
+	r.len = 0;
+	while (drain(fd, &r) == 0 && follow && still_running(arg)) {
 		usleep(100000);
 		if (stat(path, &now) == 0 && now.st_ino != st.st_ino) { /* rotated */
-			cat_fd(fd);
+			drain(fd, &r);
 			close(fd);
+			r.len = 0;
 			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)
 				return 0;
 		}
 	}
-	cat_fd(fd);
+	drain(fd, &r);
 	close(fd);
 	return 0;
 }

@@ -22,12 +22,12 @@ struct log {
 
 /* Open (append to) DIR/log, making DIR if need be. */
 int log_open(struct log *l, const char *dir);
-/* Append N bytes, rotating first if they would not fit. */
-int log_write(struct log *l, const char *buf, size_t n);
-/* Copy everything from FD to the log until EOF. */
-void log_relay(struct log *l, int fd);
+/* Append N bytes of STREAM (1 stdout, 2 stderr) as one frame, rotating first if need be. */
+int log_write(struct log *l, int stream, const char *buf, size_t n);
+/* Copy the container's stdout FDS[0] and stderr FDS[1] into the log until both end. */
+void log_relay(struct log *l, const int fds[2]);
 /*
- * Print the logs in DIR, oldest first; with FOLLOW, go on until
+ * Print the logs in DIR, oldest first, each stream on its own descriptor; with FOLLOW, go on until
  * STILL_RUNNING(ARG) is false (across rotations). -1 if there is no log.
  */
 int log_print(const char *dir, bool follow, bool (*still_running)(void *arg), void *arg);

@@ -404,6 +404,20 @@ START_TEST(a_full_state_directory_leaves_no_record)
 }
 END_TEST
 
+/* logs gives stdout back on stdout and stderr on stderr (they were one stream). */
+START_TEST(logs_keep_stdout_and_stderr_apart)
+{
+	struct proc p = {0};
+
+	FINAL_OK(&p, "run", "-d", "--name", "two", "--network", "none", test_rootfs, "/bin/sh",
+		 "-c", "echo out1; echo err1 >&2; echo out2");
+	FINAL_OK(&p, "logs", "-f", "two");
+	assert_out_eq(&p, "out1\nout2\n");
+	ck_assert_str_eq(p.err, "err1\n");
+	FINAL_OK(&p, "rm", "two");
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
@@ -414,6 +428,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, exec_into_a_container_that_ends_meanwhile);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
+	add_test(7, 0, logs_keep_stdout_and_stderr_apart);
 	add_test(7, 0, a_full_state_directory_leaves_no_record);
 	add_test(7, 0, run_dit_then_attach_and_detach);
 }
