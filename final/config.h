@@ -94,6 +94,7 @@ struct config {
 	const char *platform; /* --platform for an image pulled by run; NULL: this machine's */
 	bool detach;	      /* -d */
 	bool remove;	      /* --rm */
+	char **run_argv;      /* run's options and arguments as given, for a later `start` */
 };
 
 #define CPU_PERIOD_US 100000

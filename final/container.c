@@ -63,12 +63,14 @@ struct run {
 	int log_fd[2];	 /* -d: the pipes the container's stdout and stderr go to... */
 	int log_read[2]; /* ...which the monitor copies into the log */
 	int attach;	 /* -dt: where `final attach` connects */
+	bool again;	 /* `final start`: an existing container */
 	struct log log;
 };
 
 #define STACK_SIZE (1024 * 1024)
 
 static bool running(const struct container *c);
+static int find(const char *name, struct container *c);
 
 /*** the child ***/
 
@@ -387,7 +389,8 @@ out:
 	r->c.exit_code = status;
 	snprintf(r->c.status, sizeof(r->c.status), "exited");
 	state_save(&r->c);
-	if (r->cfg->remove || !started) /* a container that never ran leaves nothing */
+	/* A new container that never ran leaves nothing; one started again stays. */
+	if (r->cfg->remove || (!started && !r->again))
 		destroy(&r->c);
 	timing_mark("record");
 	timing_report("runtime");
@@ -441,6 +444,25 @@ static void save_inspect_config(const struct run *r)
 		json.delete(conf);
 }
 
+/*
+ * run's working directory and arguments, NUL-separated, as STATE/ID/run-args:
+ * `final start` parses them again into the same configuration.
+ */
+static void save_run_args(const struct run *r)
+{
+	char path[600], cwd[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/run-args", r->c.dir);
+	if (!r->cfg->run_argv || !getcwd(cwd, sizeof(cwd)) || !(f = fopen(path, "we")))
+		return;
+	fwrite(cwd, 1, strlen(cwd) + 1, f);
+	for (char **a = r->cfg->run_argv; *a; a++)
+		fwrite(*a, 1, strlen(*a) + 1, f);
+	if (fclose(f) != 0)
+		warn_errno("write %s", path);
+}
+
 /* The whole record, then (under the lock, so names stay unique) its directory and file. */
 static int create_record(struct run *r)
 {
@@ -461,6 +483,8 @@ static int create_record(struct run *r)
 	lock = state_lock();
 	ret = lock < 0 ? -1 : state_create(&r->c, r->cfg->name);
 	state_unlock(lock);
+	if (ret == 0)
+		save_run_args(r);
 	if (ret == 0 && dl_json() == 0)
 		save_inspect_config(r);
 	return ret;
@@ -511,7 +535,8 @@ static int run_detached(struct run *r)
 	return wait_status(pid);
 }
 
-int container_run(struct config *cfg)
+/* RUN's container: a new record, or with EXISTING (start) that one again. */
+static int run_container(struct config *cfg, const struct container *existing)
 {
 	static char lower[4096];
 	struct run r = {.cfg = cfg, .log_fd = {-1, -1}, .attach = -1};
@@ -520,8 +545,18 @@ int container_run(struct config *cfg)
 		return EXIT_RUNTIME;
 	cfg->root.path = lower;
 	timing_mark("image");
-	if (create_record(&r) < 0)
+	if (existing) { /* the same id, name, writable layer and log; a new monitor */
+		r.c = *existing;
+		r.again = true;
+		r.c.monitor_pid = getpid();
+		r.c.monitor_start = proc_start_time(getpid());
+		r.c.init_pid = 0, r.c.init_start = 0, r.c.exit_code = 0;
+		snprintf(r.c.status, sizeof(r.c.status), "created");
+		if (state_save(&r.c) < 0)
+			return EXIT_RUNTIME;
+	} else if (create_record(&r) < 0) {
 		return EXIT_RUNTIME;
+	}
 	timing_mark("state");
 	if (!cfg->hostname) /* docker's default: the short id */
 		cfg->hostname = strndup(r.c.id, 12);
@@ -534,6 +569,51 @@ int container_run(struct config *cfg)
 			dup2(null, 0);
 	}
 	return monitor(&r, -1);
+}
+
+int container_run(struct config *cfg)
+{
+	return run_container(cfg, NULL);
+}
+
+int container_run_args(const char *name, int *argc, char ***argv)
+{
+	struct container c;
+	char path[600], *buf;
+	size_t len = 0;
+	FILE *f;
+
+	if (find(name, &c) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/run-args", c.dir);
+	if (!(f = fopen(path, "re")))
+		return warn("container %s cannot be started again: no run-args", name);
+	buf = malloc(1 << 16);
+	len = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+	fclose(f);
+	if (!buf || len == 0 || buf[len - 1] != '\0')
+		return free(buf), warn("%s: damaged", path);
+	*argv = calloc(len + 2, sizeof(char *)); /* more than the strings there are */
+	*argc = 0;
+	(*argv)[(*argc)++] = "run";
+	for (size_t at = strlen(buf) + 1; at < len; at += strlen(buf + at) + 1)
+		(*argv)[(*argc)++] = buf + at;
+	if (chdir(buf) < 0) /* relative paths mean what they meant to run */
+		return warn_errno("chdir %s", buf);
+	return 0;
+}
+
+int container_start(const char *name, struct config *cfg)
+{
+	struct container c;
+
+	if (find(name, &c) < 0)
+		return EXIT_RUNTIME;
+	if (running(&c))
+		return warn("container %s is running already", name), EXIT_RUNTIME;
+	cfg->detach = true; /* docker start: in the background */
+	cfg->name = NULL;
+	return run_container(cfg, &c) == 0 ? 0 : EXIT_RUNTIME;
 }
 
 /*** the other commands ***/

@@ -11,6 +11,10 @@
 
 /* Each returns the command's exit status. */
 int container_run(struct config *cfg);
+/* start NAME: run's arguments again (and its working directory, as ours). */
+int container_run_args(const char *name, int *argc, char ***argv);
+/* ...parsed into CFG: the stopped container NAME again, its writable layer kept. */
+int container_start(const char *name, struct config *cfg);
 int container_exec(const char *name, struct config *cfg);
 int container_stop(const char *name, int timeout);
 int container_rm(const char *name, bool force);

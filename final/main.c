@@ -71,6 +71,9 @@ static const char *const usage_text[][2] = {
     {"version", "version, --version          final's version"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
     {"inspect", "inspect [-f|--format F] NAME|IMAGE...   as JSON, or F with {{.A.B}} fields"},
+    {"start", "start NAME                  run an exited container again: its configuration,\n"
+	      "                             its writable layer, in the background"},
+    {"restart", "restart NAME                stop, then start"},
     {"stats", "stats [--no-stream] [NAME...]  CPU, memory, network, block I/O, pids"},
     {"top", "top NAME                    its processes (the host's pids)"},
     {"port", "port NAME                   its published ports: CTR/PROTO -> IP:HOSTPORT"},
@@ -776,11 +779,30 @@ int main(int argc, char **argv)
 		security_run_from_sealed_copy(original_argv);
 		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 1);
 		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
+		cfg.run_argv = argv + 1;
 		timing_mark("start: sealed copy and options");
 		refuse_input_not_a_tty(&cfg);
 		cfg.image = argv[i];
 		cfg.process.args = &argv[i + 1];
 		return container_run(&cfg);
+	}
+	if (strcmp(command, "start") == 0 || strcmp(command, "restart") == 0) {
+		const char *name;
+
+		i = parse(command, argc, argv, "+", NULL, &cfg, 1);
+		if (argc - i != 1)
+			die("%s takes one container", command);
+		name = argv[i];
+		security_run_from_sealed_copy(original_argv);
+		if (command[0] == 'r' && container_stop(name, 10) != 0)
+			return EXIT_RUNTIME;
+		if (container_run_args(name, &argc, &argv) < 0)
+			return EXIT_RUNTIME;
+		i = parse("run", argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 1);
+		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
+		cfg.image = argv[i];
+		cfg.process.args = &argv[i + 1];
+		return container_start(name, &cfg);
 	}
 	if (strcmp(command, "exec") == 0) {
 		i = parse(command, argc, argv, "+it", run_options, &cfg, 2);

@@ -166,6 +166,42 @@ START_TEST(stats_and_top)
 }
 END_TEST
 
+/* Until `final logs NAME` shows NEEDLE (CMD runs after `run -d` returns, not before). */
+static void wait_log(struct proc *p, const char *name, const char *needle)
+{
+	for (int i = 0; i < 100; i++) {
+		FINAL_OK(p, "logs", name);
+		if (strstr(p->out, needle))
+			return;
+		usleep(50000);
+	}
+	ck_abort_msg("'%s' never appeared in the logs of %s: %s", needle, name, p->out);
+}
+
+/* start runs an exited container again with its configuration and writable layer; restart. */
+START_TEST(start_and_restart_keep_the_container)
+{
+	struct proc p = {0};
+
+	FINAL_OK(&p, "run", "-d", "--name", "again", "--network", "none", "-e", "X=set",
+		 test_rootfs, "/bin/sh", "-c",
+		 "echo run $X $(cat /count 2>/dev/null); echo x >> /count; sleep 100");
+	wait_log(&p, "again", "run set\n");
+	FINAL_OK(&p, "stop", "-t", "1", "again");
+	FINAL_OK(&p, "start", "again");
+	wait_log(&p, "again", "run set x\n");
+	FINAL_OK(&p, "ps");
+	assert_contains(p.out, " again ");
+	bin_run(&p, CMD("start", "again"));
+	assert_exit(&p, 125);
+	assert_contains(p.err, "running already");
+	FINAL_OK(&p, "restart", "again");
+	wait_log(&p, "again", "run set x x\n");
+	assert_out_eq(&p, "run set\nrun set x\nrun set x x\n");
+	FINAL_OK(&p, "rm", "-f", "again");
+}
+END_TEST
+
 void stage07_docker_tests(void)
 {
 	add_test(7, 0, published_port_from_the_host_itself);
@@ -174,4 +210,5 @@ void stage07_docker_tests(void)
 	add_test(7, 0, inspect_shows_the_container);
 	add_test(7, 0, names_hosts_and_env_files);
 	add_test(7, 0, stats_and_top);
+	add_test(7, 0, start_and_restart_keep_the_container);
 }
