@@ -18,7 +18,7 @@ cache=$top/.cache/vm
 timeout_s=${VM_TIMEOUT:-900}
 # Modules for the network step and final/ (overlayfs); missing ones are skipped.
 # crc32c_generic first: libcrc32c (for nf_tables) needs it, as a soft dependency.
-modules="crc32c_generic veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat"
+modules="crc32c_generic veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat nft_fib nft_fib_ipv4"
 # Host programs the tests and steps run, copied in with their libraries:
 # iproute2 and nft for the networks, a registry and skopeo for final pull,
 # strace to hold a syscall open in the lifecycle tests.
