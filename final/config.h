@@ -95,6 +95,10 @@ struct config {
 	bool detach;	      /* -d */
 	bool remove;	      /* --rm */
 	char **run_argv;      /* run's options and arguments as given, for a later `start` */
+	struct {	      /* --restart no|on-failure[:N]|always */
+		enum { RESTART_NO, RESTART_ON_FAILURE, RESTART_ALWAYS } policy;
+		int max_retries; /* on-failure:N; 0: no limit */
+	} restart;
 };
 
 #define CPU_PERIOD_US 100000

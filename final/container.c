@@ -64,6 +64,7 @@ struct run {
 	int log_read[2]; /* ...which the monitor copies into the log */
 	int attach;	 /* -dt: where `final attach` connects */
 	bool again;	 /* `final start`: an existing container */
+	bool detached;	 /* -d: output into the log, through log_fd/log_read */
 	struct log log;
 };
 
@@ -95,7 +96,7 @@ static int child(void *arg)
 	wait_for_parent(r);
 	report_errors_to(r->ready[1]); /* every die() of the setup reaches `run -d` too */
 	timing_restart();
-	if (r->log_fd[0] >= 0 && (dup2(r->log_fd[0], 1) < 0 || dup2(r->log_fd[1], 2) < 0))
+	if (r->detached && (dup2(r->log_fd[0], 1) < 0 || dup2(r->log_fd[1], 2) < 0))
 		die_errno("dup2 the log");
 	if (unshare(CLONE_NEWCGROUP) < 0) /* now that we are in our cgroup (step 05) */
 		die_errno("unshare(CLONE_NEWCGROUP)");
@@ -137,6 +138,13 @@ static pid_t spawn(struct run *r)
 		die("out of memory");
 	if (pipe2(r->sync, O_CLOEXEC) < 0 || pipe2(r->ready, O_CLOEXEC) < 0)
 		return warn_errno("pipe2");
+	for (int i = 0; r->detached && i < 2; i++) { /* [0] stdout, [1] stderr */
+		int fds[2];
+
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return warn_errno("pipe2");
+		r->log_read[i] = fds[0], r->log_fd[i] = fds[1];
+	}
 	if (r->cfg->process.terminal &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->tty_sock) < 0)
 		return warn_errno("socketpair");
@@ -148,14 +156,20 @@ static pid_t spawn(struct run *r)
 	close(r->ready[1]);
 	if (r->cfg->process.terminal)
 		close(r->tty_sock[1]);
+	for (int i = 0; r->detached && i < 2; i++) /* the child has them: ours would keep */
+		close(r->log_fd[i]);		   /* the pipes open forever */
+	free(stack); /* the child runs on its own copy of our memory */
 	return pid;
 }
 
 static volatile pid_t forward_to;	/* exec: our own child */
 static volatile int forward_pidfd = -1; /* run: the container's init */
 
+static volatile sig_atomic_t stop_requested; /* a signal to `final run`: no --restart */
+
 static void forward(int sig)
 {
+	stop_requested = 1;
 	if (forward_pidfd >= 0)
 		proc_signal(forward_pidfd, sig);
 	else if (forward_to > 1)
@@ -328,31 +342,25 @@ static int start_and_wait_ready(struct run *r, int notify_fd, int *master)
 	return 0;
 }
 
-static int monitor(struct run *r, int notify_fd)
+/* One life of the container, from its layer to its teardown: CMD's status. */
+static int run_once(struct run *r, int notify_fd, bool *started)
 {
 	int status = EXIT_RUNTIME, master = -1;
-	bool started = false;
 	pid_t pid;
 
-	cgroup_init(&r->cg, r->c.id);
+	*started = false;
+	r->pidfd = -1;
 	if (rootfs_prepare(&r->fs, r->c.id) < 0)
-		goto out;
+		return status;
 	timing_mark("layer");
 	if (net_prepare(&r->net, r->cfg, r->c.id) < 0)
-		goto out;
+		return status;
 	if (write_etc_files(r) < 0)
 		goto out_release;
 	timing_mark("network (host)");
-	forward_signals();
-	if (r->log_fd[0] >= 0 && r->cfg->process.terminal && (r->attach = listen_attach(r)) < 0)
-		goto out_release;
 	pid = spawn(r);
 	if (pid < 0)
 		goto out_release;
-	if (r->log_fd[0] >= 0) { /* the child has them: ours would keep the pipes open forever */
-		close(r->log_fd[0]);
-		close(r->log_fd[1]);
-	}
 	timing_mark("clone");
 	if (cgroup_create(&r->cg) < 0 || cgroup_set_limits(&r->cg, r->cfg) < 0 ||
 	    cgroup_add(&r->cg, pid) < 0)
@@ -362,16 +370,20 @@ static int monitor(struct run *r, int notify_fd)
 		goto out_kill;
 	forward_pidfd = r->pidfd;
 	timing_mark("veth+ports+record");
-	started = start_and_wait_ready(r, notify_fd, &master) == 0;
+	*started = start_and_wait_ready(r, notify_fd, &master) == 0;
 	timing_mark("ready");
-	if (r->log_fd[0] >= 0) /* detached: from now on our own messages go to the log too */
+	if (r->detached) /* from now on our own messages go to the log too */
 		dup2(r->log.fd, 2);
-	if (master >= 0 && started && r->log_fd[0] >= 0)
+	if (master >= 0 && *started && r->detached)
 		tty_serve(master, r->attach, spill_to_log, &r->log); /* -dt: for `final attach` */
-	else if (master >= 0 && started)
+	else if (master >= 0 && *started)
 		tty_relay(master);
-	else if (r->log_fd[0] >= 0 && started)
+	else if (r->detached && *started)
 		log_relay(&r->log, r->log_read); /* until every process of the container is gone */
+	for (int i = 0; r->detached && i < 2; i++)
+		close(r->log_read[i]);
+	if (master >= 0)
+		close(master);
 	status = wait_status(pid);
 	timing_mark("container");
 	if (status == 128 + SIGKILL && r->cfg->resources.memory && cgroup_oom_kills(&r->cg) > 0)
@@ -382,15 +394,64 @@ out_kill:
 	proc_signal(r->pidfd, SIGKILL);
 	wait_status(pid);
 out_release:
+	forward_pidfd = -1;
+	if (r->pidfd >= 0)
+		close(r->pidfd);
 	release(r);
 	timing_mark("teardown");
+	return status;
+}
+
+/* STATE/ID/stopped: `stop` and `rm -f` say the container must not come back (--restart). */
+static void stopped_path(const struct container *c, char *path, size_t size)
+{
+	snprintf(path, size, "%s/stopped", c->dir);
+}
+
+/* --restart after CMD ended with STATUS, RESTARTS times so far; docker's rules. */
+static bool restart_wanted(const struct run *r, int status, int restarts)
+{
+	const typeof(r->cfg->restart) *p = &r->cfg->restart;
+	char path[600];
+
+	stopped_path(&r->c, path, sizeof(path));
+	if (stop_requested || access(path, F_OK) == 0)
+		return false;
+	return p->policy == RESTART_ALWAYS || (p->policy == RESTART_ON_FAILURE && status != 0 &&
+					       (p->max_retries == 0 || restarts < p->max_retries));
+}
+
+static int monitor(struct run *r, int notify_fd)
+{
+	int status = EXIT_RUNTIME, restarts = 0;
+	bool started = false, ever = false;
+	char path[600];
+
+	cgroup_init(&r->cg, r->c.id);
+	stopped_path(&r->c, path, sizeof(path));
+	unlink(path); /* a new start */
+	forward_signals();
+	if (r->detached && r->cfg->process.terminal && (r->attach = listen_attach(r)) < 0)
+		goto out;
+	for (;;) {
+		status = run_once(r, notify_fd, &started);
+		ever |= started;
+		notify_fd = -1; /* `run -d` heard about the first start */
+		if (!started || !restart_wanted(r, status, restarts))
+			break;
+		usleep((100000 << (restarts < 5 ? restarts : 5))); /* 0.1 s, doubling to 3.2 s */
+		restarts++;
+		r->c.exit_code = status, r->c.init_pid = 0, r->c.init_start = 0;
+		snprintf(r->c.status, sizeof(r->c.status), "created");
+		state_save(&r->c);
+	}
 out:
 	/* "exited" only once everything is released: stop and rm wait for it. */
 	r->c.exit_code = status;
 	snprintf(r->c.status, sizeof(r->c.status), "exited");
 	state_save(&r->c);
 	/* A new container that never ran leaves nothing; one started again stays. */
-	if (r->cfg->remove || (!started && !r->again))
+	if (r->cfg->remove || (!ever && !r->again))
 		destroy(&r->c);
 	timing_mark("record");
 	timing_report("runtime");
@@ -497,11 +558,11 @@ static int create_record(struct run *r)
  */
 static int run_detached(struct run *r)
 {
-	int fds[2], out[2], err[2], null;
+	int fds[2], null;
 	char buf[1024] = "";
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return warn_errno("pipe2"), EXIT_RUNTIME;
 	pid = fork();
 	if (pid < 0)
@@ -516,16 +577,13 @@ static int run_detached(struct run *r)
 			destroy(&r->c);
 			_exit(EXIT_RUNTIME);
 		}
-		r->log_fd[0] = out[1], r->log_read[0] = out[0];
-		r->log_fd[1] = err[1], r->log_read[1] = err[0];
+		r->detached = true;
 		r->c.monitor_pid = getpid();
 		r->c.monitor_start = proc_start_time(getpid());
 		state_save(&r->c);
 		_exit(monitor(r, fds[1]));
 	}
 	close(fds[1]);
-	close(out[0]), close(out[1]);
-	close(err[0]), close(err[1]);
 	if (read(fds[0], buf, sizeof(buf) - 1) > 0 && strcmp(buf, "ok") == 0) {
 		printf("%s\n", r->c.id);
 		return 0;
@@ -539,7 +597,7 @@ static int run_detached(struct run *r)
 static int run_container(struct config *cfg, const struct container *existing)
 {
 	static char lower[4096];
-	struct run r = {.cfg = cfg, .log_fd = {-1, -1}, .attach = -1};
+	struct run r = {.cfg = cfg, .attach = -1};
 
 	if (image_resolve(cfg, lower, sizeof(lower)) < 0)
 		return EXIT_RUNTIME;
@@ -702,12 +760,23 @@ static bool wait_for(struct container *c, bool (*done)(const struct container *)
 	return false;
 }
 
+/* Stopped on purpose: its monitor does not --restart it. */
+static void mark_stopped(const struct container *c)
+{
+	char path[600];
+
+	stopped_path(c, path, sizeof(path));
+	if (running(c) && write_new_file(path, "") < 0)
+		warn_errno("write %s", path);
+}
+
 int container_stop(const char *name, int timeout)
 {
 	struct container c;
 
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
+	mark_stopped(&c);
 	wait_for(&c, has_init, 10); /* a container being set up: once it has its init */
 	if (running(&c) && signal_init(&c, SIGTERM) && /* init forwards it to CMD */
 	    !wait_for(&c, ended, timeout)) {
@@ -729,6 +798,7 @@ int container_rm(const char *name, bool force)
 		if (!force)
 			return warn("container %s is running: stop it first, or rm -f", name),
 			       EXIT_RUNTIME;
+		mark_stopped(&c);
 		wait_for(&c, has_init, 10);
 		signal_init(&c, SIGKILL);
 		wait_for(&c, ended, 10);

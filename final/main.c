@@ -53,6 +53,7 @@ static const char *const usage_text[][2] = {
 	    "  --add-host NAME:IP    an /etc/hosts entry (IP host-gateway: the bridge)\n"
 	    "  --dns IP              a nameserver instead of the host's\n"
 	    "  --link NAME[:ALIAS]   a running container's address in /etc/hosts\n"
+	    "  --restart POLICY      no (default), on-failure[:N] or always: run CMD again\n"
 	    "  -w DIR                working directory inside\n"
 	    "  -u UID[:GID]          run CMD as this user\n"
 	    "  --read-only           mount the root read-only\n"
@@ -285,6 +286,22 @@ static void parse_add_host(struct config *cfg, char *arg)
 	cfg->dns.hosts[cfg->dns.nhosts++].ip = sep;
 }
 
+/* --restart no | on-failure[:N] | always, as docker (unless-stopped: the same as always here). */
+static void parse_restart(struct config *cfg, const char *arg)
+{
+	long n = 0;
+
+	if (!strcmp(arg, "no"))
+		cfg->restart.policy = RESTART_NO;
+	else if (!strcmp(arg, "always") || !strcmp(arg, "unless-stopped"))
+		cfg->restart.policy = RESTART_ALWAYS;
+	else if (!strncmp(arg, "on-failure", 10) &&
+		 (!arg[10] || (arg[10] == ':' && (n = parse_long(arg + 11, 1, 1000000)) > 0)))
+		cfg->restart.policy = RESTART_ON_FAILURE, cfg->restart.max_retries = n;
+	else
+		bad("--restart", arg, "use no, on-failure[:N] or always");
+}
+
 static void parse_dns(struct config *cfg, const char *arg)
 {
 	char buf[16];
@@ -316,6 +333,7 @@ enum {
 	OPT_ADD_HOST,
 	OPT_DNS,
 	OPT_LINK,
+	OPT_RESTART,
 	OPT_PASSWORD_STDIN,
 	OPT_HELP
 };
@@ -483,6 +501,9 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 	case OPT_DNS:
 		parse_dns(cfg, arg);
 		break;
+	case OPT_RESTART:
+		parse_restart(cfg, arg);
+		break;
 	case OPT_LINK:
 		if (cfg->dns.nlinks == (int)N_ELEMS(cfg->dns.links))
 			bad("--link", arg, "too many links");
@@ -525,6 +546,7 @@ static const struct option run_options[] = {
     {"add-host", required_argument, NULL, OPT_ADD_HOST},
     {"dns", required_argument, NULL, OPT_DNS},
     {"link", required_argument, NULL, OPT_LINK},
+    {"restart", required_argument, NULL, OPT_RESTART},
     {"help", no_argument, NULL, OPT_HELP},
     {0},
 };
@@ -780,6 +802,8 @@ int main(int argc, char **argv)
 		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 1);
 		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
 		cfg.run_argv = argv + 1;
+		if (cfg.remove && cfg.restart.policy != RESTART_NO)
+			die("--restart and --rm conflict: a container to restart must stay");
 		timing_mark("start: sealed copy and options");
 		refuse_input_not_a_tty(&cfg);
 		cfg.image = argv[i];

@@ -202,6 +202,36 @@ START_TEST(start_and_restart_keep_the_container)
 }
 END_TEST
 
+/* --restart: on-failure:N runs CMD N more times; always until stop, which it obeys. */
+START_TEST(restart_policies)
+{
+	struct proc p = {0};
+	const char *const bad[][2] = {{"--restart", "sometimes"}, {"--restart", "on-failure:0"}};
+
+	FINAL_OK(&p, "run", "-d", "--name", "flaky", "--network", "none", "--restart",
+		 "on-failure:2", test_rootfs, "/bin/sh", "-c", "echo try; exit 3");
+	FINAL_OK(&p, "wait", "flaky");
+	assert_out_eq(&p, "3\n");
+	FINAL_OK(&p, "logs", "flaky");
+	assert_out_eq(&p, "try\ntry\ntry\n");
+	FINAL_OK(&p, "run", "-d", "--name", "steady", "--network", "none", "--restart", "always",
+		 test_rootfs, "/bin/sh", "-c", "echo up; sleep 0.1");
+	wait_log(&p, "steady", "up\nup\n"); /* it came back after a clean exit */
+	FINAL_OK(&p, "stop", "steady");
+	FINAL_OK(&p, "logs", "steady");
+	{
+		char *before = strdup(p.out);
+
+		usleep(1500000);
+		FINAL_OK(&p, "logs", "steady");
+		ck_assert_str_eq(p.out, before); /* nothing ran after stop */
+		free(before);
+	}
+	FINAL_OK(&p, "rm", "flaky", "steady");
+	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
+}
+END_TEST
+
 void stage07_docker_tests(void)
 {
 	add_test(7, 0, published_port_from_the_host_itself);
@@ -211,4 +241,5 @@ void stage07_docker_tests(void)
 	add_test(7, 0, names_hosts_and_env_files);
 	add_test(7, 0, stats_and_top);
 	add_test(7, 0, start_and_restart_keep_the_container);
+	add_test(7, 0, restart_policies);
 }
