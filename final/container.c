@@ -812,7 +812,10 @@ int container_rm(const char *name, bool force)
 
 struct ps_options {
 	bool all, quiet;
+	const char *format; /* --format: docker's field names, {{.ID}} {{.Names}} ... */
 };
+
+static int print_format(json_t *obj, const char *format);
 
 static void print_row(struct container *c, void *arg)
 {
@@ -832,6 +835,16 @@ static void print_row(struct container *c, void *arg)
 		snprintf(status, sizeof(status), "running");
 	else
 		snprintf(status, sizeof(status), "exited (%d)", c->exit_code);
+	if (o->format) {
+		json_t *row = json.pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", c->id,
+					"Names", c->name, "Image", c->image, "Command", c->command,
+					"Status", status, "CreatedAt", when, "Ports", c->ports,
+					"Networks", c->network, "IPAddress", up ? c->ip : "");
+
+		print_format(row, o->format);
+		json.delete(row);
+		return;
+	}
 	/* The container's bytes: no escape sequence reaches the terminal. */
 	for (char *p = c->command; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -840,11 +853,13 @@ static void print_row(struct container *c, void *arg)
 	       up && c->ip[0] ? c->ip : "-", when, c->command);
 }
 
-int container_ps(bool all, bool quiet)
+int container_ps(bool all, bool quiet, const char *format)
 {
-	struct ps_options o = {all, quiet};
+	struct ps_options o = {all, quiet, format};
 
-	if (!quiet)
+	if (format && dl_json() < 0)
+		return EXIT_RUNTIME;
+	if (!quiet && !format)
 		printf("%-16s  %-16s  %-12s  %-15s  %-19s  %s\n", "CONTAINER ID", "NAME", "STATUS",
 		       "IP", "CREATED", "COMMAND");
 	state_each(print_row, &o);

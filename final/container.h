@@ -18,7 +18,7 @@ int container_start(const char *name, struct config *cfg);
 int container_exec(const char *name, struct config *cfg);
 int container_stop(const char *name, int timeout);
 int container_rm(const char *name, bool force);
-int container_ps(bool all, bool quiet);
+int container_ps(bool all, bool quiet, const char *format);
 int container_kill(const char *name, int sig);
 int container_wait(const char *name);
 int container_logs(const char *name, bool follow);

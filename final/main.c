@@ -63,7 +63,10 @@ static const char *const usage_text[][2] = {
 	    "  --security-opt no-new-privileges=false  let setuid binaries gain privileges\n"
 	    "  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, ...)\n"
 	    "  --timings             print how long each phase took, on stderr"},
-    {"ps", "ps [-a] [-q]                 list running containers (-a: all; -q: ids only)"},
+    {"ps",
+     "ps [-a] [-q] [--format F]    list running containers (-a: all; -q: ids only;\n"
+     "                             F: {{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Status}}\n"
+     "                             {{.CreatedAt}} {{.Ports}} {{.Networks}} {{.IPAddress}})"},
     {"exec", "exec [-i] [-t] NAME CMD...  run CMD in a running container (-it: stdin a terminal)"},
     {"stop", "stop [-t SECS] NAME...      SIGTERM, then SIGKILL after SECS (10)"},
     {"rm", "rm [-f] NAME...             remove containers (-f: kill them first)"},
@@ -687,23 +690,28 @@ static int image_command(const char *command, int argc, char **argv, struct conf
 	return -1;
 }
 
-/* ps [-a|--all] [-q|--quiet], also as -aq. */
+/* ps [-a|--all] [-q|--quiet] [--format F], also as -aq. */
 static int ps_command(int argc, char **argv, struct config *cfg)
 {
 	bool all = false, quiet = false;
+	const char *format = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		bool a = !strcmp(argv[i], "-a") || !strcmp(argv[i], "--all");
 		bool q = !strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet");
 		bool both = !strcmp(argv[i], "-aq") || !strcmp(argv[i], "-qa");
 
+		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			format = argv[++i];
+			continue;
+		}
 		if (!a && !q && !both)
 			return parse("ps", argc - i + 1, argv + i - 1, "+", NULL, cfg, 0),
 			       usage("ps", stderr, EXIT_RUNTIME); /* --help, or a bad option */
 		all |= a || both;
 		quiet |= q || both;
 	}
-	return container_ps(all, quiet);
+	return container_ps(all, quiet, format);
 }
 
 static int signal_number(const char *name)

@@ -99,6 +99,8 @@ START_TEST(inspect_shows_the_container)
 		 "web");
 	assert_out_eq(&p, "running 67108864 500000000 [\"/bin/sleep\",\"100\"] [\"A=b\"] "
 			  "[\"/tmp:/data:ro\"]\n");
+	FINAL_OK(&p, "ps", "--format", "{{.Names}}={{.Status}} {{.Ports}}");
+	assert_out_eq(&p, "web=running 8080:80/tcp\n");
 	FINAL_OK(&p, "inspect", "web");
 	assert_contains(p.out, "\"Name\": \"/web\"");
 	assert_contains(p.out, "\"IPAddress\": \"10.78.0.");
