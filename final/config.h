@@ -15,9 +15,10 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#define MAX_MOUNTS 32
-#define MAX_ENV	   64
-#define MAX_PORTS  16
+#define MAX_MOUNTS	 32
+#define MAX_ENV		 64
+#define MAX_PORTS	 16
+#define MAX_DEVICE_RULES 32 /* the defaults below, and room for more */
 
 enum network_mode { NET_BRIDGE, NET_NONE, NET_HOST };
 
@@ -29,6 +30,33 @@ struct mount_entry { /* OCI mounts[]: here only bind mounts (-v) */
 struct port_mapping { /* -p HOSTPORT:CTRPORT[/tcp|udp] */
 	int host_port, container_port;
 	const char *protocol; /* "tcp" or "udp" */
+};
+
+/* OCI linux.resources.devices[]: a device the cgroup lets CMD open or make */
+struct device_rule {
+	char type;	    /* 'c', 'b' or 'a' (both) */
+	int major, minor;   /* -1: any ("*") */
+	const char *access; /* some of "rwm": read, write, mknod */
+};
+
+/*
+ * Docker's default allow-list, which main.c copies into every container's
+ * config: the nodes rootfs.c makes in /dev, the pseudo-terminals of its
+ * devpts, and mknod of any node (making one is harmless; opening it is what
+ * the cgroup refuses). Every other device, the host's disks first, cannot be
+ * opened, whatever node an image ships or CAP_MKNOD makes (final/README.md).
+ */
+static const struct device_rule default_device_rules[] = {
+    {'c', 1, 3, "rwm"},	   /* /dev/null */
+    {'c', 1, 5, "rwm"},	   /* /dev/zero */
+    {'c', 1, 7, "rwm"},	   /* /dev/full */
+    {'c', 1, 8, "rwm"},	   /* /dev/random */
+    {'c', 1, 9, "rwm"},	   /* /dev/urandom */
+    {'c', 5, 0, "rwm"},	   /* /dev/tty */
+    {'c', 5, 2, "rwm"},	   /* /dev/ptmx, /dev/pts/ptmx */
+    {'c', 136, -1, "rwm"}, /* /dev/pts/N */
+    {'c', -1, -1, "m"},	   /* mknod, not open */
+    {'b', -1, -1, "m"},
 };
 
 struct config {
@@ -59,6 +87,9 @@ struct config {
 		const char *memory_arg;	   /* as written, for messages */
 		long cpu_quota;		   /* µs per CPU_PERIOD_US; 0: no limit */
 		long pids_max;		   /* 0: no limit */
+		/* OCI linux.resources.devices: an allow-list, every other device refused */
+		struct device_rule devices[MAX_DEVICE_RULES];
+		int ndevices;
 	} resources;
 	struct port_mapping ports[MAX_PORTS];
 	int nports;

@@ -510,6 +510,9 @@ int main(int argc, char **argv)
 	char **original_argv = argv;
 
 	timing_start();
+	/* As docker's daemon does, the default device rules go into every config. */
+	memcpy(cfg.resources.devices, default_device_rules, sizeof(default_device_rules));
+	cfg.resources.ndevices = N_ELEMS(default_device_rules);
 	const char *command = argc > 1 ? argv[1] : NULL;
 	int i;
 
