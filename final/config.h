@@ -18,7 +18,8 @@
 #define MAX_MOUNTS	 32
 #define MAX_ENV		 64
 #define MAX_PORTS	 16
-#define MAX_DEVICE_RULES 32 /* the defaults below, and room for more */
+#define MAX_DEVICES	 16 /* --device */
+#define MAX_DEVICE_RULES 32 /* the defaults below, and one per --device */
 
 enum network_mode { NET_BRIDGE, NET_NONE, NET_HOST };
 
@@ -30,6 +31,16 @@ struct mount_entry { /* OCI mounts[]: here only bind mounts (-v) */
 struct port_mapping { /* -p HOSTPORT:CTRPORT[/tcp|udp] */
 	int host_port, container_port;
 	const char *protocol; /* "tcp" or "udp" */
+};
+
+/* OCI linux.devices[]: a node --device makes in the container */
+struct device_node {
+	const char *path; /* in the container, under /dev */
+	char type;	  /* 'c' or 'b' */
+	unsigned int major, minor;
+	mode_t mode; /* permission bits, as on the host */
+	uid_t uid;
+	gid_t gid;
 };
 
 /* OCI linux.resources.devices[]: a device the cgroup lets CMD open or make */
@@ -79,6 +90,8 @@ struct config {
 	const char *hostname;
 	struct mount_entry mounts[MAX_MOUNTS];
 	int nmounts;
+	struct device_node devices[MAX_DEVICES]; /* OCI linux.devices */
+	int ndevices;
 	struct { /* OCI linux.namespaces: which network namespace */
 		enum network_mode network;
 	} namespaces;

@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static const char *const usage_text[][2] = {
@@ -44,6 +46,7 @@ static const char *const usage_text[][2] = {
 	    "  --network MODE        bridge (default), none or host\n"
 	    "  -p HOST:CTR[/PROTO]   publish a container port on the host (tcp or udp)\n"
 	    "  -v SRC:DST[:ro]       bind-mount a host path\n"
+	    "  --device HOST[:CTR][:PERMS]  give the container a host device (PERMS: rwm)\n"
 	    "  -e KEY=VAL            set an environment variable\n"
 	    "  -w DIR                working directory inside\n"
 	    "  -u UID[:GID]          run CMD as this user\n"
@@ -162,6 +165,54 @@ static void parse_volume(struct config *cfg, char *arg)
 	cfg->nmounts++;
 }
 
+/* r, w and m, each at most once, in any order (docker's rule). */
+static bool valid_device_access(const char *access)
+{
+	for (const char *c = access; *c; c++)
+		if (!strchr("rwm", *c) || strchr(c + 1, *c))
+			return false;
+	return access[0] != '\0';
+}
+
+/*
+ * --device HOST[:CTR][:PERMS], docker's syntax: the node for the container's
+ * /dev (OCI linux.devices), and the cgroup rule that lets it be opened.
+ */
+static void parse_device(struct config *cfg, const char *arg)
+{
+	char *host = strdup(arg), *ctr = strchr(host, ':'), *access = NULL;
+	unsigned int maj, min;
+	struct stat st;
+	char type;
+
+	if (cfg->ndevices == MAX_DEVICES || cfg->resources.ndevices == MAX_DEVICE_RULES)
+		bad("--device", arg, "too many devices");
+	if (ctr) {
+		*ctr++ = '\0';
+		if ((access = strchr(ctr, ':')))
+			*access++ = '\0';
+		else if (ctr[0] != '/') /* HOST:PERMS */
+			access = ctr, ctr = NULL;
+	}
+	if (access && !valid_device_access(access))
+		bad("--device", arg, "use HOST[:CONTAINER][:PERMS], PERMS some of r, w and m");
+	if (host[0] != '/' || stat(host, &st) < 0)
+		bad("--device", arg, "no such device on the host (the path must be absolute)");
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		bad("--device", arg, "not a character or block device");
+	if (!ctr)
+		ctr = host;
+	/* /dev is final's own tmpfs: the image's mounts need not let nodes work */
+	if (strncmp(ctr, "/dev/", 5) != 0 || strstr(ctr, "/..") || !ctr[5])
+		bad("--device", arg, "the container's path must be under /dev/");
+	type = S_ISBLK(st.st_mode) ? 'b' : 'c';
+	maj = major(st.st_rdev), min = minor(st.st_rdev);
+	cfg->devices[cfg->ndevices++] =
+	    (struct device_node){ctr, type, maj, min, st.st_mode & 07777, st.st_uid, st.st_gid};
+	cfg->resources.devices[cfg->resources.ndevices++] =
+	    (struct device_rule){type, maj, min, access ? access : "rwm"};
+}
+
 static void parse_user(struct config *cfg, const char *arg)
 {
 	char *colon = strchr(arg, ':');
@@ -205,6 +256,7 @@ enum {
 	OPT_TIMINGS,
 	OPT_ENTRYPOINT,
 	OPT_PLATFORM,
+	OPT_DEVICE,
 	OPT_PASSWORD_STDIN,
 	OPT_HELP
 };
@@ -327,6 +379,9 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 	case 'v':
 		parse_volume(cfg, arg);
 		break;
+	case OPT_DEVICE:
+		parse_device(cfg, arg);
+		break;
 	case 'e':
 		parse_env(cfg, arg);
 		break;
@@ -380,6 +435,7 @@ static const struct option run_options[] = {
     {"network", required_argument, NULL, OPT_NETWORK},
     {"publish", required_argument, NULL, 'p'},
     {"volume", required_argument, NULL, 'v'},
+    {"device", required_argument, NULL, OPT_DEVICE},
     {"env", required_argument, NULL, 'e'},
     {"workdir", required_argument, NULL, 'w'},
     {"user", required_argument, NULL, 'u'},
