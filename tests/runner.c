@@ -26,6 +26,7 @@ void stage05_tests(void);
 void stage06_tests(void);
 void stage07_tests(void);
 void stage07_image_tests(void);
+void stage07_device_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -181,6 +182,7 @@ int main(int argc, char **argv)
 	stage06_tests();
 	stage07_tests();
 	stage07_image_tests();
+	stage07_device_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

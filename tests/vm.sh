@@ -16,12 +16,15 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=$top/.cache/vm
 timeout_s=${VM_TIMEOUT:-900}
-# Modules for the network step and final/ (overlayfs); missing ones are skipped.
+# Modules for the network step and final/ (overlayfs; loop: the device tests'
+# "host disk"); missing ones are skipped.
 # crc32c_generic first: libcrc32c (for nf_tables) needs it, as a soft dependency.
-modules="crc32c_generic veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat"
+modules="crc32c_generic veth bridge overlay loop nf_tables nft_chain_nat nft_masq nft_nat nf_nat"
 # Host programs the tests and steps run, copied in with their libraries:
-# iproute2 and nft for the networks, a registry and skopeo for final pull.
-host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)"
+# iproute2 and nft for the networks, a registry and skopeo for final pull,
+# util-linux's losetup for the device tests (busybox's has no --show).
+host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)
+	$(command -v losetup)"
 
 die() { echo "test-vm: $*" >&2; exit 2; }
 [ $# -gt 0 ] || die "usage: tests/vm.sh STAGE:BIN..."
