@@ -92,11 +92,9 @@ static bool emit_rule(struct program *p, const struct device_rule *r)
 
 static void build(struct program *p, const struct device_rule *rules, int n)
 {
-	const int type = offsetof(struct bpf_cgroup_dev_ctx, access_type);
-
 	p->n = 0;
 	/* access_type is (BPF_DEVCG_ACC_* << 16) | BPF_DEVCG_DEV_* */
-	emit(p, BPF_LDX_MEM_W(R_TYPE, BPF_REG_1, type));
+	emit(p, BPF_LDX_MEM_W(R_TYPE, BPF_REG_1, offsetof(struct bpf_cgroup_dev_ctx, access_type)));
 	emit(p, BPF_MOV32_REG(R_ACCESS, R_TYPE));
 	emit(p, BPF_ALU32_IMM(BPF_AND, R_TYPE, 0xffff));
 	emit(p, BPF_ALU32_IMM(BPF_RSH, R_ACCESS, 16));
