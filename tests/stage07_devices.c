@@ -146,7 +146,14 @@ START_TEST(mknod_of_the_host_disk_is_refused)
 		 d.minor);
 	ctr_run(&p, CMD("--network", "none", "--cap-add", "MKNOD"), CMD("/bin/sh", "-c", script));
 	FINAL_OK(&e, "run", "-d", "--name", "box", "--network", "none", "--cap-add", "MKNOD",
-		 test_rootfs, "/bin/sleep", "100");
+		 test_rootfs, "/bin/sh", "-c", "touch /tmp/box-ready && exec sleep 100");
+	/* `run -d` returns before the container's root is set up, and an exec that early
+	 * lands in a copy of the host's mounts: wait for the root first. */
+	for (int i = 0; i < 50; i++) {
+		if (bin_run(&e, CMD("exec", "box", "/bin/sh", "-c", "test -e /tmp/box-ready")) == 0)
+			break;
+		usleep(100000);
+	}
 	bin_run(&e, CMD("exec", "box", "/bin/sh", "-c", script));
 	bin_run(&q, CMD("rm", "-f", "box")); /* before asserting: a failure exits at once */
 	assert_out_eq(&p, "made\nread-refused\nwrite-refused\n");
