@@ -5,9 +5,16 @@
  * file name at each write; there is no v1 copy and v2 copy of the logic.
  * See step05-cgroups/README.md for the rules (subtree_control, "no internal
  * processes") behind the parent cgroup.
+ *
+ * One resource differs in kind, not only in file name: which devices the
+ * container may open. v1 has a devices controller with an allow-list in
+ * files; v2 has none, and asks an eBPF program attached to the cgroup
+ * (ebpf.c). Either way the list is the config's (config.h), and everything
+ * not on it is refused.
  */
 #define _GNU_SOURCE
 #include "cgroup.h"
+#include "ebpf.h"
 #include "util.h"
 
 #include <errno.h>
@@ -22,7 +29,14 @@
 #define CGROUP_ROOT   "/sys/fs/cgroup"
 #define CGROUP_PARENT "final" /* one parent for every final container */
 
-static const char *const controllers[] = {"memory", "cpu", "pids"};
+/*
+ * v1: one hierarchy each. v2: one hierarchy, where those marked v2 are enabled
+ * in cgroup.subtree_control; devices is no v2 controller (ebpf.c replaces it).
+ */
+static const struct {
+	const char *name;
+	bool v2;
+} controllers[] = {{"memory", true}, {"cpu", true}, {"pids", true}, {"devices", false}};
 
 void cgroup_init(struct cgroup *cg, const char *name)
 {
@@ -82,8 +96,8 @@ static int enable_controllers(const char *dir, char *failed, size_t size)
 
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
 	for (size_t i = 0; i < N_ELEMS(controllers); i++) {
-		snprintf(value, sizeof(value), "+%s", controllers[i]);
-		if (write_file(path, value) < 0)
+		snprintf(value, sizeof(value), "+%s", controllers[i].name);
+		if (controllers[i].v2 && write_file(path, value) < 0)
 			return snprintf(failed, size, "write %s to %s", value, path), -1;
 	}
 	return 0;
@@ -101,12 +115,12 @@ static int try_create(const struct cgroup *cg, char *failed, size_t size)
 	if (cg->v2 && enable_controllers(CGROUP_ROOT, failed, size) < 0)
 		return -1;
 	for (size_t i = 0; i < hierarchies(cg); i++) {
-		cgroup_path(cg, controllers[i], NULL, NULL, path, sizeof(path));
+		cgroup_path(cg, controllers[i].name, NULL, NULL, path, sizeof(path));
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			return snprintf(failed, size, "mkdir %s (cgroup %s)", path, cg->mode), -1;
 		if (cg->v2 && enable_controllers(path, failed, size) < 0)
 			return -1;
-		cgroup_path(cg, controllers[i], cg->name, NULL, path, sizeof(path));
+		cgroup_path(cg, controllers[i].name, cg->name, NULL, path, sizeof(path));
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			return snprintf(failed, size, "mkdir %s", path), -1;
 	}
@@ -128,6 +142,41 @@ int cgroup_create(const struct cgroup *cg)
 			break;
 	}
 	return warn_errno("%s", failed);
+}
+
+/* "c 1:3 rwm", "b *:* m": a rule as v1's devices.allow reads it. */
+static void format_rule(const struct device_rule *r, char *buf, size_t size)
+{
+	char major[16] = "*", minor[16] = "*";
+
+	if (r->major >= 0)
+		snprintf(major, sizeof(major), "%d", r->major);
+	if (r->minor >= 0)
+		snprintf(minor, sizeof(minor), "%d", r->minor);
+	snprintf(buf, size, "%c %s:%s %s", r->type, major, minor, r->access);
+}
+
+/*
+ * Deny every device, then allow the config's. v1: "a" (all) into devices.deny,
+ * each rule into devices.allow. v2: one eBPF program that says the same.
+ */
+static int set_devices(const struct cgroup *cg, const struct config *cfg)
+{
+	const typeof(cfg->resources) *r = &cfg->resources;
+	char path[512], rule[64];
+
+	if (cg->v2) {
+		cgroup_path(cg, "devices", cg->name, NULL, path, sizeof(path));
+		return ebpf_attach_device_rules(path, r->devices, r->ndevices);
+	}
+	if (cgroup_write(cg, "devices", "devices.deny", "a") < 0)
+		return -1;
+	for (int i = 0; i < r->ndevices; i++) {
+		format_rule(&r->devices[i], rule, sizeof(rule));
+		if (cgroup_write(cg, "devices", "devices.allow", rule) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg)
@@ -157,7 +206,7 @@ int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg)
 		if (cgroup_write(cg, "pids", "pids.max", value) < 0)
 			return -1;
 	}
-	return 0;
+	return set_devices(cg, cfg);
 }
 
 int cgroup_add(const struct cgroup *cg, pid_t pid)
@@ -166,7 +215,7 @@ int cgroup_add(const struct cgroup *cg, pid_t pid)
 
 	snprintf(value, sizeof(value), "%d", (int)pid);
 	for (size_t i = 0; i < hierarchies(cg); i++)
-		if (cgroup_write(cg, controllers[i], "cgroup.procs", value) < 0)
+		if (cgroup_write(cg, controllers[i].name, "cgroup.procs", value) < 0)
 			return -1;
 	return 0;
 }
@@ -194,12 +243,12 @@ void cgroup_remove(const struct cgroup *cg)
 	char path[512];
 
 	for (size_t i = 0; i < hierarchies(cg); i++) {
-		cgroup_path(cg, controllers[i], cg->name, NULL, path, sizeof(path));
+		cgroup_path(cg, controllers[i].name, cg->name, NULL, path, sizeof(path));
 		for (int tries = 0; rmdir(path) < 0 && errno == EBUSY && tries < 200; tries++)
 			usleep(10000);
 		if (access(path, F_OK) == 0)
 			warn_errno("rmdir %s", path);
-		cgroup_path(cg, controllers[i], NULL, NULL, path, sizeof(path));
+		cgroup_path(cg, controllers[i].name, NULL, NULL, path, sizeof(path));
 		rmdir(path); /* busy while other containers run: fine */
 	}
 }

@@ -18,6 +18,7 @@ struct cgroup {
 /* Detect the layout once (statfs on /sys/fs/cgroup), and name the cgroup. */
 void cgroup_init(struct cgroup *cg, const char *name);
 int cgroup_create(const struct cgroup *cg);
+/* Memory, CPU and pids limits, and the device allow-list (config.h). */
 int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg);
 /* Move PID into the container's cgroup on every hierarchy. */
 int cgroup_add(const struct cgroup *cg, pid_t pid);

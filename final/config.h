@@ -15,9 +15,11 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#define MAX_MOUNTS 32
-#define MAX_ENV	   64
-#define MAX_PORTS  16
+#define MAX_MOUNTS	 32
+#define MAX_ENV		 64
+#define MAX_PORTS	 16
+#define MAX_DEVICES	 16 /* --device */
+#define MAX_DEVICE_RULES 32 /* the defaults below, and one per --device */
 
 enum network_mode { NET_BRIDGE, NET_NONE, NET_HOST };
 
@@ -31,6 +33,43 @@ struct port_mapping {	  /* -p [IP:][HOSTPORT]:CTRPORT[/tcp|udp], or -p CTRPORT *
 	int host_port;	  /* 0: a free one, chosen when the container starts */
 	int container_port;
 	const char *protocol; /* "tcp" or "udp" */
+};
+
+/* OCI linux.devices[]: a node --device makes in the container */
+struct device_node {
+	const char *path; /* in the container, under /dev */
+	char type;	  /* 'c' or 'b' */
+	unsigned int major, minor;
+	mode_t mode; /* permission bits, as on the host */
+	uid_t uid;
+	gid_t gid;
+};
+
+/* OCI linux.resources.devices[]: a device the cgroup lets CMD open or make */
+struct device_rule {
+	char type;	    /* 'c', 'b' or 'a' (both) */
+	int major, minor;   /* -1: any ("*") */
+	const char *access; /* some of "rwm": read, write, mknod */
+};
+
+/*
+ * Docker's default allow-list, which main.c copies into every container's
+ * config: the nodes rootfs.c makes in /dev, the pseudo-terminals of its
+ * devpts, and mknod of any node (making one is harmless; opening it is what
+ * the cgroup refuses). Every other device, the host's disks first, cannot be
+ * opened, whatever node an image ships or CAP_MKNOD makes (final/README.md).
+ */
+static const struct device_rule default_device_rules[] = {
+    {'c', 1, 3, "rwm"},	   /* /dev/null */
+    {'c', 1, 5, "rwm"},	   /* /dev/zero */
+    {'c', 1, 7, "rwm"},	   /* /dev/full */
+    {'c', 1, 8, "rwm"},	   /* /dev/random */
+    {'c', 1, 9, "rwm"},	   /* /dev/urandom */
+    {'c', 5, 0, "rwm"},	   /* /dev/tty */
+    {'c', 5, 2, "rwm"},	   /* /dev/ptmx, /dev/pts/ptmx */
+    {'c', 136, -1, "rwm"}, /* /dev/pts/N */
+    {'c', -1, -1, "m"},	   /* mknod, not open */
+    {'b', -1, -1, "m"},
 };
 
 struct config {
@@ -53,6 +92,8 @@ struct config {
 	const char *hostname;
 	struct mount_entry mounts[MAX_MOUNTS];
 	int nmounts;
+	struct device_node devices[MAX_DEVICES]; /* OCI linux.devices */
+	int ndevices;
 	struct { /* OCI linux.namespaces: which network namespace */
 		enum network_mode network;
 	} namespaces;
@@ -61,6 +102,9 @@ struct config {
 		const char *memory_arg;	   /* as written, for messages */
 		long cpu_quota;		   /* µs per CPU_PERIOD_US; 0: no limit */
 		long pids_max;		   /* 0: no limit */
+		/* OCI linux.resources.devices: an allow-list, every other device refused */
+		struct device_rule devices[MAX_DEVICE_RULES];
+		int ndevices;
 	} resources;
 	struct port_mapping ports[MAX_PORTS];
 	int nports;

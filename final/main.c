@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static const char *const usage_text[][2] = {
@@ -48,6 +50,7 @@ static const char *const usage_text[][2] = {
 	    "  -p [IP:][HOST:]CTR[/PROTO]  publish a container port on the host (tcp or udp);\n"
 	    "                        no HOST: a free port (final port NAME shows it)\n"
 	    "  -v SRC:DST[:ro]       bind-mount a host path\n"
+	    "  --device HOST[:CTR][:PERMS]  give the container a host device (PERMS: rwm)\n"
 	    "  -e KEY=VAL            set an environment variable (-e KEY: the host's value)\n"
 	    "  --env-file FILE       KEY=VAL lines (blank lines and # comments skipped)\n"
 	    "  --add-host NAME:IP    an /etc/hosts entry (IP host-gateway: the bridge)\n"
@@ -227,6 +230,54 @@ static void parse_volume(struct config *cfg, char *arg)
 	cfg->nmounts++;
 }
 
+/* r, w and m, each at most once, in any order (docker's rule). */
+static bool valid_device_access(const char *access)
+{
+	for (const char *c = access; *c; c++)
+		if (!strchr("rwm", *c) || strchr(c + 1, *c))
+			return false;
+	return access[0] != '\0';
+}
+
+/*
+ * --device HOST[:CTR][:PERMS], docker's syntax: the node for the container's
+ * /dev (OCI linux.devices), and the cgroup rule that lets it be opened.
+ */
+static void parse_device(struct config *cfg, const char *arg)
+{
+	char *host = strdup(arg), *ctr = strchr(host, ':'), *access = NULL;
+	unsigned int maj, min;
+	struct stat st;
+	char type;
+
+	if (cfg->ndevices == MAX_DEVICES || cfg->resources.ndevices == MAX_DEVICE_RULES)
+		bad("--device", arg, "too many devices");
+	if (ctr) {
+		*ctr++ = '\0';
+		if ((access = strchr(ctr, ':')))
+			*access++ = '\0';
+		else if (ctr[0] != '/') /* HOST:PERMS */
+			access = ctr, ctr = NULL;
+	}
+	if (access && !valid_device_access(access))
+		bad("--device", arg, "use HOST[:CONTAINER][:PERMS], PERMS some of r, w and m");
+	if (host[0] != '/' || stat(host, &st) < 0)
+		bad("--device", arg, "no such device on the host (the path must be absolute)");
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		bad("--device", arg, "not a character or block device");
+	if (!ctr)
+		ctr = host;
+	/* /dev is final's own tmpfs: the image's mounts need not let nodes work */
+	if (strncmp(ctr, "/dev/", 5) != 0 || strstr(ctr, "/..") || !ctr[5])
+		bad("--device", arg, "the container's path must be under /dev/");
+	type = S_ISBLK(st.st_mode) ? 'b' : 'c';
+	maj = major(st.st_rdev), min = minor(st.st_rdev);
+	cfg->devices[cfg->ndevices++] =
+	    (struct device_node){ctr, type, maj, min, st.st_mode & 07777, st.st_uid, st.st_gid};
+	cfg->resources.devices[cfg->resources.ndevices++] =
+	    (struct device_rule){type, maj, min, access ? access : "rwm"};
+}
+
 static void parse_user(struct config *cfg, const char *arg)
 {
 	char *colon = strchr(arg, ':');
@@ -337,6 +388,7 @@ enum {
 	OPT_DNS,
 	OPT_LINK,
 	OPT_RESTART,
+	OPT_DEVICE,
 	OPT_PASSWORD_STDIN,
 	OPT_HELP
 };
@@ -459,6 +511,9 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 	case 'v':
 		parse_volume(cfg, arg);
 		break;
+	case OPT_DEVICE:
+		parse_device(cfg, arg);
+		break;
 	case 'e':
 		parse_env(cfg, arg);
 		break;
@@ -530,6 +585,7 @@ static const struct option run_options[] = {
     {"network", required_argument, NULL, OPT_NETWORK},
     {"publish", required_argument, NULL, 'p'},
     {"volume", required_argument, NULL, 'v'},
+    {"device", required_argument, NULL, OPT_DEVICE},
     {"env", required_argument, NULL, 'e'},
     {"workdir", required_argument, NULL, 'w'},
     {"user", required_argument, NULL, 'u'},
@@ -783,6 +839,9 @@ int main(int argc, char **argv)
 	char **original_argv = argv;
 
 	timing_start();
+	/* As docker's daemon does, the default device rules go into every config. */
+	memcpy(cfg.resources.devices, default_device_rules, sizeof(default_device_rules));
+	cfg.resources.ndevices = N_ELEMS(default_device_rules);
 	const char *command = argc > 1 ? argv[1] : NULL;
 	int i;
 

@@ -261,6 +261,30 @@ static void mount_pseudo_filesystems(void)
 			die_errno("symlink %s -> %s", dev_links[i][1], dev_links[i][0]);
 }
 
+/*
+ * --device: the host's node at its path in /dev, with the host's type,
+ * number, mode and owner (OCI linux.devices). Whether it can be opened is
+ * the cgroup's decision (cgroup.c), like every node's.
+ */
+static void make_devices(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->ndevices; i++) {
+		const struct device_node *d = &cfg->devices[i];
+		char dir[256];
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(d->path, '/') - d->path), d->path);
+		if (mkdir_p(dir) < 0)
+			die_errno("mkdir %s", dir);
+		if (mknod(d->path, (d->type == 'b' ? S_IFBLK : S_IFCHR) | d->mode,
+			  makedev(d->major, d->minor)) < 0)
+			die_errno("mknod %s", d->path);
+		if (chmod(d->path, d->mode) < 0) /* mknod's mode went through the umask */
+			die_errno("chmod %s", d->path);
+		if (chown(d->path, d->uid, d->gid) < 0)
+			die_errno("chown %s", d->path);
+	}
+}
+
 void rootfs_enter(const struct rootfs *r, const struct config *cfg)
 {
 	int root;
@@ -284,6 +308,7 @@ void rootfs_enter(const struct rootfs *r, const struct config *cfg)
 	close(root);
 	pivot_into(r->merged);
 	mount_pseudo_filesystems();
+	make_devices(cfg);
 	/* --read-only: the root itself; /proc, /dev, /tmp and volumes keep their own flags.
 	 * A bind remount sets all the flags: without MS_NODEV it would drop nodev. */
 	if (cfg->root.readonly &&

@@ -28,7 +28,7 @@ void rootfs_paths(struct rootfs *r, const char *id);
 int rootfs_prepare(struct rootfs *r, const char *id);
 /*
  * Child, in its mount namespace: overlay, volumes, resolv.conf, pivot_root,
- * /proc /sys /dev, and --read-only. Dies with a message on failure.
+ * /proc /sys /dev, --device nodes, and --read-only. Dies with a message on failure.
  */
 void rootfs_enter(const struct rootfs *r, const struct config *cfg);
 /* Remove container ID's writable layer. */

@@ -466,7 +466,7 @@ static int add_cgroup_dir(const char *path, const struct stat *st, int type, str
 char *cgroup_tree(void)
 {
 	const char *roots_v1[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu",
-				  "/sys/fs/cgroup/pids", NULL};
+				  "/sys/fs/cgroup/pids", "/sys/fs/cgroup/devices", NULL};
 	const char *roots_v2[] = {"/sys/fs/cgroup", NULL};
 	char *buf = NULL;
 	size_t len = 0;

@@ -120,7 +120,7 @@ void assert_no_process_left(void);
 bool cgroup_v2(void);
 /* The directory of PID's cgroup for CONTROLLER, as the host sees it. */
 const char *cgroup_dir(pid_t pid, const char *controller);
-/* Every cgroup directory (two levels deep) of the memory, cpu and pids hierarchies. */
+/* Every cgroup directory (two levels deep): v2's, or v1's memory, cpu, pids and devices. */
 char *cgroup_tree(void);
 /*
  * No cgroup directory appeared since BEFORE (a cgroup_tree(); freed). Others

@@ -30,6 +30,7 @@ void stage07_lifecycle_tests(void);
 void stage07_docker_tests(void);
 void stage07_hostile_tests(void);
 void stage07_fault_tests(void);
+void stage07_device_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -189,6 +190,7 @@ int main(int argc, char **argv)
 	stage07_docker_tests();
 	stage07_hostile_tests();
 	stage07_fault_tests();
+	stage07_device_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

@@ -16,13 +16,16 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=$top/.cache/vm
 timeout_s=${VM_TIMEOUT:-900}
-# Modules for the network step and final/ (overlayfs); missing ones are skipped.
+# Modules for the network step and final/ (overlayfs; loop: the device tests'
+# "host disk"); missing ones are skipped.
 # crc32c_generic first: libcrc32c (for nf_tables) needs it, as a soft dependency.
-modules="crc32c_generic veth bridge overlay nf_tables nft_chain_nat nft_masq nft_nat nf_nat nft_fib nft_fib_ipv4"
+modules="crc32c_generic veth bridge overlay loop nf_tables nft_chain_nat nft_masq nft_nat nf_nat nft_fib nft_fib_ipv4"
 # Host programs the tests and steps run, copied in with their libraries:
 # iproute2 and nft for the networks, a registry and skopeo for final pull,
-# strace to hold a syscall open in the lifecycle tests.
-host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo) $(command -v strace)"
+# strace to hold a syscall open in the lifecycle tests, util-linux's losetup
+# for the device tests (busybox's has no --show).
+host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)
+	$(command -v strace) $(command -v losetup)"
 
 die() { echo "test-vm: $*" >&2; exit 2; }
 [ $# -gt 0 ] || die "usage: tests/vm.sh STAGE:BIN..."
