@@ -14,6 +14,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -101,6 +102,18 @@ struct reader {
 	size_t len;
 };
 
+/* "1 LEN\n" or "2 LEN\n", exactly (scanf's "\n" would also eat the frame's own newlines). */
+static bool frame_head(const char *p, size_t len, unsigned int *stream, size_t *n)
+{
+	char *end;
+
+	if (len < 4 || (p[0] != '1' && p[0] != '2') || p[1] != ' ' || !isdigit(p[2]))
+		return false;
+	*stream = p[0] - '0';
+	*n = strtoul(p + 2, &end, 10);
+	return end == p + len - 1 && *end == '\n';
+}
+
 /* Give back each complete frame (or monitor's line) in R; keep a partial one. */
 static int give_back(struct reader *r)
 {
@@ -110,13 +123,11 @@ static int give_back(struct reader *r)
 		char *nl = memchr(r->buf + at, '\n', r->len - at);
 		unsigned int stream;
 		size_t n, head;
-		int used = 0;
 
 		if (!nl)
 			break;
 		head = nl - (r->buf + at) + 1;
-		if (sscanf(r->buf + at, "%u %zu\n%n", &stream, &n, &used) == 2 &&
-		    (size_t)used == head && (stream == 1 || stream == 2)) {
+		if (frame_head(r->buf + at, head, &stream, &n)) {
 			if (at + head + n > r->len)
 				break; /* the rest of the frame is not written yet */
 			if (write(stream, r->buf + at + head, n) != (ssize_t)n)

@@ -204,13 +204,21 @@ int tty_listen(const char *path)
 	return fd;
 }
 
-/* Copy FROM to the client TO, or to SPILL when there is none; false at EOF of FROM. */
-static bool pump_or_spill(int from, int to, void (*spill)(const char *, size_t, void *), void *arg)
+/*
+ * Copy FROM to the client *TO, or to SPILL when there is none; false at EOF
+ * of FROM. MSG_NOSIGNAL: a client that left must not kill us with SIGPIPE
+ * (and the container with us, PR_SET_PDEATHSIG): it is dropped instead.
+ */
+static bool pump_or_spill(int from, int *to, void (*spill)(const char *, size_t, void *), void *arg)
 {
 	char buf[4096];
 	ssize_t n = read(from, buf, sizeof(buf));
 
-	if (n > 0 && (to < 0 || write(to, buf, n) < 0))
+	if (n > 0 && *to >= 0 && send(*to, buf, n, MSG_NOSIGNAL) < 0) {
+		close(*to);
+		*to = -1;
+	}
+	if (n > 0 && *to < 0)
 		spill(buf, n, arg);
 	return n > 0 || (n < 0 && errno == EINTR);
 }
@@ -225,7 +233,7 @@ void tty_serve(int master, int listener, void (*spill)(const char *, size_t, voi
 
 		if (poll(fds, 3, -1) < 0 && errno != EINTR)
 			break;
-		if (fds[0].revents && !pump_or_spill(master, client, spill, arg))
+		if (fds[0].revents && !pump_or_spill(master, &client, spill, arg))
 			break; /* the container's side is closed */
 		if (fds[1].revents) {
 			int c = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
