@@ -1315,6 +1315,14 @@ int container_exec(const char *name, struct config *cfg)
 	return wait_status(pid);
 }
 
+/*** network prune ***/
+
+int container_network_prune(void)
+{
+	container_reap_orphans(); /* a crashed container's lease is not a user */
+	return net_prune() < 0 ? EXIT_RUNTIME : 0;
+}
+
 /*** rmi ***/
 
 static void find_image_user(struct container *c, void *arg)

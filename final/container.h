@@ -27,6 +27,8 @@ int container_port(const char *name);
 int container_inspect(char *const names[], const char *format);
 int container_stats(char *const names[], bool no_stream);
 int container_top(const char *name);
+/* final network prune: the bridge and its NAT table, when no container uses them. */
+int container_network_prune(void);
 /* final rmi: the image NAME and its unshared layers, unless a container still runs on them. */
 int container_remove_image(const char *name);
 /* final system df: images, containers, unused layers, partial downloads; their sizes. */

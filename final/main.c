@@ -81,6 +81,8 @@ static const char *const usage_text[][2] = {
     {"start", "start NAME                  run an exited container again: its configuration,\n"
 	      "                             its writable layer, in the background"},
     {"restart", "restart NAME                stop, then start"},
+    {"network", "network prune               remove the bridge final0 and its NAT table,\n"
+		"                             which stay between containers (as docker0)"},
     {"stats", "stats [--no-stream] [NAME...]  CPU, memory, network, block I/O, pids"},
     {"top", "top NAME                    its processes (the host's pids)"},
     {"port", "port NAME                   its published ports: CTR/PROTO -> IP:HOSTPORT"},
@@ -919,6 +921,11 @@ int main(int argc, char **argv)
 		return command[0] == 'a'   ? container_attach(argv[i])
 		       : command[0] == 'p' ? container_port(argv[i])
 					   : container_top(argv[i]);
+	}
+	if (strcmp(command, "network") == 0) {
+		if (argc != 2 || strcmp(argv[1], "prune") != 0)
+			return usage(command, stderr, EXIT_RUNTIME);
+		return container_network_prune();
 	}
 	if (strcmp(command, "stats") == 0) {
 		bool once = argc > 1 && strcmp(argv[1], "--no-stream") == 0;

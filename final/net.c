@@ -3,8 +3,9 @@
  *
  * See step06-network/README.md for the picture. Differences from the step:
  * the bridge is final0 on 10.78.0.0/24 (so steps and final never share
- * one), leases live under the state root, and -p adds a DNAT table per
- * container.
+ * one), leases live under the state root, -p adds a DNAT table per
+ * container, and the bridge and its NAT table stay when the last container
+ * goes, as docker0 does, until `final network prune`.
  */
 #define _GNU_SOURCE
 #include "net.h"
@@ -307,9 +308,15 @@ static void write_resolv_conf(struct net *n, const struct config *cfg)
 
 static int setup_bridge(struct net *n)
 {
-	struct mnl_socket *nl = nl_open();
+	struct mnl_socket *nl;
+	char saved[256];
 	int ret = -1;
 
+	/* Made by an earlier container (enable_nat saved ip_forward last): nothing to do. */
+	lease_path(saved, sizeof(saved), "ip_forward");
+	if (if_nametoindex(BRIDGE) != 0 && access(saved, F_OK) == 0)
+		return 0;
+	nl = nl_open();
 	if (nl_create_bridge(nl, BRIDGE) < 0)
 		warn_errno("create bridge %s", BRIDGE);
 	else if (nl_add_address(nl, BRIDGE, subnet_addr(n, 1), n->prefix) < 0)
@@ -428,7 +435,7 @@ void net_configure_inside(const struct net *n)
 	mnl_socket_close(nl);
 }
 
-/* With the last container: the bridge, the NAT table, the old ip_forward. */
+/* final network prune: the bridge, the NAT table, the old ip_forward. */
 static void remove_shared(void)
 {
 	char path[256], old[8];
@@ -455,12 +462,12 @@ void net_teardown(struct net *n)
 	snprintf(table, sizeof(table), "final_%s", n->id);
 	if (n->published)
 		delete_nft_table(table);
-	if (n->veth[0]) {
-		struct mnl_socket *nl = nl_open();
-
-		nl_delete_link(nl, n->veth);
-		mnl_socket_close(nl);
-	}
+	/*
+	 * The veth pair is not deleted here: it goes with the container's network
+	 * namespace, which the kernel destroys (and the veth with it) once the
+	 * last process in it has ended. Deleting it ourselves waited for RCU
+	 * grace periods, most of the teardown's time (#20).
+	 */
 	lock = net_lock();
 	if (n->leased) {
 		release_ports(net_ntoa(n->ip));
@@ -469,10 +476,24 @@ void net_teardown(struct net *n)
 	}
 	if (n->resolv_conf[0])
 		unlink(n->resolv_conf);
-	if (lock >= 0 && no_leases_left(n))
-		remove_shared();
 	if (lock >= 0)
 		close(lock);
+}
+
+int net_prune(void)
+{
+	struct net n = {.mode = NET_BRIDGE, .prefix = PREFIX};
+	int lock = net_lock(), ret = 0;
+
+	inet_pton(AF_INET, SUBNET, &n.subnet);
+	if (lock < 0)
+		return -1;
+	if (no_leases_left(&n))
+		remove_shared();
+	else
+		ret = warn("%s is in use: a container on the bridge is still running", BRIDGE);
+	close(lock);
+	return ret;
 }
 
 void net_cleanup_leftovers(const char *id, const char *ip)

@@ -38,11 +38,13 @@ int net_connect(struct net *n, pid_t pid);
 int net_publish(struct net *n);
 /* Child, in its network namespace: lo up; with a bridge, eth0 and the default route. */
 void net_configure_inside(const struct net *n);
-/* Undo everything net_prepare/connect/publish did; with the last container, the bridge. */
+/* Undo what net_prepare/connect/publish did for one container (the bridge stays). */
 void net_teardown(struct net *n);
 /* After a crashed monitor: what is left of container ID's network (its lease, its DNAT table). */
 void net_cleanup_leftovers(const char *id, const char *ip);
 const char *net_ntoa(struct in_addr a);
+/* final network prune: the bridge, its NAT table and ip_forward as it was, if unused. */
+int net_prune(void);
 /* The bridge's address, as the containers see their host (--add-host NAME:host-gateway). */
 const char *net_gateway(void);
 

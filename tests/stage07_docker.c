@@ -234,6 +234,35 @@ START_TEST(restart_policies)
 }
 END_TEST
 
+/*
+ * The bridge and its NAT table stay when the last container goes, as docker0
+ * does (deleting them cost most of a run's time); `network prune` removes
+ * them, and ip_forward goes back to what it was.
+ */
+START_TEST(bridge_stays_until_network_prune)
+{
+	struct proc p = {0}, nft = {0};
+	char forward[8];
+
+	snprintf(forward, sizeof(forward), "%s", slurp("/proc/sys/net/ipv4/ip_forward"));
+	FINAL_OK(&p, "run", "--rm", test_rootfs, "/bin/true");
+	assert_contains(link_names(), "final0\n");
+	FINAL_OK(&p, "run", "-d", "--name", "user", test_rootfs, "/bin/sleep", "100");
+	bin_run(&p, CMD("network", "prune"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	FINAL_OK(&p, "rm", "-f", "user");
+	FINAL_OK(&p, "network", "prune");
+	for (int i = 0; i < 100 && strcmp(link_names(), "lo\n"); i++)
+		usleep(10000); /* the veth goes with its network namespace, shortly */
+	ck_assert_str_eq(link_names(), "lo\n");
+	proc_start(&nft, CMD("/usr/sbin/nft", "list", "ruleset"));
+	proc_wait(&nft, 10);
+	ck_assert_msg(nft.out[0] == '\0', "nftables rules left:\n%s", nft.out);
+	ck_assert_str_eq(slurp("/proc/sys/net/ipv4/ip_forward"), forward);
+}
+END_TEST
+
 void stage07_docker_tests(void)
 {
 	add_test(7, 0, published_port_from_the_host_itself);
@@ -244,4 +273,5 @@ void stage07_docker_tests(void)
 	add_test(7, 0, stats_and_top);
 	add_test(7, 0, start_and_restart_keep_the_container);
 	add_test(7, 0, restart_policies);
+	add_test(7, 0, bridge_stays_until_network_prune);
 }
