@@ -1262,6 +1262,13 @@ static int join_container(const char *name, const struct container *c)
 	cgroup_init(&cg, c->id);
 	if (stat("/", &host_root) < 0 || cgroup_add(&cg, getpid()) < 0)
 		return close(pidfd), -1;
+	/*
+	 * Inside, until CMD's execve we are final's binary, the host's file: no
+	 * process of the container may open our /proc/PID/exe or mem (the
+	 * CVE-2019-5736 path). Dropping capabilities makes us non-dumpable too;
+	 * this holds even when the container keeps them all (--cap-add ALL).
+	 */
+	prctl(PR_SET_DUMPABLE, 0);
 	if (proc_setns(pidfd, c->init_pid, c->init_start, nstypes) < 0)
 		return close(pidfd), errno == ESRCH ? warn("container %s is not running", name)
 						    : warn_errno("setns into %s", name);
