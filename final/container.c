@@ -770,18 +770,28 @@ static void mark_stopped(const struct container *c)
 		warn_errno("write %s", path);
 }
 
+/*
+ * SIGTERM to each init the container has until it has ended, SIGKILL after
+ * TIMEOUT seconds. Each: with --restart, the monitor may be between two
+ * lives (it decided to restart just before `stopped` was written), and the
+ * next life must be stopped too.
+ */
 int container_stop(const char *name, int timeout)
 {
+	unsigned long long termed = 0;
 	struct container c;
+	double waited = 0;
 
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
 	mark_stopped(&c);
-	wait_for(&c, has_init, 10); /* a container being set up: once it has its init */
-	if (running(&c) && signal_init(&c, SIGTERM) && /* init forwards it to CMD */
-	    !wait_for(&c, ended, timeout)) {
-		signal_init(&c, SIGKILL);
-		wait_for(&c, ended, 10);
+	while (running(&c) && waited < timeout + 10) {
+		if (c.init_start != termed && signal_init(&c, SIGTERM)) /* init forwards it */
+			termed = c.init_start;
+		if (waited >= timeout)
+			signal_init(&c, SIGKILL);
+		wait_for(&c, ended, 0.1);
+		waited += 0.1;
 	}
 	container_reap_orphans();
 	printf("%s\n", name);
