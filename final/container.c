@@ -665,6 +665,7 @@ int container_start(const char *name, struct config *cfg)
 {
 	struct container c;
 
+	container_reap_orphans(); /* a crashed life's cgroup and lease go first */
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
 	if (running(&c))
@@ -867,6 +868,7 @@ int container_ps(bool all, bool quiet, const char *format)
 {
 	struct ps_options o = {all, quiet, format};
 
+	container_reap_orphans(); /* a container whose monitor was killed is listed as exited */
 	if (format && dl_json() < 0)
 		return EXIT_RUNTIME;
 	if (!quiet && !format)
@@ -1360,6 +1362,7 @@ int container_remove_image(const char *name)
 
 	if (image_name(name, image, sizeof(image)) < 0)
 		return EXIT_RUNTIME;
+	container_reap_orphans();	     /* a crashed container uses nothing */
 	state_each(find_image_user, &check); /* its layers are that container's root */
 	if (!check)
 		return EXIT_RUNTIME;

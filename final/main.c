@@ -864,7 +864,6 @@ int main(int argc, char **argv)
 	if (geteuid() != 0)
 		die("must run as root (namespaces, cgroups, mounts and the network need it): try "
 		    "sudo");
-	container_reap_orphans();
 	if (strcmp(command, "run") == 0) {
 		/* Before anything else: the container's init will be a sealed copy of us. */
 		security_run_from_sealed_copy(original_argv);

@@ -102,18 +102,39 @@ static pid_t lease_holder(struct in_addr addr)
 	return 0;
 }
 
+/*
+ * The lowest address without a lease file, from one readdir of the lease
+ * directory: no per-address reads, so a run costs the same with 100
+ * containers running. Only when every address has a file are their
+ * holders checked, and a stale one (its monitor gone) taken over.
+ */
 static int lease_address(struct net *n)
 {
+	uint32_t hosts = subnet_hosts(n), i = 2;
 	char path[256], holder[64];
+	unsigned char taken[256] = {0}; /* a /24: host numbers 2 .. 254 */
+	struct in_addr a;
+	struct dirent *e;
+	DIR *d;
 
-	for (uint32_t i = 2;; i++) {
-		if (i > subnet_hosts(n) + 1)
-			return warn("no free address left in %s/%d", net_ntoa(n->subnet),
-				    n->prefix);
-		n->ip = subnet_addr(n, i);
-		if (!lease_holder(n->ip))
-			break;
-	}
+	lease_path(path, sizeof(path), NULL);
+	for (d = opendir(path); d && (e = readdir(d));)
+		if (inet_pton(AF_INET, e->d_name, &a) == 1) {
+			uint32_t host = ntohl(a.s_addr) - ntohl(n->subnet.s_addr);
+
+			if (host < sizeof(taken))
+				taken[host] = 1;
+		}
+	if (d)
+		closedir(d);
+	while (i <= hosts + 1 && i < sizeof(taken) && taken[i])
+		i++;
+	if (i > hosts + 1 || i >= sizeof(taken)) /* every address has a file: any stale? */
+		for (i = 2; i <= hosts + 1 && lease_holder(subnet_addr(n, i)); i++)
+			;
+	if (i > hosts + 1)
+		return warn("no free address left in %s/%d", net_ntoa(n->subnet), n->prefix);
+	n->ip = subnet_addr(n, i);
 	lease_path(path, sizeof(path), net_ntoa(n->ip));
 	snprintf(holder, sizeof(holder), "%d %llu %s", (int)getpid(), proc_start_time(getpid()),
 		 n->id);

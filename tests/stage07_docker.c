@@ -66,6 +66,11 @@ START_TEST(daily_commands_take_several_names)
 		 "100");
 	FINAL_OK(&p, "ps", "-q");
 	ck_assert_msg(strlen(p.out) == 34, "ps -q: %s", p.out);
+	bin_run(&p, CMD("run", "-d", "--name", "one", "--network", "none", test_rootfs,
+			"/bin/true"));
+	assert_exit(&p, 125);
+	assert_contains(p.err, "the name 'one' is already in use");
+	assert_one_line(p.err);
 	FINAL_OK(&p, "kill", "-s", "TERM", "one", "two");
 	FINAL_OK(&p, "wait", "one", "two");
 	assert_out_eq(&p, "143\n143\n");
@@ -76,6 +81,8 @@ START_TEST(daily_commands_take_several_names)
 	assert_one_line(p.err);
 	FINAL_OK(&p, "ps", "-aq");
 	assert_out_eq(&p, "");
+	FINAL_OK(&p, "run", "--rm", "--name", "one", "--network", "none", test_rootfs,
+		 "/bin/true"); /* a removed container's name is free again */
 	FINAL_OK(&p, "version");
 	assert_contains(p.out, "final version ");
 }
