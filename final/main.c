@@ -897,6 +897,9 @@ int main(int argc, char **argv)
 		return container_start(name, &cfg);
 	}
 	if (strcmp(command, "exec") == 0) {
+		/* Until CMD's execve the exec'd process is final inside the container: from
+		 * the sealed copy, or a '#!/proc/self/exe' script there reaches our file. */
+		security_run_from_sealed_copy(original_argv);
 		i = parse(command, argc, argv, "+it", run_options, &cfg, 2);
 		refuse_input_not_a_tty(&cfg);
 		cfg.process.args = &argv[i + 1];

@@ -418,6 +418,35 @@ START_TEST(logs_keep_stdout_and_stderr_apart)
 }
 END_TEST
 
+/*
+ * CVE-2019-5736 through exec: a script in the container whose interpreter is
+ * /proc/self/exe runs, when exec'd, the runtime's own binary, with the
+ * container's capabilities. From the file on disk, a process of the
+ * container could open it, and write it (the attacker's review did). The
+ * catcher scans /proc without pause while exec runs the script 20 times.
+ * (Under strace the script's interpreter is not found: no delay here.)
+ */
+START_TEST(exec_never_exposes_the_runtime_binary)
+{
+	struct proc p = {0}, ex = {0};
+	char dir[600];
+
+	/* A rootfs with the trap in it: /bin/pwn, a script for /proc/self/exe. */
+	snprintf(dir, sizeof(dir), "%s/trap-rootfs", getenv("FINAL_DATA"));
+	sh("mkdir -p %s && cp -a %s/. %s && printf '#!/proc/self/exe\\n' > %s/bin/pwn && "
+	   "chmod 755 %s/bin/pwn",
+	   dir, test_rootfs, dir, dir, dir);
+	FINAL_OK(&p, "run", "-d", "--name", "trap", "--network", "none", dir, "/t/catcher", "6");
+	usleep(300000);
+	for (int i = 0; i < 20; i++) /* the window is a millisecond or two: try it often */
+		bin_run(&ex, CMD("exec", "trap", "pwn"));
+	FINAL_OK(&p, "wait", "trap");
+	FINAL_OK(&p, "logs", "trap");
+	ck_assert_msg(p.out[0] == '\0', "the container opened the runtime's binary: %s", p.out);
+	FINAL_OK(&p, "rm", "trap");
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
@@ -426,6 +455,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, stopping_a_created_container_signals_nobody_else);
 	add_test(7, 0, run_d_reports_a_failed_setup);
 	add_test(7, 0, exec_into_a_container_that_ends_meanwhile);
+	add_test(7, 0, exec_never_exposes_the_runtime_binary);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
 	add_test(7, 0, logs_keep_stdout_and_stderr_apart);
