@@ -858,7 +858,7 @@ static void print_row(struct container *c, void *arg)
 	}
 	/* The container's bytes: no escape sequence reaches the terminal. */
 	for (char *p = c->command; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = '?';
 	printf("%-16s  %-16s  %-12s  %-15s  %-19s  %s\n", c->id, c->name, status,
 	       up && c->ip[0] ? c->ip : "-", when, c->command);
@@ -1077,9 +1077,12 @@ int container_top(const char *name)
 			uid = atoi(p + 5);
 		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pids[i]);
 		len = read_file(path, cmd, sizeof(cmd));
-		for (int j = 0; j < len - 1; j++) /* NUL-separated arguments; its own bytes */
-			if (cmd[j] == '\0' || (unsigned char)cmd[j] < 0x20)
-				cmd[j] = cmd[j] ? '?' : ' ';
+		for (int j = 0; j < len; j++) /* NUL-separated arguments; its own bytes */
+			if (cmd[j] == '\0')
+				cmd[j] = j < len - 1 ? ' ' : '\0';
+			else if ((unsigned char)cmd[j] < 0x20 || (unsigned char)cmd[j] >= 0x7f)
+				cmd[j] =
+				    '?'; /* no escape sequence (nor C1's) reaches the terminal */
 		printf("%-8d  %-8d  %-8d  %s\n", (int)pids[i], ppid, uid, cmd);
 	}
 	return 0;
@@ -1301,6 +1304,13 @@ int container_exec(const char *name, struct config *cfg)
 	int slave = -1, master = -1;
 	pid_t pid;
 
+	/* Before we join: the container's /dev/null could be a FIFO that blocks us forever. */
+	if (!cfg->process.interactive && !cfg->process.terminal) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (null >= 0)
+			dup2(null, 0);
+	}
 	if (find(name, &c) < 0 || join_container(name, &c) < 0)
 		return EXIT_RUNTIME;
 	/* The same confinement as the container's own processes. */
@@ -1309,12 +1319,6 @@ int container_exec(const char *name, struct config *cfg)
 	cfg->security.no_new_privs = c.no_new_privs;
 	if (cfg->process.terminal && (master = tty_open(&slave)) < 0)
 		return EXIT_RUNTIME;
-	if (!cfg->process.interactive && !cfg->process.terminal) {
-		int null = open("/dev/null", O_RDONLY);
-
-		if (null >= 0)
-			dup2(null, 0);
-	}
 	pid = fork();
 	if (pid < 0)
 		return warn_errno("fork"), EXIT_RUNTIME;

@@ -111,7 +111,7 @@ static bool frame_head(const char *p, size_t len, unsigned int *stream, size_t *
 		return false;
 	*stream = p[0] - '0';
 	*n = strtoul(p + 2, &end, 10);
-	return end == p + len - 1 && *end == '\n';
+	return end == p + len - 1 && *end == '\n' && *n <= 65536; /* log_relay's reads */
 }
 
 /* Give back each complete frame (or monitor's line) in R; keep a partial one. */

@@ -113,7 +113,12 @@ static int usage(const char *command, FILE *out, int status)
 /* A user's mistake: one line, exit 125 (docker's status for bad flags). */
 static void bad(const char *what, const char *value, const char *hint)
 {
-	fprintf(stderr, "final: bad %s '%s': %s\n", what, value, hint);
+	char *shown = strdupa(value);
+
+	for (char *p = shown; *p; p++) /* one line, and no escape sequence reaches the terminal */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "final: bad %s '%s': %s\n", what, shown, hint);
 	exit(EXIT_RUNTIME);
 }
 
@@ -325,6 +330,32 @@ static void parse_env_file(struct config *cfg, const char *path)
 	fclose(f);
 }
 
+/*
+ * A hostname (RFC 1123): labels of letters, digits and '-', 1 to 63 long,
+ * joined by dots; the whole at most 253. It goes into the container's
+ * /etc/hosts and /etc/hostname: anything else (a newline above all) would
+ * add lines of the caller's choosing there.
+ */
+static bool hostname_valid(const char *name)
+{
+	size_t label = 0, len = strlen(name);
+
+	if (len == 0 || len > 253 || name[0] == '-' || name[0] == '.')
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((isalnum((unsigned char)*p) || *p == '-') && ++label <= 63) {
+			continue;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
 /* --add-host NAME:IP (IP v4 or v6; host-gateway: the bridge's own address). */
 static void parse_add_host(struct config *cfg, char *arg)
 {
@@ -335,6 +366,8 @@ static void parse_add_host(struct config *cfg, char *arg)
 	if (!sep || sep == arg)
 		bad("--add-host", arg, "use NAME:IP, like db:10.0.0.5");
 	*sep++ = '\0';
+	if (!hostname_valid(arg))
+		bad("--add-host", arg, "a host name: letters, digits, '-' and '.'");
 	if (strcmp(sep, "host-gateway") != 0 && inet_pton(AF_INET, sep, buf) != 1 &&
 	    inet_pton(AF_INET6, sep, buf) != 1)
 		bad("--add-host", sep, "not an IP address");
@@ -480,6 +513,8 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 		cfg->process.terminal = true;
 		break;
 	case 'h':
+		if (!hostname_valid(arg))
+			bad("-h", arg, "use letters, digits, '-' and '.', at most 63 between dots");
 		cfg->hostname = arg;
 		break;
 	case 'm':
@@ -568,6 +603,8 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 		if (cfg->dns.nlinks == (int)N_ELEMS(cfg->dns.links))
 			bad("--link", arg, "too many links");
 		cfg->dns.links[cfg->dns.nlinks].container = strsep(&arg, ":");
+		if (arg && !hostname_valid(arg))
+			bad("--link alias", arg, "a host name: letters, digits, '-' and '.'");
 		cfg->dns.links[cfg->dns.nlinks++].alias = arg;
 		break;
 	case OPT_PLATFORM:

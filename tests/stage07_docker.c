@@ -66,8 +66,8 @@ START_TEST(daily_commands_take_several_names)
 		 "100");
 	FINAL_OK(&p, "ps", "-q");
 	ck_assert_msg(strlen(p.out) == 34, "ps -q: %s", p.out);
-	bin_run(&p, CMD("run", "-d", "--name", "one", "--network", "none", test_rootfs,
-			"/bin/true"));
+	bin_run(&p,
+		CMD("run", "-d", "--name", "one", "--network", "none", test_rootfs, "/bin/true"));
 	assert_exit(&p, 125);
 	assert_contains(p.err, "the name 'one' is already in use");
 	assert_one_line(p.err);
@@ -149,6 +149,16 @@ START_TEST(names_hosts_and_env_files)
 			  "extra\ndatabase db\ndb-here\n");
 	FINAL_OK(&p, "rm", "-f", "db");
 	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
+	/* A newline in a name would add a line of the caller's to /etc/hosts. */
+	const char *const injected[][2] = {{"-h", "h\n6.6.6.6 evil"},
+					   {"--add-host", "a\n7.7.7.7 evil2:192.0.2.1"},
+					   {"--link", "db:alias\n8.8.8.8 evil3"}};
+	for (size_t i = 0; i < sizeof(injected) / sizeof(injected[0]); i++) {
+		ctr_run(&p, CMD(injected[i][0], injected[i][1]), CMD("/bin/cat", "/etc/hosts"));
+		assert_exit(&p, 125);
+		assert_one_line(p.err);
+		ck_assert_msg(!strstr(p.out, "evil"), "injected into /etc/hosts: %s", p.out);
+	}
 }
 END_TEST
 

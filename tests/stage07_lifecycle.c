@@ -447,6 +447,25 @@ START_TEST(exec_never_exposes_the_runtime_binary)
 }
 END_TEST
 
+/* exec's stdin is the host's /dev/null: the container's may be a FIFO that never opens. */
+START_TEST(exec_opens_nothing_of_the_container)
+{
+	struct proc p = {0}, ex = {0};
+
+	FINAL_OK(&p, "run", "-d", "--name", "fifo", "--network", "none", test_rootfs, "/bin/sh",
+		 "-c", "rm /dev/null; mkfifo /dev/null; echo ready; sleep 100");
+	for (int i = 0; i < 100 && !strstr(p.out, "ready"); i++) {
+		usleep(50000);
+		FINAL_OK(&p, "logs", "fifo");
+	}
+	proc_start(&ex, CMD(bin, "exec", "fifo", "/bin/echo", "hi"));
+	proc_wait(&ex, 10);
+	FINAL_OK(&p, "rm", "-f", "fifo");
+	assert_exit(&ex, 0);
+	assert_out_eq(&ex, "hi\n");
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
@@ -456,6 +475,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, run_d_reports_a_failed_setup);
 	add_test(7, 0, exec_into_a_container_that_ends_meanwhile);
 	add_test(7, 0, exec_never_exposes_the_runtime_binary);
+	add_test(7, 0, exec_opens_nothing_of_the_container);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
 	add_test(7, 0, logs_keep_stdout_and_stderr_apart);
