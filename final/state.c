@@ -28,11 +28,26 @@ const char *state_root(void)
 	return root && *root ? root : "/run/final";
 }
 
+/*
+ * FINAL_DATA holds what containers wrote and what images brought: setuid
+ * binaries, device nodes. Its mounts inside are nosuid/nodev where they must
+ * be, but on the host the files sit on an ordinary filesystem: a directory
+ * anyone may cross would let any local user run a container's setuid-root
+ * file, or open an image's node of the host disk. So it is 0700, as docker
+ * keeps /var/lib/docker (made so, and made so again, once per process).
+ */
 const char *data_root(void)
 {
+	static bool secured;
 	const char *root = getenv("FINAL_DATA");
 
-	return root && *root ? root : "/var/lib/final";
+	root = root && *root ? root : "/var/lib/final";
+	if (!secured && strcmp(root, "/") != 0) {
+		secured = true;
+		if (mkdir_p(root) < 0 || chmod(root, 0700) < 0)
+			warn_errno("make %s private (0700)", root);
+	}
+	return root;
 }
 
 int state_lock(void)

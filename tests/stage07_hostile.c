@@ -14,6 +14,7 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,8 +327,41 @@ START_TEST(image_passwd_fifo)
 }
 END_TEST
 
+/*
+ * What a container writes stays out of reach of the host's other users: a
+ * setuid-root copy it makes in its writable layer must not run for them
+ * (FINAL_DATA was 0755 all the way down, and the host's filesystem there is
+ * not nosuid).
+ */
+START_TEST(final_data_is_private)
+{
+	struct proc p = {0}, user = {.uid = 65534};
+	char path[700], *parent = strdup(getenv("FINAL_DATA"));
+	struct stat st;
+
+	/* The test's directories are 0700 (mkdtemp): open them as /var/lib is. */
+	ck_assert(chmod(dirname(parent), 0755) == 0 && chmod(getenv("FINAL_DATA"), 0755) == 0);
+	FINAL_OK(&p, "run", "-d", "--name", "suid", "--network", "none", test_rootfs, "/bin/sh",
+		 "-c", "cp /t/euid /suid && chmod 4755 /suid && echo ready && sleep 100");
+	for (int i = 0; i < 100 && !strstr(p.out, "ready"); i++) {
+		usleep(50000);
+		FINAL_OK(&p, "logs", "suid");
+	}
+	FINAL_OK(&p, "inspect", "-f", "{{.Id}}", "suid");
+	snprintf(path, sizeof(path), "%s/containers/%.16s/upper/suid", getenv("FINAL_DATA"), p.out);
+	ck_assert_msg(stat(path, &st) == 0 && (st.st_mode & S_ISUID), "no setuid %s", path);
+	proc_start(&user, CMD(path));
+	proc_wait(&user, 10);
+	FINAL_OK(&p, "rm", "-f", "suid");
+	ck_assert_msg(!strstr(user.out, "escaped"), "another user ran it as root: %s", user.out);
+	ck_assert(stat(getenv("FINAL_DATA"), &st) == 0);
+	ck_assert_msg((st.st_mode & 077) == 0, "FINAL_DATA is %o", st.st_mode & 0777);
+}
+END_TEST
+
 void stage07_hostile_tests(void)
 {
+	add_test(7, 0, final_data_is_private);
 	add_test(7, 0, resolv_conf_symlink_stays_inside);
 	add_test(7, 0, volume_through_symlink_stays_inside);
 	add_test(7, 0, volume_destination_root_or_dotdot_is_refused);
