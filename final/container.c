@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -203,11 +204,42 @@ static void release(struct run *r)
 	net_teardown(&r->net);
 }
 
-/* Everything of a container, its record last. */
+/* Everything of a container, its record last. By its monitor, or under lock_record(). */
 static void destroy(const struct container *c)
 {
 	rootfs_remove(c->id);
 	state_remove(c);
+}
+
+/*
+ * A container's record directory, flock()ed: held by its monitor (taken by
+ * `run` or `start` and inherited through the fork) for the container's whole
+ * life, so that two starts cannot both run it and `rm` cannot delete what a
+ * start is bringing up. -1 (errno EWOULDBLOCK) if someone holds it.
+ */
+static int lock_record(const struct container *c)
+{
+	int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int saved = errno;
+
+		close(fd);
+		return errno = saved, -1;
+	}
+	return fd;
+}
+
+/* destroy(), unless a monitor (or a start) holds the record: -1 then. */
+static int destroy_unless_busy(const struct container *c)
+{
+	int lock = lock_record(c);
+
+	if (lock < 0)
+		return -1;
+	destroy(c);
+	close(lock);
+	return 0;
 }
 
 /* Tell `final run -d` that the container runs ("ok") or why not (EOF: we died). */
@@ -612,8 +644,8 @@ static int run_container(struct config *cfg, const struct container *existing)
 		snprintf(r.c.status, sizeof(r.c.status), "created");
 		if (state_save(&r.c) < 0)
 			return EXIT_RUNTIME;
-	} else if (create_record(&r) < 0) {
-		return EXIT_RUNTIME;
+	} else if (create_record(&r) < 0 || lock_record(&r.c) < 0) {
+		return EXIT_RUNTIME; /* (nobody else knows a new record's directory yet) */
 	}
 	timing_mark("state");
 	if (!cfg->hostname) /* docker's default: the short id */
@@ -668,7 +700,14 @@ int container_start(const char *name, struct config *cfg)
 	container_reap_orphans(); /* a crashed life's cgroup and lease go first */
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
-	if (running(&c))
+	/*
+	 * Held by the new monitor from here (fork keeps it): a second start fails
+	 * here. A monitor that has just recorded "exited" may hold it a moment more.
+	 */
+	for (int i = 0; lock_record(&c) < 0; i++)
+		if (running(&c) || i == 100 || (usleep(20000), state_find(c.id, &c) < 0))
+			return warn("container %s is running already", name), EXIT_RUNTIME;
+	if (state_find(c.id, &c) < 0 || running(&c))
 		return warn("container %s is running already", name), EXIT_RUNTIME;
 	cfg->detach = true; /* docker start: in the background */
 	cfg->name = NULL;
@@ -721,9 +760,7 @@ static void reap_one(struct container *c, void *arg)
 		net_cleanup_leftovers(c->id, c->ip);
 	c->exit_code = 137;
 	snprintf(c->status, sizeof(c->status), "exited");
-	if (c->remove)
-		destroy(c);
-	else
+	if (!c->remove || destroy_unless_busy(c) < 0)
 		state_save(c);
 }
 
@@ -815,8 +852,9 @@ int container_rm(const char *name, bool force)
 		wait_for(&c, ended, 10);
 	}
 	container_reap_orphans();
-	if (state_find(c.id, &c) == 0) /* --rm containers are gone already */
-		destroy(&c);
+	if (state_find(c.id, &c) == 0 && /* --rm containers are gone already */
+	    destroy_unless_busy(&c) < 0)
+		return warn("container %s is being started: try again", name), EXIT_RUNTIME;
 	printf("%s\n", name);
 	return 0;
 }
@@ -1437,12 +1475,11 @@ int container_system_df(void)
 
 static void prune_container(struct container *c, void *arg)
 {
-	long long *freed = arg;
+	long long *freed = arg, size = rootfs_disk_usage(c->id);
 
-	if (running(c))
+	if (running(c) || destroy_unless_busy(c) < 0)
 		return;
-	*freed += rootfs_disk_usage(c->id);
-	destroy(c);
+	*freed += size;
 	printf("%s\n", c->id);
 }
 

@@ -466,6 +466,36 @@ START_TEST(exec_opens_nothing_of_the_container)
 }
 END_TEST
 
+/*
+ * Two starts at once run the container once: the first one's record is held
+ * back by strace (rename delayed 1 s), so without a lock the second saw it
+ * stopped and started it again (the attacker's review: two inits, and after
+ * rm -f both survived, unreachable).
+ */
+START_TEST(start_is_once)
+{
+	struct proc p = {0}, a = {0}, b = {0};
+	int sleeps = 0;
+
+	FINAL_OK(&p, "run", "-d", "--name", "twice", "--network", "none", test_rootfs, "/bin/sleep",
+		 "100");
+	FINAL_OK(&p, "stop", "-t", "0", "twice");
+	start_delayed(&a, "rename", 1000000, CMD("start", "twice"));
+	usleep(300000);
+	proc_start(&b, CMD(bin, "start", "twice"));
+	proc_wait(&b, 30);
+	ck_assert_msg(proc_wait_output(&a, "\n", 30), "the first start printed nothing: %s", a.err);
+	FINAL_OK(&p, "top", "twice");
+	for (const char *s = p.out; (s = strstr(s, "sleep 100")); s++)
+		sleeps++;
+	FINAL_OK(&p, "rm", "-f", "twice");
+	proc_wait(&a, 30);
+	assert_exit(&b, 125);
+	assert_contains(b.err, "running already");
+	ck_assert_msg(sleeps == 1, "%d copies of the container ran", sleeps);
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
@@ -476,6 +506,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, exec_into_a_container_that_ends_meanwhile);
 	add_test(7, 0, exec_never_exposes_the_runtime_binary);
 	add_test(7, 0, exec_opens_nothing_of_the_container);
+	add_test(7, 0, start_is_once);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
 	add_test(7, 0, logs_keep_stdout_and_stderr_apart);
