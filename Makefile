@@ -30,7 +30,8 @@ STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE
 DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarchive-dev \
 	libseccomp-dev libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev ca-certificates \
 	busybox-static util-linux iproute2 procps nftables strace docker-registry skopeo \
-	runc crun bubblewrap umoci hyperfine jq time gnuplot-nox
+	runc crun bubblewrap umoci hyperfine jq time gnuplot-nox \
+	podman containerd golang-go
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
 

@@ -73,7 +73,15 @@
 	X(json_, string_value)                                                                     \
 	X(json_, integer_value)                                                                    \
 	X(json_, array_size)                                                                       \
-	X(json_, array_get)
+	X(json_, array_get)                                                                        \
+	X(json_, real_value)                                                                       \
+	X(json_, object_size)                                                                      \
+	X(json_, object_iter)                                                                      \
+	X(json_, object_iter_next)                                                                 \
+	X(json_, object_iter_key)                                                                  \
+	X(json_, object_iter_value)                                                                \
+	X(json_, dumps)                                                                            \
+	X(json_, integer)
 
 #define CRYPTO_FUNCTIONS(X)                                                                        \
 	X(EVP_, sha256)                                                                            \

@@ -505,12 +505,18 @@ static int image_command(const char *command, int argc, char **argv, struct conf
 	return -1;
 }
 
+int oci_main(int argc, char **argv); /* oci.c: the same binary named final-oci */
+
 int main(int argc, char **argv)
 {
 	struct config cfg = {.namespaces.network = NET_BRIDGE,
 			     .security = {.no_new_privs = true, .seccomp = true}};
 	char **original_argv = argv;
 
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	if (strcmp(self, "final-oci") == 0)
+		return oci_main(argc, argv);
 	timing_start();
 	const char *command = argc > 1 ? argv[1] : NULL;
 	int i;

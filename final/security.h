@@ -24,6 +24,11 @@ void security_mask_paths(void);
  * capabilities that are left. Dies with a message on failure.
  */
 void security_apply(const struct config *cfg);
+/* final-oci: config.json's masked and read-only paths (NULL-terminated lists). */
+void security_mask_spec_paths(const char *const *masked, const char *const *readonly);
+/* final-oci: security_apply() with config.json's values (cfg->spec): five capability
+ * sets, additional groups, its seccomp profile. */
+void security_apply_spec(const struct config *cfg);
 /*
  * CVE-2019-5736: the container's init is this binary, and /proc/1/exe leads
  * to it. Run from a sealed in-memory copy instead, so that nothing written

@@ -27,6 +27,7 @@ void stage06_tests(void);
 void stage07_tests(void);
 void stage07_image_tests(void);
 void stage07_lifecycle_tests(void);
+void stage07_oci_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -183,6 +184,7 @@ int main(int argc, char **argv)
 	stage07_tests();
 	stage07_image_tests();
 	stage07_lifecycle_tests();
+	stage07_oci_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');
