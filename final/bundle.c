@@ -184,6 +184,10 @@ static int wait_hook(pid_t pid, int timeout)
  */
 static int run_hooks(const struct spec *s, enum hook_kind kind, const char *state)
 {
+	/* after start and after delete, a failed hook is a warning, and the others still run */
+	bool go_on = kind == HOOK_POSTSTART || kind == HOOK_POSTSTOP;
+	int ret = 0;
+
 	static const char *const names[] = {"prestart",	      "createRuntime", "createContainer",
 					    "startContainer", "poststart",     "poststop"};
 
@@ -213,11 +217,13 @@ static int run_hooks(const struct spec *s, enum hook_kind kind, const char *stat
 		close(in[1]);
 		status = wait_hook(pid, h->timeout);
 		if (status != 0)
-			return warn(status < 0 ? "%s hook %s: timed out after %d s"
-					       : "%s hook %s: exited with status %d",
-				    names[kind], h->path, status < 0 ? h->timeout : status);
+			ret = warn(status < 0 ? "%s hook %s: timed out after %d s"
+					      : "%s hook %s: exited with status %d",
+				   names[kind], h->path, status < 0 ? h->timeout : status);
+		if (ret < 0 && !go_on)
+			break;
 	}
-	return 0;
+	return ret;
 }
 
 /*** the child: everything inside the container, up to execve ***/
@@ -367,6 +373,11 @@ static int child_main(void *arg)
 		/* The runtime's own mount namespace: not one mount of ours may land in it
 		 * (pivot_root there would pivot the host). The root by chroot, nothing else. */
 		die_errno("chroot %s", s->rootfs);
+	}
+	if (!cfg->process.args) { /* no process: created, and start will refuse it */
+		report_errors_to(-1);
+		read(c->fifo, go, 1);
+		_exit(EXIT_RUNTIME);
 	}
 	if (cfg->process.terminal)
 		attach_console(c);
@@ -616,6 +627,8 @@ int bundle_create(struct config *cfg, const char *id, const struct bundle_opts *
 
 /*** the other commands ***/
 
+static void kill_and_wait(const struct record *r);
+
 int bundle_start(const char *id, const struct bundle_opts *o)
 {
 	char fifo[PATH_MAX + 16];
@@ -628,13 +641,17 @@ int bundle_start(const char *id, const struct bundle_opts *o)
 	if (strcmp(status_of(&r), "created") != 0)
 		return warn("container %s is %s, not created: cannot start it", id, status_of(&r)),
 		       EXIT_RUNTIME;
+	load_saved_spec(&r, &cfg);
+	if (!cfg.process.args) { /* runtime.md: start MUST generate an error; it ends here */
+		kill_and_wait(&r);
+		return warn("container %s: config.json has no process to start", id), EXIT_RUNTIME;
+	}
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", r.dir);
 	/* O_NONBLOCK: ENXIO, not a hang, if nobody waits on it any more */
 	if ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 || write(fd, "1", 1) != 1)
 		return warn_errno("start %s: write %s", id, fifo), EXIT_RUNTIME;
 	close(fd);
 	unlink(fifo);
-	load_saved_spec(&r, &cfg);
 	run_hooks(cfg.spec, HOOK_POSTSTART,
 		  state_json(&r, "running", cfg.spec->annotations)); /* warns */
 	return 0;

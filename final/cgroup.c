@@ -332,7 +332,9 @@ static int res_write(const struct spec_cg *s, const char *file, const char *valu
 			return warn_errno("write %s to %s", value, path);
 		return 0;
 	}
-	return 0;
+	/* a limit asked for and no controller to hold it: refused, not ignored */
+	return warn("linux.resources: this host has no %.*s cgroup controller for %s", (int)strcspn(file, "."),
+		    file, file);
 }
 
 static int res_int(const struct spec_cg *s, json_t *obj, const char *key, const char *file)

@@ -326,10 +326,12 @@ static void make_devices(const char *root, const struct spec *s, bool in_userns)
 void rootfs_mount_bundle(const struct config *cfg, bool in_userns)
 {
 	const struct spec *s = cfg->spec;
-	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE | MS_REC;
+	unsigned long prop = s->rootfs_propagation & MS_PRIVATE ? MS_PRIVATE : MS_SLAVE;
 
-	/* Before any mount: nothing of ours may propagate back to the host (step 02). */
-	if (mount(NULL, "/", NULL, (prop & MS_SHARED ? MS_SLAVE : prop) | MS_REC, NULL) < 0)
+	/* Before any mount: nothing of ours may propagate back to the host (step 02).
+	 * rootfsPropagation itself goes on after pivot_root: an unbindable / now
+	 * would refuse the bind below. */
+	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
 		die_errno("set the propagation of /");
 	if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die_errno("mount --bind %s onto itself", s->rootfs);

@@ -461,10 +461,16 @@ static void load_spec_seccomp(json_t *profile)
 /* The five capability sets of process.capabilities, as config.json says them. */
 static void set_spec_capabilities(const struct spec *s)
 {
-	cap_t caps = cap_init();
+	cap_t caps = cap_init(), have = cap_get_proc();
 
 	for (cap_value_t cap = 0; cap < (cap_value_t)cap_max_bits(); cap++) {
 		const uint64_t bit = 1ULL << cap;
+		cap_flag_value_t held = CAP_CLEAR;
+
+		/* Only what we hold: a runtime without CAP_SYS_RESOURCE cannot grant it. */
+		cap_get_flag(have, cap, CAP_PERMITTED, &held);
+		if (held != CAP_SET)
+			continue;
 
 		if (s->caps[CAP_PERMITTED_SET] & bit)
 			cap_set_flag(caps, CAP_PERMITTED, 1, &cap, CAP_SET);
@@ -476,6 +482,7 @@ static void set_spec_capabilities(const struct spec *s)
 	if (cap_set_proc(caps) < 0)
 		die_errno("set the capabilities of config.json");
 	cap_free(caps);
+	cap_free(have);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		die_errno("clear ambient capabilities");
 	for (cap_value_t cap = 0; cap < (cap_value_t)cap_max_bits(); cap++)

@@ -555,7 +555,9 @@ int spec_load(const char *bundle, struct config *cfg)
 	cfg->root.readonly =
 	    get_bool(get(root, "root", JSON_OBJECT, "root"), "readonly", "root.readonly");
 	cfg->hostname = get_string(root, "hostname", "hostname");
-	load_process(get(root, "process", JSON_OBJECT, "process"), cfg, true);
+	/* No process is valid for create; start refuses it (runtime.md "start"). */
+	if (get(root, "process", JSON_OBJECT, "process"))
+		load_process(get(root, "process", JSON_OBJECT, "process"), cfg, true);
 	load_mounts(root, s);
 	load_linux(get(root, "linux", JSON_OBJECT, "linux"), s);
 	load_hooks(root, s);

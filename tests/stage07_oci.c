@@ -422,6 +422,64 @@ START_TEST(podman_runs_final_oci)
 }
 END_TEST
 
+
+/*** containerd ***/
+
+/* ctr ARGS... against the test's own containerd at SOCK. */
+static int ctr(struct proc *p, const char *sock, const char *const args[])
+{
+	const char *argv[32] = {"/usr/bin/ctr", "--address", sock};
+	int n = 3;
+
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	proc_start(p, argv);
+	return proc_wait(p, 60);
+}
+
+/*
+ * containerd (its runc shim, whose BinaryName ctr's --runc-binary sets)
+ * drives final-oci: the path to Kubernetes' CRI. A containerd of the
+ * test's own (its root, state and socket under FINAL_DATA, no CRI plugin),
+ * the image imported from podman's, the native snapshotter (no overlay).
+ */
+START_TEST(containerd_runs_final_oci)
+{
+	const char *data = getenv("FINAL_DATA");
+	char config[600], sock[600], log[600], archive[600], text[2048];
+	struct proc p = {0};
+	FILE *f;
+
+	ck_assert_msg(access("/usr/bin/containerd", X_OK) == 0, "containerd is not installed (make deps)");
+	enter_shared_mount_ns();
+	podman_import();
+	snprintf(archive, sizeof(archive), "%s/image.tar", data);
+	PODMAN(&p, "save", "--format", "docker-archive", "-o", archive, "finaltest");
+	assert_exit(&p, 0);
+	snprintf(config, sizeof(config), "%s/containerd.toml", data);
+	snprintf(sock, sizeof(sock), "%s/containerd.sock", data);
+	snprintf(log, sizeof(log), "%s/containerd.log", data);
+	snprintf(text, sizeof(text),
+		 "version = 2\nroot = \"%s/containerd\"\nstate = \"%s/containerd-state\"\n"
+		 "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
+		 "[grpc]\n  address = \"%s\"\n[ttrpc]\n  address = \"%s.ttrpc\"\n",
+		 data, data, sock, sock);
+	ck_assert((f = fopen(config, "w")) && fputs(text, f) >= 0 && fclose(f) == 0);
+	start_server(CMD("/usr/bin/containerd", "--config", config), log);
+	for (int i = 0; i < 100 && access(sock, F_OK) < 0; i++)
+		usleep(100000);
+	ctr(&p, sock, CMD("images", "import", "--snapshotter", "native", archive));
+	assert_exit(&p, 0);
+	ctr(&p, sock, CMD("run", "--rm", "--snapshotter", "native", "--runc-binary", oci_bin(),
+			  "localhost/finaltest:latest", "c1", "sh", "-c", "echo ctr-$((6*7))"));
+	assert_exit(&p, 0);
+	ck_assert_str_eq(p.out, "ctr-42\n");
+	ctr(&p, sock, CMD("images", "rm", "localhost/finaltest:latest"));
+	podman_cleanup();
+}
+END_TEST
+
 void stage07_oci_tests(void)
 {
 	add_test(7, 0, oci_create_start_state_delete);
@@ -430,4 +488,5 @@ void stage07_oci_tests(void)
 	add_test(7, 0, oci_exec_joins_the_container);
 	add_test(7, 0, oci_hooks_receive_the_state);
 	add_test(7, 0, podman_runs_final_oci);
+	add_test(7, 0, containerd_runs_final_oci);
 }
