@@ -60,6 +60,7 @@ struct record {
 	char id[256], dir[PATH_MAX], bundle[PATH_MAX], cgroup[PATH_MAX], created[40];
 	pid_t pid; /* the container's first process, as the host numbers it */
 	unsigned long long start;
+	int fifo_fd; /* its descriptor of exec.fifo, which its execve closes */
 };
 
 /*** the record ***/
@@ -600,6 +601,7 @@ static int create(struct config *cfg, const char *id, const struct bundle_opts *
 		goto fail;
 	}
 	r.start = proc_start_time(r.pid); /* our unreaped child: the number cannot move */
+	r.fifo_fd = c.fifo;		  /* the child's copy has the same number */
 	close(c.fifo);
 	close(c.sync[0]);
 	close(c.ready[1]);
@@ -629,9 +631,26 @@ int bundle_create(struct config *cfg, const char *id, const struct bundle_opts *
 
 static void kill_and_wait(const struct record *r);
 
+/*
+ * Until R's process has exec'd (its exec.fifo, FIFO, closed by execve) or
+ * ended: poststart hooks run "after the user-specified process is executed".
+ */
+static void wait_for_exec(const struct record *r, const struct stat *fifo)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)r->pid, r->fifo_fd);
+	for (int i = 0; i < 20000 && stat(path, &st) == 0 && st.st_ino == fifo->st_ino &&
+			st.st_dev == fifo->st_dev && proc_alive(r->pid, r->start);
+	     i++)
+		usleep(500);
+}
+
 int bundle_start(const char *id, const struct bundle_opts *o)
 {
 	char fifo[PATH_MAX + 16];
+	struct stat st;
 	struct config cfg;
 	struct record r;
 	int fd;
@@ -648,10 +667,12 @@ int bundle_start(const char *id, const struct bundle_opts *o)
 	}
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", r.dir);
 	/* O_NONBLOCK: ENXIO, not a hang, if nobody waits on it any more */
-	if ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 || write(fd, "1", 1) != 1)
+	if ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0 ||
+	    write(fd, "1", 1) != 1)
 		return warn_errno("start %s: write %s", id, fifo), EXIT_RUNTIME;
 	close(fd);
 	unlink(fifo);
+	wait_for_exec(&r, &st);
 	run_hooks(cfg.spec, HOOK_POSTSTART,
 		  state_json(&r, "running", cfg.spec->annotations)); /* warns */
 	return 0;
