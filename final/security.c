@@ -467,10 +467,16 @@ static void set_spec_capabilities(const struct spec *s)
 		const uint64_t bit = 1ULL << cap;
 		cap_flag_value_t held = CAP_CLEAR;
 
-		/* Only what we hold: a runtime without CAP_SYS_RESOURCE cannot grant it. */
+		/* Only what we hold: a runtime without CAP_SYS_RESOURCE cannot grant it, and
+		 * a capability asked for by name is not quietly left out (runc, crun agree). */
 		cap_get_flag(have, cap, CAP_PERMITTED, &held);
-		if (held != CAP_SET)
-			continue;
+		if (held != CAP_SET && ((s->caps[CAP_BOUNDING] | s->caps[CAP_PERMITTED_SET] |
+					 s->caps[CAP_EFFECTIVE_SET] | s->caps[CAP_INHERITABLE_SET] |
+					 s->caps[CAP_AMBIENT]) &
+					bit))
+			die("config.json: process.capabilities: %s is not the runtime's own: it cannot "
+			    "grant it",
+			    cap_to_name(cap));
 
 		if (s->caps[CAP_PERMITTED_SET] & bit)
 			cap_set_flag(caps, CAP_PERMITTED, 1, &cap, CAP_SET);
