@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "bundle.h"
+#include "security.h"
 #include "spec.h"
 #include "util.h"
 
@@ -221,5 +222,8 @@ int oci_main(int argc, char **argv)
 	}
 	if (geteuid() != 0)
 		die("must run as root (namespaces, cgroups and mounts need it)");
+	/* CVE-2019-5736: what runs in or joins a container is a sealed copy of us (security.c) */
+	if (strcmp(pos[0], "create") == 0 || strcmp(pos[0], "run") == 0 || strcmp(pos[0], "exec") == 0)
+		security_run_from_sealed_copy(argv);
 	return dispatch(pos[0], npos - 1, pos + 1, &o);
 }
