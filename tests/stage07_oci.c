@@ -364,6 +364,9 @@ static int podman(struct proc *p, const char *const args[])
 
 #define PODMAN(p, ...) podman((p), CMD(__VA_ARGS__))
 #define ULIMITS	       "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"
+/* the containers' cgroups, and conmon's (PODMAN_CGROUP/conmon, which podman leaves behind) */
+#define PODMAN_CGROUP "/final-oci-podman"
+#define RUN	      "run", "--cgroup-parent", PODMAN_CGROUP
 
 /* The test rootfs as podman's image "finaltest". */
 static void podman_import(void)
@@ -380,13 +383,17 @@ static void podman_import(void)
 	assert_exit(&p, 0);
 }
 
-/* Everything podman keeps: its containers, images and the mounts of its storage. */
+/* Everything podman keeps: its containers, images, the mounts of its storage, conmon's cgroups. */
 static void podman_cleanup(void)
 {
 	struct proc p = {0};
 
 	PODMAN(&p, "rm", "-af");
 	PODMAN(&p, "system", "reset", "-f");
+	proc_start(&p, CMD("/bin/sh", "-c",
+			   "for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir $h" PODMAN_CGROUP
+			   "/conmon $h" PODMAN_CGROUP " 2>/dev/null; done; true"));
+	proc_wait(&p, 10);
 }
 
 START_TEST(podman_runs_final_oci)
@@ -395,10 +402,10 @@ START_TEST(podman_runs_final_oci)
 
 	enter_shared_mount_ns(); /* whatever podman mounts goes with the test */
 	podman_import();
-	PODMAN(&p, "run", "--rm", "--network", "none", ULIMITS, "finaltest", "echo", "hi");
+	PODMAN(&p, RUN, "--rm", "--network", "none", ULIMITS, "finaltest", "echo", "hi");
 	assert_exit(&p, 0);
 	ck_assert_str_eq(p.out, "hi\n");
-	PODMAN(&p, "run", "-d", "--name", "web", "--network", "none", ULIMITS, "finaltest", "sleep",
+	PODMAN(&p, RUN, "-d", "--name", "web", "--network", "none", ULIMITS, "finaltest", "sleep",
 	       "100");
 	assert_exit(&p, 0);
 	PODMAN(&p, "exec", "web", "sh", "-c", "echo in-$((6*7)) $$");
@@ -409,19 +416,18 @@ START_TEST(podman_runs_final_oci)
 	PODMAN(&p, "rm", "web");
 	assert_exit(&p, 0);
 	/* -it: the pty comes through the console socket to conmon */
-	podman_start(&t, CMD("run", "--rm", "-it", "--network", "none", ULIMITS, "finaltest", "sh",
+	podman_start(&t, CMD(RUN, "--rm", "-it", "--network", "none", ULIMITS, "finaltest", "sh",
 			     "-c", "test -t 0 && echo tty-$((6*7))"));
 	tty_expect(t.tty_master, "tty-42");
 	proc_wait(&t, 60);
 	assert_exit(&t, 0);
 	/* podman's own bridge (in the test's network namespace): an address on it */
-	PODMAN(&p, "run", "--rm", ULIMITS, "finaltest", "ip", "-4", "-o", "addr", "show", "eth0");
+	PODMAN(&p, RUN, "--rm", ULIMITS, "finaltest", "ip", "-4", "-o", "addr", "show", "eth0");
 	assert_exit(&p, 0);
 	assert_contains(p.out, "inet 10.");
 	podman_cleanup();
 }
 END_TEST
-
 
 /*** containerd ***/
 
@@ -451,7 +457,8 @@ START_TEST(containerd_runs_final_oci)
 	struct proc p = {0};
 	FILE *f;
 
-	ck_assert_msg(access("/usr/bin/containerd", X_OK) == 0, "containerd is not installed (make deps)");
+	ck_assert_msg(access("/usr/bin/containerd", X_OK) == 0,
+		      "containerd is not installed (make deps)");
 	enter_shared_mount_ns();
 	podman_import();
 	snprintf(archive, sizeof(archive), "%s/image.tar", data);
@@ -471,8 +478,10 @@ START_TEST(containerd_runs_final_oci)
 		usleep(100000);
 	ctr(&p, sock, CMD("images", "import", "--snapshotter", "native", archive));
 	assert_exit(&p, 0);
-	ctr(&p, sock, CMD("run", "--rm", "--snapshotter", "native", "--runc-binary", oci_bin(),
-			  "localhost/finaltest:latest", "c1", "sh", "-c", "echo ctr-$((6*7))"));
+	ctr(&p, sock,
+	    CMD("run", "--rm", "--snapshotter", "native", "--cgroup", "/final-oci/c1",
+		"--runc-binary", oci_bin(), "localhost/finaltest:latest", "c1", "sh", "-c",
+		"echo ctr-$((6*7))"));
 	assert_exit(&p, 0);
 	ck_assert_str_eq(p.out, "ctr-42\n");
 	ctr(&p, sock, CMD("images", "rm", "localhost/finaltest:latest"));
