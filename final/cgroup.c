@@ -277,20 +277,25 @@ static void inherit_cpuset(const char *dir)
 	}
 }
 
-/* mkdir -p DIR, and on v2 every controller enabled on the way down. */
+/*
+ * mkdir -p DIR, and on v2 every controller enabled on the way down, from the
+ * root to DIR's parent (not in DIR: a cgroup with processes may not hand
+ * controllers to children, the "no internal processes" rule). One write per
+ * controller: one this kernel lacks must not cost the others.
+ */
 static int spec_mkdir(const struct cgroup *cg, const char *dir)
 {
-	char sub[512];
+	static const char *const enable[] = {"+cpu", "+cpuset", "+io", "+memory", "+pids", "+hugetlb"};
+	char sub[600];
 
-	if (cg->v2)
-		for (const char *p = strchr(dir + strlen(CGROUP_ROOT) + 1, '/'); p;
-		     p = strchr(p + 1, '/')) {
-			snprintf(sub, sizeof(sub), "%.*s/cgroup.subtree_control", (int)(p - dir),
-				 dir);
-			write_file(sub, "+cpu +cpuset +io +memory +pids +hugetlb");
-		}
 	if (mkdir_p(dir) < 0)
 		return warn_errno("mkdir %s", dir);
+	if (cg->v2)
+		for (const char *p = dir + strlen(CGROUP_ROOT); p; p = strchr(p + 1, '/')) {
+			snprintf(sub, sizeof(sub), "%.*s/cgroup.subtree_control", (int)(p - dir), dir);
+			for (size_t i = 0; i < N_ELEMS(enable); i++)
+				write_file(sub, enable[i]);
+		}
 	if (strncmp(dir, CPUSET_ROOT "/", strlen(CPUSET_ROOT) + 1) == 0)
 		inherit_cpuset(dir);
 	return 0;
@@ -317,6 +322,20 @@ static bool holds(const char *dir, const char *controller, size_t len)
 	return false;
 }
 
+/* v2: is CONTROLLER (LEN bytes) enabled in DIR (its cgroup.controllers)? */
+static bool v2_has_controller(const char *dir, const char *controller, size_t len)
+{
+	char path[600], list[512];
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	if (read_file(path, list, sizeof(list)) < 0)
+		return false;
+	for (char *tok = strtok(list, " \n"); tok; tok = strtok(NULL, " \n"))
+		if (strlen(tok) == len && strncmp(tok, controller, len) == 0)
+			return true;
+	return false;
+}
+
 /* Write VALUE to FILE in the hierarchy FILE's prefix names (v2: the one). */
 static int res_write(const struct spec_cg *s, const char *file, const char *value)
 {
@@ -326,8 +345,11 @@ static int res_write(const struct spec_cg *s, const char *file, const char *valu
 		if (!s->cg->v2 && !holds(s->dirs[i], file, strcspn(file, ".")))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", s->dirs[i], file);
-		if (access(path, F_OK) < 0 && errno == ENOENT)
+		if (access(path, F_OK) < 0 && errno == ENOENT) {
+			if (s->cg->v2 && !v2_has_controller(s->dirs[i], file, strcspn(file, ".")))
+				break; /* refused below, as on v1 */
 			return 0;
+		}
 		if (write_file(path, value) < 0)
 			return warn_errno("write %s to %s", value, path);
 		return 0;
