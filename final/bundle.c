@@ -583,7 +583,7 @@ static int create(struct config *cfg, const char *id, const struct bundle_opts *
 
 	if (!stack)
 		die("out of memory");
-	if (cfg->process.terminal && !o->console_socket)
+	if (cfg->process.terminal && !o->console_socket && o->console_fd < 0)
 		return warn("process.terminal needs --console-socket"), EXIT_RUNTIME;
 	if (make_record(cfg, id, o, &r) < 0)
 		return EXIT_RUNTIME;
@@ -593,7 +593,9 @@ static int create(struct config *cfg, const char *id, const struct bundle_opts *
 		       !spec_namespace(cfg->spec, CLONE_NEWUSER)->path;
 	if ((c.fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0 || pipe2(c.sync, O_CLOEXEC) < 0 ||
 	    pipe2(c.ready, O_CLOEXEC) < 0 || join_pid_namespace(cfg->spec) < 0 ||
-	    (cfg->process.terminal && (c.console = connect_console(o->console_socket)) < 0))
+	    (cfg->process.terminal &&
+	     (c.console = o->console_socket ? connect_console(o->console_socket) : o->console_fd) <
+		 0))
 		goto fail;
 	r.pid = clone(child_main, stack + STACK_SIZE, clone_flags(cfg->spec), &c);
 	if (r.pid < 0) {
@@ -768,13 +770,42 @@ int bundle_delete(const char *id, const struct bundle_opts *o)
 	return 0;
 }
 
+static volatile pid_t forward_to;
+
+static void forward(int sig)
+{
+	if (forward_to > 1)
+		kill(forward_to, sig);
+}
+
+/*
+ * run in the foreground: create, start, and be the container's monitor,
+ * as runc run: signals go to its process, a terminal (no --console-socket)
+ * is relayed here, and delete comes when it ends.
+ */
 int bundle_run(struct config *cfg, const char *id, const struct bundle_opts *o)
 {
+	const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	struct sigaction sa = {.sa_handler = forward, .sa_flags = SA_RESTART};
+	struct bundle_opts own = *o;
+	int status, ret, sv[2] = {-1, -1}, master = -1;
 	pid_t pid;
-	int status, ret = create(cfg, id, o, o->detach ? NULL : &pid);
 
+	if (cfg->process.terminal && !o->console_socket && !o->detach) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return warn_errno("socketpair"), EXIT_RUNTIME;
+		own.console_fd = sv[1];
+	}
+	ret = create(cfg, id, &own, o->detach ? NULL : &pid);
+	if (ret == 0 && sv[0] >= 0 && (master = tty_recv_fd(sv[0])) < 0)
+		ret = warn("run %s: no terminal from the container", id);
 	if (ret != 0 || (ret = bundle_start(id, o)) != 0 || o->detach)
 		return ret;
+	forward_to = pid;
+	for (size_t i = 0; i < N_ELEMS(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	if (master >= 0)
+		tty_relay(master);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	bundle_delete(id, o);

@@ -13,6 +13,7 @@
 struct bundle_opts {
 	const char *root;	    /* --root: the records, one directory per container */
 	const char *console_socket; /* --console-socket: where the pty's master goes */
+	int console_fd;		    /* ...or this socket (run on our own terminal); -1: none */
 	const char *pid_file;	    /* --pid-file */
 	int preserve_fds;	    /* --preserve-fds N: 3 .. 3+N-1 reach the process */
 	bool systemd_cgroup;	    /* --systemd-cgroup: cgroupsPath is slice:prefix:name */

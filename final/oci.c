@@ -193,7 +193,7 @@ static int dispatch(const char *command, int argc, char **argv, struct bundle_op
 int oci_main(int argc, char **argv)
 {
 	const char *log = NULL, *log_format = "text", *criu = NULL, *rootless = NULL;
-	struct bundle_opts o = {.root = "/run/final-oci"};
+	struct bundle_opts o = {.root = "/run/final-oci", .console_fd = -1};
 	bool debug = false, version = false, help = false;
 	const struct option_spec globals[] = {
 	    {"root", 0, &o.root, NULL},		  {"log", 0, &log, NULL},
@@ -223,7 +223,8 @@ int oci_main(int argc, char **argv)
 	if (geteuid() != 0)
 		die("must run as root (namespaces, cgroups and mounts need it)");
 	/* CVE-2019-5736: what runs in or joins a container is a sealed copy of us (security.c) */
-	if (strcmp(pos[0], "create") == 0 || strcmp(pos[0], "run") == 0 || strcmp(pos[0], "exec") == 0)
+	if (strcmp(pos[0], "create") == 0 || strcmp(pos[0], "run") == 0 ||
+	    strcmp(pos[0], "exec") == 0)
 		security_run_from_sealed_copy(argv);
 	return dispatch(pos[0], npos - 1, pos + 1, &o);
 }
