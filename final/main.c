@@ -7,11 +7,15 @@
  *   final login [-u USER] [-p PASSWORD | --password-stdin] [SERVER] | logout [SERVER]
  *   final ps [-a] | exec [-i] [-t] NAME CMD... | stop [-t SECS] NAME
  *   final rm [-f] NAME | logs [-f] NAME | --help | COMMAND --help
+ *
+ * Called final-oci (the link `make final` makes), the same binary speaks the
+ * OCI runtime's command line instead: oci.c.
  */
 #define _GNU_SOURCE
 #include "config.h"
 #include "container.h"
 #include "image.h"
+#include "oci.h"
 #include "registry.h"
 #include "security.h"
 #include "util.h"
@@ -505,8 +509,6 @@ static int image_command(const char *command, int argc, char **argv, struct conf
 	return -1;
 }
 
-int oci_main(int argc, char **argv); /* oci.c: the same binary named final-oci */
-
 int main(int argc, char **argv)
 {
 	struct config cfg = {.namespaces.network = NET_BRIDGE,
@@ -515,7 +517,7 @@ int main(int argc, char **argv)
 
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 
-	if (strcmp(self, "final-oci") == 0)
+	if (strcmp(self, "final-oci") == 0) /* the OCI runtime's language: oci.c */
 		return oci_main(argc, argv);
 	timing_start();
 	const char *command = argc > 1 ? argv[1] : NULL;

@@ -11,6 +11,7 @@
  * (this): main() looks at its name (README: "final under real engines").
  */
 #define _GNU_SOURCE
+#include "oci.h"
 #include "bundle.h"
 #include "security.h"
 #include "spec.h"
