@@ -337,14 +337,60 @@ static void write_oom_score_adj(const struct spec *s)
 		die_errno("write %s to /proc/self/oom_score_adj", value);
 }
 
+/* The namespaces: those to join, root in a new user namespace, a cgroup namespace, the name. */
+static void enter_namespaces(const struct child *c)
+{
+	const struct spec *s = c->cfg->spec;
+	const struct spec_namespace *cgroupns = spec_namespace(s, CLONE_NEWCGROUP);
+
+	join_namespaces(s);
+	if (c->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		die_errno("become root in the user namespace (is uid 0 mapped?)");
+	/* after clone: rooted at the cgroup the parent has put us in meanwhile */
+	if (cgroupns && !cgroupns->path && unshare(CLONE_NEWCGROUP) < 0)
+		die_errno("unshare(CLONE_NEWCGROUP)");
+	if (c->cfg->hostname && sethostname(c->cfg->hostname, strlen(c->cfg->hostname)) < 0)
+		die_errno("sethostname %s", c->cfg->hostname);
+}
+
+/*
+ * The filesystem, in the order each step needs the one before: mounts while
+ * the host's paths are still reachable (bind sources, createContainer hooks),
+ * pivot_root, then /proc/sys (sysctl) before it goes read-only (readonlyPaths).
+ */
+static void set_up_filesystem(const struct child *c, const struct record *rec)
+{
+	const struct config *cfg = c->cfg;
+	const struct spec *s = cfg->spec;
+
+	if (!spec_namespace(s, CLONE_NEWNS)) {
+		/* The runtime's own mount namespace: not one mount of ours may land in it
+		 * (pivot_root there would pivot the host). The root by chroot, nothing else. */
+		if (chroot(s->rootfs) < 0 || chdir("/") < 0)
+			die_errno("chroot %s", s->rootfs);
+		return;
+	}
+	rootfs_mount_bundle(cfg, c->new_userns || spec_namespace(s, CLONE_NEWUSER));
+	if (run_hooks(s, HOOK_CREATE_CONTAINER, state_json(rec, "created", s->annotations)) < 0)
+		exit(EXIT_RUNTIME);
+	rootfs_pivot_bundle(cfg);
+	apply_sysctl(s);
+	security_mask_spec_paths(s->masked, s->readonly);
+	rootfs_finish_bundle(cfg);
+}
+
+/*
+ * The child: waits for the parent's go (its cgroup, id maps, prestart hooks),
+ * sets up, reports "created" by closing the ready pipe, waits for `start`
+ * on exec.fifo, and becomes the container's process.
+ */
 static int child_main(void *arg)
 {
 	struct child *c = arg;
 	struct config *cfg = c->cfg;
-	const struct spec *s = cfg->spec;
 	struct record rec = *c->rec;
 	char go[32] = "";
-	const char *prog;
+	const char *prog = NULL;
 
 	close(c->sync[1]);
 	close(c->ready[0]);
@@ -352,46 +398,23 @@ static int child_main(void *arg)
 		_exit(EXIT_RUNTIME); /* the parent failed: it cleans up */
 	close(c->sync[0]);
 	report_errors_to(c->ready[1]);
-	join_namespaces(s);
-	if (c->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-		die_errno("become root in the user namespace (is uid 0 mapped?)");
-	/* a cgroup namespace rooted at the cgroup the parent put us in */
-	if (spec_namespace(s, CLONE_NEWCGROUP) && !spec_namespace(s, CLONE_NEWCGROUP)->path &&
-	    unshare(CLONE_NEWCGROUP) < 0)
-		die_errno("unshare(CLONE_NEWCGROUP)");
-	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
-		die_errno("sethostname %s", cfg->hostname);
-	if (spec_namespace(s, CLONE_NEWNS)) {
-		rootfs_mount_bundle(cfg, c->new_userns || spec_namespace(s, CLONE_NEWUSER));
-		if (run_hooks(s, HOOK_CREATE_CONTAINER,
-			      state_json(&rec, "created", s->annotations)) < 0)
-			exit(EXIT_RUNTIME);
-		rootfs_pivot_bundle(cfg);
-		apply_sysctl(s);
-		security_mask_spec_paths(s->masked, s->readonly);
-		rootfs_finish_bundle(cfg);
-	} else if (chroot(s->rootfs) < 0 || chdir("/") < 0) {
-		/* The runtime's own mount namespace: not one mount of ours may land in it
-		 * (pivot_root there would pivot the host). The root by chroot, nothing else. */
-		die_errno("chroot %s", s->rootfs);
+	enter_namespaces(c);
+	set_up_filesystem(c, &rec);
+	if (cfg->process.args) { /* none: created, and start will refuse it */
+		if (cfg->process.terminal)
+			attach_console(c);
+		write_oom_score_adj(cfg->spec);
+		prog = prepare_process(cfg);
+		/* CVE-2024-21626: nothing of the runtime's reaches CMD but --preserve-fds (5.11) */
+		if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			die_errno("close_range");
+		security_apply_spec(cfg);
 	}
-	if (!cfg->process.args) { /* no process: created, and start will refuse it */
-		report_errors_to(-1);
-		read(c->fifo, go, 1);
-		_exit(EXIT_RUNTIME);
-	}
-	if (cfg->process.terminal)
-		attach_console(c);
-	write_oom_score_adj(s);
-	prog = prepare_process(cfg);
-	/* CVE-2024-21626: nothing of the runtime's reaches CMD but --preserve-fds (5.11). */
-	if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		die_errno("close_range");
-	security_apply_spec(cfg);
 	report_errors_to(-1); /* complete: `create` returns, the container is "created" */
-	if (read(c->fifo, go, 1) != 1)
+	if (read(c->fifo, go, 1) != 1 || !prog)
 		_exit(EXIT_RUNTIME);
-	if (run_hooks(s, HOOK_START_CONTAINER, state_json(&rec, "running", s->annotations)) < 0)
+	if (run_hooks(cfg->spec, HOOK_START_CONTAINER,
+		      state_json(&rec, "running", cfg->spec->annotations)) < 0)
 		_exit(EXIT_RUNTIME);
 	execv(prog, cfg->process.args);
 	die_errno("exec %s", prog);
