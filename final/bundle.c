@@ -37,6 +37,7 @@
 #include <limits.h>
 #include <linux/close_range.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,12 +66,12 @@ struct record {
 
 /*** the record ***/
 
-/* runc's rule for IDs: letters, digits and _ + - . ; never a path. */
+/* runc's rule for IDs: letters, digits and _ + - . ; never a path, nor a dot first (ours). */
 static int check_id(const char *id)
 {
-	if (!id || !id[0] || strlen(id) >= 256 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 ||
+	if (!id || !id[0] || strlen(id) >= 256 || id[0] == '.' ||
 	    id[strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.")])
-		return warn("invalid container id '%s': letters, digits, _ + - . only",
+		return warn("invalid container id '%s': letters, digits, _ + - ., not a dot first",
 			    id ? id : "");
 	return 0;
 }
@@ -557,6 +558,56 @@ static void remove_record(const struct record *r)
 		warn_errno("remove %s", r->dir);
 }
 
+/*
+ * linux.seccomp compiled once per profile, not once per container: engines
+ * give every container the same profile, and libseccomp takes 35 ms to
+ * compile podman's. ROOT/seccomp/HASH holds the profile as text (compact,
+ * keys sorted, with libseccomp's version) and its BPF after it; a hit must
+ * match the text byte for byte, so a hash collision is a miss, never the
+ * wrong filter. Written to a temporary file and renamed, as the pid file.
+ * (ROOT/.seccomp cannot be a container's: no id starts with a dot.)
+ */
+static void precompile_seccomp(struct spec *s, const char *root)
+{
+	const struct scmp_version *v = seccomp_version();
+	char *profile = json.dumps(s->seccomp, JSON_COMPACT | JSON_SORT_KEYS), *key, path[PATH_MAX],
+	     tmp[PATH_MAX + 32], *cached = NULL;
+	unsigned long long hash = 14695981039346656037ULL; /* FNV-1a */
+	size_t klen, n = 0;
+	int fd;
+
+	if (!profile)
+		return;
+	key = xasprintf("libseccomp %u.%u.%u\n%s", v->major, v->minor, v->micro, profile);
+	klen = strlen(key) + 1;
+	for (const char *c = key; *c; c++)
+		hash = (hash ^ (unsigned char)*c) * 1099511628211ULL;
+	snprintf(path, sizeof(path), "%s/.seccomp/%016llx", root, hash);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && (size_t)st.st_size > klen &&
+		    (cached = malloc(st.st_size)) && read(fd, cached, st.st_size) == st.st_size &&
+		    memcmp(cached, key, klen) == 0)
+			n = st.st_size - klen;
+		close(fd);
+	}
+	if (n) {
+		s->seccomp_bpf = cached + klen, s->seccomp_len = n;
+		return;
+	}
+	if (security_compile_seccomp(s->seccomp, &s->seccomp_bpf, &s->seccomp_len) < 0)
+		exit(EXIT_RUNTIME);
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	if (mkdir_p(dirname_of(path)) < 0 ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return; /* no cache: compiled all the same */
+	if (write(fd, key, klen) != (ssize_t)klen ||
+	    write(fd, s->seccomp_bpf, s->seccomp_len) != (ssize_t)s->seccomp_len || close(fd) < 0 ||
+	    rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
 /* Enter the pid namespace config.json names by path: setns() applies to our children (step 02). */
 static int join_pid_namespace(const struct spec *s)
 {
@@ -611,6 +662,8 @@ static int create(struct config *cfg, const char *id, const struct bundle_opts *
 	if (make_record(cfg, id, o, &r) < 0)
 		return EXIT_RUNTIME;
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", r.dir);
+	if (cfg->spec->seccomp)
+		precompile_seccomp(cfg->spec, o->root);
 	c.rec = &r;
 	c.new_userns = spec_namespace(cfg->spec, CLONE_NEWUSER) &&
 		       !spec_namespace(cfg->spec, CLONE_NEWUSER)->path;
@@ -948,6 +1001,8 @@ int bundle_exec(struct config *cfg, const char *id, const struct bundle_opts *o)
 	if (cfg->process.terminal &&
 	    (!o->console_socket || (console = connect_console(o->console_socket)) < 0))
 		return warn("a terminal needs --console-socket"), EXIT_RUNTIME;
+	if (cfg->spec->seccomp)
+		precompile_seccomp(cfg->spec, o->root);
 	/* the pid namespace applies to our children (step 02); the cgroup is inherited */
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)r.pid);
 	if ((pidns = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(pidns, CLONE_NEWPID) < 0 ||

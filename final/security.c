@@ -29,6 +29,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -415,8 +417,8 @@ static void seccomp_add_syscalls(scmp_filter_ctx ctx, json_t *sc, size_t idx, ui
 	}
 }
 
-/* linux.seccomp, translated to libseccomp and loaded. */
-static void load_spec_seccomp(json_t *profile)
+/* linux.seccomp, translated to libseccomp's rules (dies naming the field). */
+static scmp_filter_ctx build_spec_seccomp(json_t *profile)
 {
 	json_t *def_ret = json.object_get(profile, "defaultErrnoRet");
 	json_t *def_act = json.object_get(profile, "defaultAction");
@@ -450,12 +452,44 @@ static void load_spec_seccomp(json_t *profile)
 	for (size_t i = 0; syscalls && i < json.array_size(syscalls); i++)
 		seccomp_add_syscalls(ctx, json.array_get(syscalls, i), i, def,
 				     def_ret ? (int)json.integer_value(def_ret) : EPERM);
-	rc = seccomp_load(ctx);
+	return ctx;
+}
+
+int security_compile_seccomp(json_t *profile, void **bpf, size_t *len)
+{
+	scmp_filter_ctx ctx = build_spec_seccomp(profile);
+	int fd = memfd_create("seccomp", MFD_CLOEXEC), rc = fd < 0 ? -errno : 0;
+	off_t end = 0;
+
+	/* libseccomp 2.5 exports to a descriptor only (_mem is 2.6) */
+	if (rc == 0)
+		rc = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (rc == 0 && ((end = lseek(fd, 0, SEEK_END)) <= 0 || !(*bpf = malloc(end)) ||
+			pread(fd, *bpf, end, 0) != end))
+		rc = -EIO;
+	if (fd >= 0)
+		close(fd);
 	if (rc < 0) {
 		errno = -rc;
-		die_errno("load the seccomp filter of config.json");
+		return warn_errno("compile the seccomp filter of config.json");
 	}
-	seccomp_release(ctx);
+	*len = end;
+	return 0;
+}
+
+/* The filter, compiled by the parent (bundle.c keeps them) or now; as libseccomp loads it. */
+static void load_spec_seccomp(const struct spec *s)
+{
+	void *bpf = s->seccomp_bpf;
+	size_t len = s->seccomp_len;
+	struct sock_fprog prog;
+
+	if (!bpf && security_compile_seccomp(s->seccomp, &bpf, &len) < 0)
+		exit(EXIT_RUNTIME);
+	prog = (struct sock_fprog){.len = len / sizeof(struct sock_filter), .filter = bpf};
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		die_errno("load the seccomp filter of config.json");
 }
 
 /* The five capability sets of process.capabilities, as config.json says them. */
@@ -514,7 +548,7 @@ void security_apply_spec(const struct config *cfg)
 	if (cfg->security.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (s->seccomp && !cfg->security.no_new_privs)
-		load_spec_seccomp(s->seccomp);
+		load_spec_seccomp(s);
 	drop_bounding_set(s->caps[CAP_BOUNDING]);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_KEEPCAPS)");
@@ -526,5 +560,5 @@ void security_apply_spec(const struct config *cfg)
 			  (unsigned)cfg->process.gid);
 	set_spec_capabilities(s);
 	if (s->seccomp && cfg->security.no_new_privs)
-		load_spec_seccomp(s->seccomp);
+		load_spec_seccomp(s);
 }

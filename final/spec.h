@@ -94,6 +94,8 @@ struct spec {
 	unsigned short console_rows, console_cols;
 	json_t *resources;   /* linux.resources, or NULL */
 	json_t *seccomp;     /* linux.seccomp, or NULL */
+	void *seccomp_bpf;   /* ...compiled, when the runtime did it ahead (bundle.c) */
+	size_t seccomp_len;
 	json_t *annotations; /* or NULL */
 };
 

@@ -65,12 +65,12 @@ struct bundle {
 };
 
 /*
- * A bundle running ARGS (a JSON array) on the test rootfs. PROCESS_EXTRA and
- * TOP_EXTRA are JSON members added to "process" and to the document (each
- * starting with a comma, or "").
+ * A bundle running ARGS (a JSON array) on the test rootfs. PROCESS_EXTRA,
+ * LINUX_EXTRA and TOP_EXTRA are JSON members added to "process", "linux" and
+ * the document (each starting with a comma, or "").
  */
-static void make_bundle(struct bundle *b, const char *args, const char *process_extra,
-			const char *top_extra)
+static void make_bundle_linux(struct bundle *b, const char *args, const char *process_extra,
+			      const char *linux_extra, const char *top_extra)
 {
 	char path[700];
 	FILE *f;
@@ -101,10 +101,13 @@ static void make_bundle(struct bundle *b, const char *args, const char *process_
 	    "    \"options\": [\"rbind\", \"rw\"]}],\n"
 	    " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}, {\"type\": "
 	    "\"ipc\"},\n"
-	    "   {\"type\": \"uts\"}, {\"type\": \"network\"}]}%s}\n",
-	    args, process_extra, test_rootfs, b->out, top_extra);
+	    "   {\"type\": \"uts\"}, {\"type\": \"network\"}]%s}%s}\n",
+	    args, process_extra, test_rootfs, b->out, linux_extra, top_extra);
 	ck_assert(fclose(f) == 0);
 }
+
+#define make_bundle(b, args, process_extra, top_extra)                                             \
+	make_bundle_linux((b), (args), (process_extra), "", (top_extra))
 
 /* OUT/NAME as the container wrote it, or "" */
 static const char *out_file(const struct bundle *b, const char *name)
@@ -321,6 +324,34 @@ START_TEST(oci_hooks_receive_the_state)
 }
 END_TEST
 
+/*
+ * linux.seccomp, translated: a profile that refuses mkdir with EPERM. Twice:
+ * the second container gets the filter from the runtime's cache of compiled
+ * profiles, and must be confined the same.
+ */
+START_TEST(oci_seccomp_profile_is_applied_compiled_or_cached)
+{
+	const char *script = "[\"/bin/sh\", \"-c\", \"grep ^Seccomp: /proc/self/status; "
+			     "mkdir /dev/x 2>/dev/null && echo made || echo refused\"]";
+	const char *profile =
+	    ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": "
+	    "[\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_AARCH64\"], \"syscalls\": [{\"names\": "
+	    "[\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]}";
+	struct proc p = {0};
+	struct bundle b;
+
+	make_bundle(&b, script, "", ""); /* the control: no profile, mkdir works */
+	OCI_OK(&p, "run", "--bundle", b.dir, "nosc");
+	ck_assert_str_eq(p.out, "Seccomp:\t0\nmade\n");
+	for (int round = 0; round < 2; round++) {
+		make_bundle_linux(&b, script, "", profile, "");
+		OCI_OK(&p, "run", "--bundle", b.dir, round ? "sc1" : "sc0");
+		ck_assert_str_eq(p.out, "Seccomp:\t2\nrefused\n");
+	}
+	assert_gone("sc1");
+}
+END_TEST
+
 /*** podman ***/
 
 /*
@@ -496,6 +527,7 @@ void stage07_oci_tests(void)
 	add_test(7, 0, oci_console_socket_receives_the_pty);
 	add_test(7, 0, oci_exec_joins_the_container);
 	add_test(7, 0, oci_hooks_receive_the_state);
+	add_test(7, 0, oci_seccomp_profile_is_applied_compiled_or_cached);
 	add_test(7, 0, podman_runs_final_oci);
 	add_test(7, 0, containerd_runs_final_oci);
 }
