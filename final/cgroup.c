@@ -14,9 +14,11 @@
  */
 #define _GNU_SOURCE
 #include "cgroup.h"
+#include "dl.h"
 #include "ebpf.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -360,4 +362,474 @@ void cgroup_stats(const struct cgroup *cg, struct cgroup_stats *s)
 	}
 	if (f)
 		fclose(f);
+}
+
+/*** a bundle's cgroup (final-oci) ***/
+
+/*
+ * config.json names its cgroup by path (linux.cgroupsPath) and may set any
+ * of linux.resources. The same layout detection as above; on v1 the path is
+ * made in every mounted hierarchy, and each resource file is written in the
+ * hierarchy its name starts with ("memory.limit_in_bytes" in memory/).
+ * A file this kernel does not have (kernel memory is gone since 6.1, swap
+ * accounting may be off) is skipped: the README lists them.
+ */
+
+/* Each hierarchy's directory for PATH (v2: one), into DIRS; their number. */
+static int spec_dirs(const struct cgroup *cg, const char *path, char dirs[][512], int max)
+{
+	struct dirent *e;
+	struct statfs fs;
+	int n = 0;
+	DIR *d;
+
+	if (cg->v2) {
+		snprintf(dirs[0], 512, "%s%s", CGROUP_ROOT, path);
+		return 1;
+	}
+	if (!(d = opendir(CGROUP_ROOT)))
+		return warn_errno("opendir %s", CGROUP_ROOT);
+	while ((e = readdir(d)) && n < max) {
+		char mnt[300];
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue; /* cpu -> cpu,cpuacct: the same hierarchy twice */
+		snprintf(mnt, sizeof(mnt), "%s/%s", CGROUP_ROOT, e->d_name);
+		if (statfs(mnt, &fs) < 0 ||
+		    (fs.f_type != CGROUP_SUPER_MAGIC && fs.f_type != CGROUP2_SUPER_MAGIC))
+			continue;
+		snprintf(dirs[n++], 512, "%s%s", mnt, path);
+	}
+	closedir(d);
+	return n;
+}
+
+#define CPUSET_ROOT CGROUP_ROOT "/cpuset"
+
+/* v1 cpuset: a new cgroup starts with no CPUs and no memory nodes; fill DIR and its parents from
+ * the top. */
+static void inherit_cpuset(const char *dir)
+{
+	char parent[512], path[600], value[256];
+
+	for (const char *p = strchr(dir + strlen(CPUSET_ROOT) + 1, '/');; p = strchr(p + 1, '/')) {
+		size_t len = p ? (size_t)(p - dir) : strlen(dir);
+
+		for (int i = 0; i < 2; i++) {
+			const char *file = i ? "cpuset.mems" : "cpuset.cpus";
+
+			snprintf(path, sizeof(path), "%.*s/%s", (int)len, dir, file);
+			if (read_file(path, value, sizeof(value)) < 0 || value[0] != '\n')
+				continue;
+			snprintf(parent, sizeof(parent), "%s",
+				 dirname_of(path)); /* the cgroup... */
+			snprintf(path, sizeof(path), "%s/%s", dirname_of(parent),
+				 file); /* ...its parent's */
+			if (read_file(path, value, sizeof(value)) < 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", parent, file);
+			write_file(path, value);
+		}
+		if (!p)
+			break;
+	}
+}
+
+/*
+ * mkdir -p DIR, and on v2 every controller enabled on the way down, from the
+ * root to DIR's parent (not in DIR: a cgroup with processes may not hand
+ * controllers to children, the "no internal processes" rule). One write per
+ * controller: one this kernel lacks must not cost the others.
+ */
+static int spec_mkdir(const struct cgroup *cg, const char *dir)
+{
+	static const char *const enable[] = {"+cpu", "+cpuset", "+io", "+memory", "+pids", "+hugetlb"};
+	char sub[600];
+
+	if (mkdir_p(dir) < 0)
+		return warn_errno("mkdir %s", dir);
+	if (cg->v2)
+		for (const char *p = dir + strlen(CGROUP_ROOT); p; p = strchr(p + 1, '/')) {
+			snprintf(sub, sizeof(sub), "%.*s/cgroup.subtree_control", (int)(p - dir), dir);
+			for (size_t i = 0; i < N_ELEMS(enable); i++)
+				write_file(sub, enable[i]);
+		}
+	if (strncmp(dir, CPUSET_ROOT "/", strlen(CPUSET_ROOT) + 1) == 0)
+		inherit_cpuset(dir);
+	return 0;
+}
+
+struct spec_cg {
+	const struct cgroup *cg;
+	char dirs[16][512];
+	int n;
+};
+
+/* Does the v1 hierarchy directory DIR (ROOT/cpu,cpuacct/PATH) hold CONTROLLER (LEN bytes)? */
+static bool holds(const char *dir, const char *controller, size_t len)
+{
+	const char *p = dir + strlen(CGROUP_ROOT) + 1, *end = p + strcspn(p, "/");
+
+	while (p < end) {
+		size_t n = strcspn(p, ",/");
+
+		if (n == len && strncmp(p, controller, len) == 0)
+			return true;
+		p += n + 1;
+	}
+	return false;
+}
+
+/* v2: is CONTROLLER (LEN bytes) enabled in DIR (its cgroup.controllers)? */
+static bool v2_has_controller(const char *dir, const char *controller, size_t len)
+{
+	char path[600], list[512];
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	if (read_file(path, list, sizeof(list)) < 0)
+		return false;
+	for (char *tok = strtok(list, " \n"); tok; tok = strtok(NULL, " \n"))
+		if (strlen(tok) == len && strncmp(tok, controller, len) == 0)
+			return true;
+	return false;
+}
+
+/* Write VALUE to FILE in the hierarchy FILE's prefix names (v2: the one). */
+static int res_write(const struct spec_cg *s, const char *file, const char *value)
+{
+	char path[700];
+
+	for (int i = 0; i < s->n; i++) {
+		if (!s->cg->v2 && !holds(s->dirs[i], file, strcspn(file, ".")))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->dirs[i], file);
+		if (access(path, F_OK) < 0 && errno == ENOENT) {
+			if (s->cg->v2 && !v2_has_controller(s->dirs[i], file, strcspn(file, ".")))
+				break; /* refused below, as on v1 */
+			return 0;
+		}
+		if (write_file(path, value) < 0)
+			return warn_errno("write %s to %s", value, path);
+		return 0;
+	}
+	/* a limit asked for and no controller to hold it: refused, not ignored */
+	return warn("linux.resources: this host has no %.*s cgroup controller for %s", (int)strcspn(file, "."),
+		    file, file);
+}
+
+static int res_int(const struct spec_cg *s, json_t *obj, const char *key, const char *file)
+{
+	json_t *v = json.object_get(obj, key);
+	char value[32];
+
+	if (!v || json_is_null(v))
+		return 0;
+	snprintf(value, sizeof(value), "%lld", (long long)json.integer_value(v));
+	return res_write(s, file, value);
+}
+
+static int res_string(const struct spec_cg *s, json_t *obj, const char *key, const char *file)
+{
+	json_t *v = json.object_get(obj, key);
+
+	return json_is_string(v) && json.string_value(v)[0]
+		   ? res_write(s, file, json.string_value(v))
+		   : 0;
+}
+
+static int res_memory_v1(const struct spec_cg *s, json_t *m)
+{
+	if (res_int(s, m, "limit", "memory.limit_in_bytes") < 0)
+		return -1;
+	/* memsw may not go below limit, nor limit above memsw: one order fails, the other not */
+	if (res_int(s, m, "swap", "memory.memsw.limit_in_bytes") < 0 &&
+	    (res_int(s, m, "limit", "memory.limit_in_bytes") < 0 ||
+	     res_int(s, m, "swap", "memory.memsw.limit_in_bytes") < 0))
+		return -1;
+	if (json_is_true(json.object_get(m, "disableOOMKiller")) &&
+	    res_write(s, "memory.oom_control", "1") < 0)
+		return -1;
+	return res_int(s, m, "reservation", "memory.soft_limit_in_bytes") < 0 ||
+		       res_int(s, m, "kernel", "memory.kmem.limit_in_bytes") < 0 ||
+		       res_int(s, m, "kernelTCP", "memory.kmem.tcp.limit_in_bytes") < 0 ||
+		       res_int(s, m, "swappiness", "memory.swappiness") < 0
+		   ? -1
+		   : 0;
+}
+
+static int res_memory_v2(const struct spec_cg *s, json_t *m)
+{
+	json_t *limit = json.object_get(m, "limit"), *swap = json.object_get(m, "swap");
+	char value[32];
+
+	if (res_int(s, m, "limit", "memory.max") < 0 ||
+	    res_int(s, m, "reservation", "memory.low") < 0)
+		return -1;
+	if (json_is_integer(swap)) { /* v1's memsw is memory + swap; v2's swap.max is swap alone */
+		long long sw = json.integer_value(swap),
+			  lim = json_is_integer(limit) ? json.integer_value(limit) : 0;
+
+		if (sw == -1)
+			snprintf(value, sizeof(value), "max");
+		else
+			snprintf(value, sizeof(value), "%lld", sw > lim ? sw - lim : 0);
+		return res_write(s, "memory.swap.max", value);
+	}
+	return 0;
+}
+
+static int res_cpu(const struct spec_cg *s, json_t *c)
+{
+	json_t *quota = json.object_get(c, "quota"), *period = json.object_get(c, "period");
+	json_t *shares = json.object_get(c, "shares");
+	char value[64];
+
+	if (res_string(s, c, "cpus", "cpuset.cpus") < 0 ||
+	    res_string(s, c, "mems", "cpuset.mems") < 0)
+		return -1;
+	if (!s->cg->v2)
+		return res_int(s, c, "shares", "cpu.shares") < 0 ||
+			       res_int(s, c, "period", "cpu.cfs_period_us") < 0 ||
+			       res_int(s, c, "quota", "cpu.cfs_quota_us") < 0 ||
+			       res_int(s, c, "realtimePeriod", "cpu.rt_period_us") < 0 ||
+			       res_int(s, c, "realtimeRuntime", "cpu.rt_runtime_us") < 0
+			   ? -1
+			   : 0;
+	if (json_is_integer(shares)) { /* crun's conversion of [2, 262144] to [1, 10000] */
+		snprintf(value, sizeof(value), "%lld",
+			 1 + ((json.integer_value(shares) - 2) * 9999) / 262142);
+		if (res_write(s, "cpu.weight", value) < 0)
+			return -1;
+	}
+	if (json_is_integer(quota) || json_is_integer(period)) {
+		long long q = json_is_integer(quota) ? json.integer_value(quota) : -1;
+
+		long long per = json_is_integer(period) ? json.integer_value(period) : 100000LL;
+
+		if (q > 0)
+			snprintf(value, sizeof(value), "%lld %lld", q, per);
+		else
+			snprintf(value, sizeof(value), "max %lld", per);
+		return res_write(s, "cpu.max", value);
+	}
+	return 0;
+}
+
+/* blkio.weight_device "8:0 500", blkio.throttle.* "8:0 1048576" */
+static int res_blkio_devices(const struct spec_cg *s, json_t *b, const char *key, const char *field,
+			     const char *file)
+{
+	json_t *a = json.object_get(b, key);
+	char value[64];
+
+	for (size_t i = 0; json_is_array(a) && i < json.array_size(a); i++) {
+		json_t *d = json.array_get(a, i), *v = json.object_get(d, field);
+
+		if (!json_is_integer(v))
+			continue;
+		snprintf(value, sizeof(value), "%lld:%lld %lld",
+			 (long long)json.integer_value(json.object_get(d, "major")),
+			 (long long)json.integer_value(json.object_get(d, "minor")),
+			 (long long)json.integer_value(v));
+		if (res_write(s, file, value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int res_blkio(const struct spec_cg *s, json_t *b)
+{
+	if (s->cg->v2)
+		return 0; /* io.weight, io.max: README */
+	return res_int(s, b, "weight", "blkio.weight") < 0 ||
+		       res_int(s, b, "leafWeight", "blkio.leaf_weight") < 0 ||
+		       res_blkio_devices(s, b, "weightDevice", "weight", "blkio.weight_device") <
+			   0 ||
+		       res_blkio_devices(s, b, "weightDevice", "leafWeight",
+					 "blkio.leaf_weight_device") < 0 ||
+		       res_blkio_devices(s, b, "throttleReadBpsDevice", "rate",
+					 "blkio.throttle.read_bps_device") < 0 ||
+		       res_blkio_devices(s, b, "throttleWriteBpsDevice", "rate",
+					 "blkio.throttle.write_bps_device") < 0 ||
+		       res_blkio_devices(s, b, "throttleReadIOPSDevice", "rate",
+					 "blkio.throttle.read_iops_device") < 0 ||
+		       res_blkio_devices(s, b, "throttleWriteIOPSDevice", "rate",
+					 "blkio.throttle.write_iops_device") < 0
+		   ? -1
+		   : 0;
+}
+
+/* v1 devices: config.json's rules in order, then what every container needs (runc's list). */
+static int res_devices(const struct spec_cg *s, json_t *a)
+{
+	static const char *const needed[] = {
+	    "c *:* m",	 "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
+	    "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
+	char rule[64], major[16], minor[16];
+
+	if (s->cg->v2)
+		return 0; /* an eBPF program there: README */
+	for (size_t i = 0; json_is_array(a) && i < json.array_size(a); i++) {
+		json_t *d = json.array_get(a, i), *ma = json.object_get(d, "major"),
+		       *mi = json.object_get(d, "minor");
+		const char *type = json.string_value(json.object_get(d, "type"));
+		const char *access = json.string_value(json.object_get(d, "access"));
+
+		snprintf(major, sizeof(major),
+			 json_is_integer(ma) && json.integer_value(ma) >= 0 ? "%lld" : "*",
+			 (long long)json.integer_value(ma));
+		snprintf(minor, sizeof(minor),
+			 json_is_integer(mi) && json.integer_value(mi) >= 0 ? "%lld" : "*",
+			 (long long)json.integer_value(mi));
+		if (!type || !type[0] || strcmp(type, "a") == 0)
+			snprintf(rule, sizeof(rule), "a");
+		else
+			snprintf(rule, sizeof(rule), "%s %s:%s %s", type, major, minor,
+				 access && access[0] ? access : "rwm");
+		if (res_write(s,
+			      json_is_true(json.object_get(d, "allow")) ? "devices.allow"
+									: "devices.deny",
+			      rule) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < N_ELEMS(needed); i++)
+		if (res_write(s, "devices.allow", needed[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static int res_other(const struct spec_cg *s, json_t *r)
+{
+	json_t *pids = json.object_get(r, "pids"), *net = json.object_get(r, "network");
+	json_t *huge = json.object_get(r, "hugepageLimits"),
+	       *prio = json.object_get(net, "priorities");
+	char file[128], value[128];
+
+	if (json_is_object(pids)) {
+		long long n = json.integer_value(json.object_get(pids, "limit"));
+
+		snprintf(value, sizeof(value), n > 0 ? "%lld" : "max", n);
+		if (res_write(s, "pids.max", value) < 0)
+			return -1;
+	}
+	for (size_t i = 0; json_is_array(huge) && i < json.array_size(huge); i++) {
+		json_t *h = json.array_get(huge, i);
+
+		snprintf(file, sizeof(file), "hugetlb.%s.%s",
+			 json.string_value(json.object_get(h, "pageSize")),
+			 s->cg->v2 ? "max" : "limit_in_bytes");
+		snprintf(value, sizeof(value), "%lld",
+			 (long long)json.integer_value(json.object_get(h, "limit")));
+		if (res_write(s, file, value) < 0)
+			return -1;
+	}
+	if (res_int(s, net, "classID", "net_cls.classid") < 0)
+		return -1;
+	for (size_t i = 0; json_is_array(prio) && i < json.array_size(prio); i++) {
+		json_t *p = json.array_get(prio, i);
+
+		snprintf(value, sizeof(value), "%s %lld",
+			 json.string_value(json.object_get(p, "name")),
+			 (long long)json.integer_value(json.object_get(p, "priority")));
+		if (res_write(s, "net_prio.ifpriomap", value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int spec_resources(const struct spec_cg *s, json_t *r)
+{
+	json_t *mem = json.object_get(r, "memory"), *cpu = json.object_get(r, "cpu");
+	json_t *blkio = json.object_get(r, "blockIO");
+
+	if (json_is_object(mem) && (s->cg->v2 ? res_memory_v2(s, mem) : res_memory_v1(s, mem)) < 0)
+		return -1;
+	if (json_is_object(cpu) && res_cpu(s, cpu) < 0)
+		return -1;
+	if (json_is_object(blkio) && res_blkio(s, blkio) < 0)
+		return -1;
+	return res_devices(s, json.object_get(r, "devices")) < 0 ? -1 : res_other(s, r);
+}
+
+static void spec_init(struct spec_cg *s, const struct cgroup *cg, const char *path)
+{
+	s->cg = cg;
+	s->n = spec_dirs(cg, path, s->dirs, N_ELEMS(s->dirs));
+}
+
+int cgroup_spec_create(const char *path, json_t *resources, pid_t pid)
+{
+	struct cgroup cg;
+	struct spec_cg s;
+	char value[32], file[600];
+
+	cgroup_init(&cg, "");
+	spec_init(&s, &cg, path);
+	for (int i = 0; i < s.n; i++)
+		if (spec_mkdir(&cg, s.dirs[i]) < 0)
+			return -1;
+	if (resources && spec_resources(&s, resources) < 0)
+		return -1;
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	for (int i = 0; i < s.n; i++) {
+		snprintf(file, sizeof(file), "%s/cgroup.procs", s.dirs[i]);
+		if (write_file(file, value) < 0)
+			return warn_errno("write %s to %s", value, file);
+	}
+	return 0;
+}
+
+int cgroup_spec_join(const char *path, pid_t pid)
+{
+	struct cgroup cg;
+	struct spec_cg s;
+	char value[32], file[600];
+
+	cgroup_init(&cg, "");
+	spec_init(&s, &cg, path);
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	for (int i = 0; i < s.n; i++) {
+		snprintf(file, sizeof(file), "%s/cgroup.procs", s.dirs[i]);
+		if (write_file(file, value) < 0 && errno != ENOENT)
+			return warn_errno("write %s to %s", value, file);
+	}
+	return 0;
+}
+
+int cgroup_spec_pids(const char *path, pid_t *pids, int max)
+{
+	struct cgroup cg;
+	struct spec_cg s;
+	char file[600];
+	int n = 0, pid;
+	FILE *f;
+
+	cgroup_init(&cg, "");
+	spec_init(&s, &cg, path);
+	for (int i = 0; i < s.n && n == 0; i++) {
+		snprintf(file, sizeof(file), "%s/cgroup.procs", s.dirs[i]);
+		if (!(f = fopen(file, "re")))
+			continue;
+		while (n < max && fscanf(f, "%d", &pid) == 1)
+			pids[n++] = pid;
+		fclose(f);
+	}
+	return n;
+}
+
+void cgroup_spec_remove(const char *path, bool and_parent)
+{
+	struct cgroup cg;
+	struct spec_cg s;
+
+	cgroup_init(&cg, "");
+	spec_init(&s, &cg, path);
+	for (int i = 0; i < s.n; i++) {
+		for (int tries = 0; rmdir(s.dirs[i]) < 0 && errno == EBUSY && tries < 100; tries++)
+			usleep(10000);
+		if (access(s.dirs[i], F_OK) == 0)
+			warn_errno("rmdir %s", s.dirs[i]);
+		else if (and_parent)
+			rmdir(dirname_of(s.dirs[i])); /* busy while other containers run: fine */
+	}
 }

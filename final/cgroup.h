@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -37,5 +38,16 @@ void cgroup_stats(const struct cgroup *cg, struct cgroup_stats *s);
 int cgroup_procs(const struct cgroup *cg, pid_t *pids, int max);
 /* Remove it (retrying while its last processes are torn down); quiet if absent. */
 void cgroup_remove(const struct cgroup *cg);
+
+/*
+ * final-oci: the cgroup PATH (linux.cgroupsPath, absolute from the root of
+ * every hierarchy) with config.json's linux.resources, and PID in it.
+ */
+int cgroup_spec_create(const char *path, json_t *resources, pid_t pid);
+int cgroup_spec_join(const char *path, pid_t pid);
+/* The processes in PATH, at most MAX of them; their number. */
+int cgroup_spec_pids(const char *path, pid_t *pids, int max);
+/* Remove PATH; AND_PARENT: its parent too, if no other container uses it. */
+void cgroup_spec_remove(const char *path, bool and_parent);
 
 #endif

@@ -2,8 +2,8 @@
  * config.h: everything a container is, in one structure.
  *
  * Shaped after the OCI runtime spec's config.json (process, root, hostname,
- * mounts, linux.namespaces, linux.resources), so that a later loader can
- * fill it from a bundle; the command line fills it today (cli.c). Every
+ * mounts, linux.namespaces, linux.resources): the command line fills it
+ * (main.c), or a bundle's config.json (spec.c, for final-oci). Every
  * mechanism reads it; only container.c combines them.
  */
 #ifndef FINAL_CONFIG_H
@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #define MAX_MOUNTS	 32
-#define MAX_ENV		 64
+#define MAX_ENV		 256
 #define MAX_PORTS	 16
 #define MAX_DEVICES	 16 /* --device */
 #define MAX_DEVICE_RULES 32 /* the defaults below, and one per --device */
@@ -128,9 +128,12 @@ struct config {
 			const char *name; /* as in --ulimit: nofile, nproc, ... */
 			int resource;	  /* RLIMIT_* */
 			struct rlimit limit;
-		} rlimits[8];
+		} rlimits[16];
 		int nrlimits;
 	} security;
+
+	/* final-oci: what only a bundle's config.json says (spec.h); NULL for `final run` */
+	struct spec *spec;
 
 	/* runtime options, outside the OCI spec */
 	const char *name;     /* --name; generated when NULL */

@@ -77,6 +77,12 @@
 	X(json_, array)                                                                            \
 	X(json_, array_append_new)                                                                 \
 	X(json_, pack)                                                                             \
+	X(json_, real_value)                                                                       \
+	X(json_, object_size)                                                                      \
+	X(json_, object_iter)                                                                      \
+	X(json_, object_iter_next)                                                                 \
+	X(json_, object_iter_key)                                                                  \
+	X(json_, object_iter_value)                                                                \
 	X(json_, dumps)                                                                            \
 	X(json_, integer)
 

@@ -8,11 +8,15 @@
  *   final ps [-a] | exec [-i] [-t] NAME CMD... | stop [-t SECS] NAME
  *   final rm [-f] NAME | logs [-f] NAME | --help | COMMAND --help
  *   final system df | system prune [-f]
+ *
+ * Called final-oci (the link `make final` makes), the same binary speaks the
+ * OCI runtime's command line instead: oci.c.
  */
 #define _GNU_SOURCE
 #include "config.h"
 #include "container.h"
 #include "image.h"
+#include "oci.h"
 #include "registry.h"
 #include "security.h"
 #include "util.h"
@@ -877,6 +881,10 @@ int main(int argc, char **argv)
 			     .security = {.no_new_privs = true, .seccomp = true}};
 	char **original_argv = argv;
 
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	if (strcmp(self, "final-oci") == 0) /* the OCI runtime's language: oci.c */
+		return oci_main(argc, argv);
 	timing_start();
 	/* As docker's daemon does, the default device rules go into every config. */
 	memcpy(cfg.resources.devices, default_device_rules, sizeof(default_device_rules));

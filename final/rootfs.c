@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 #include "path.h"
+#include "spec.h"
 #include "state.h"
 #include "util.h"
 
@@ -24,6 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -313,5 +316,180 @@ void rootfs_enter(const struct rootfs *r, const struct config *cfg)
 	 * A bind remount sets all the flags: without MS_NODEV it would drop nodev. */
 	if (cfg->root.readonly &&
 	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL) < 0)
+		die_errno("remount / read-only");
+}
+
+/*** a bundle's root (final-oci) ***/
+
+/*
+ * An OCI bundle brings its own root and says every mount itself: no overlay,
+ * no /proc or /dev of ours. runc's order: the root's propagation, the root
+ * bound onto itself (pivot_root wants a mount point), config.json's mounts
+ * in their order, devices, then pivot_root (rootfs_pivot_bundle).
+ */
+
+/* ROOT/DEST, created like the source: a directory, or a file for a file's bind. */
+static void bundle_target(const char *root, const struct spec_mount *m, char *out, size_t size)
+{
+	struct stat st;
+	bool dir = true;
+	int fd;
+
+	if (strstr(m->destination, "/../") ||
+	    strcmp(m->destination + strlen(m->destination) - (strlen(m->destination) >= 3 ? 3 : 0),
+		   "/..") == 0)
+		die("mount destination %s: '..' is not allowed", m->destination);
+	snprintf(out, size, "%s%s", root, m->destination);
+	if (m->bind && stat(m->source, &st) == 0)
+		dir = S_ISDIR(st.st_mode);
+	if (lstat(out, &st) == 0)
+		return;
+	if (dir ? mkdir_p(out) < 0
+		: (mkdir_p(dirname_of(out)) < 0 ||
+		   (fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 || close(fd) < 0))
+		die_errno("create mount point %s", out);
+}
+
+/* type "cgroup" on v1: a tmpfs with the container's own cgroup of each hierarchy bound in. */
+static void mount_cgroup_v1(const char *target, unsigned long flags)
+{
+	char self[4096], line[512];
+	FILE *f;
+
+	if (mount("tmpfs", target, "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
+		die_errno("mount tmpfs on %s", target);
+	if (read_file("/proc/self/cgroup", self, sizeof(self)) < 0 ||
+	    !(f = fmemopen(self, strlen(self), "r")))
+		die_errno("read /proc/self/cgroup");
+	while (fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
+		char src[1024], dst[4200];
+
+		if (!path || path == ctl + 1)
+			continue; /* the v2 line "0::/..." of a hybrid host */
+		*path++ = '\0';
+		path[strcspn(path, "\n")] = '\0';
+		if (strncmp(ctl + 1, "name=", 5) == 0)
+			ctl += 5;
+		snprintf(src, sizeof(src), "/sys/fs/cgroup/%s%s", ctl + 1, path);
+		snprintf(dst, sizeof(dst), "%s/%s", target, ctl + 1);
+		if (access(src, F_OK) < 0 || mkdir(dst, 0755) < 0)
+			continue;
+		if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(NULL, dst, NULL,
+			  MS_REMOUNT | MS_BIND |
+			      (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+			  NULL) < 0)
+			die_errno("mount --bind %s %s", src, dst);
+	}
+	fclose(f);
+	if ((flags & MS_RDONLY) && mount(NULL, target, NULL, MS_REMOUNT | flags, "mode=755") < 0)
+		die_errno("remount %s read-only", target);
+}
+
+static void mount_one(const char *root, const struct spec_mount *m)
+{
+	char target[4096];
+	struct statfs fs;
+
+	bundle_target(root, m, target, sizeof(target));
+	if (m->bind) {
+		if (mount(m->source, target, NULL, m->flags & (MS_BIND | MS_REC), NULL) < 0)
+			die_errno("mount --bind %s %s", m->source, target);
+		/* The other flags take a remount: the first bind ignores them (mount(2)). */
+		if ((m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) &&
+		    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | (m->flags & ~MS_REC), NULL) <
+			0)
+			die_errno("remount %s", target);
+	} else if (strcmp(m->type, "cgroup") == 0 && statfs("/sys/fs/cgroup", &fs) == 0 &&
+		   fs.f_type != CGROUP2_SUPER_MAGIC) {
+		mount_cgroup_v1(target, m->flags);
+	} else {
+		const char *type = strcmp(m->type, "cgroup") == 0 ? "cgroup2" : m->type;
+
+		if (mount(m->source ? m->source : type, target, type, m->flags,
+			  m->data[0] ? m->data : NULL) < 0)
+			die_errno("mount %s on %s (type %s, options %s)",
+				  m->source ? m->source : type, target, type, m->data);
+	}
+	if (m->propagation && mount(NULL, target, NULL, m->propagation, NULL) < 0)
+		die_errno("set the propagation of %s", target);
+}
+
+/* The defaults of the runtime spec (config-linux.md "Default Devices"), then config.json's. */
+static void make_spec_devices(const char *root, const struct spec *s, bool in_userns)
+{
+	static const struct spec_device defaults[] = {
+	    {"/dev/null", 'c', 1, 3, 0666, 0, 0},    {"/dev/zero", 'c', 1, 5, 0666, 0, 0},
+	    {"/dev/full", 'c', 1, 7, 0666, 0, 0},    {"/dev/random", 'c', 1, 8, 0666, 0, 0},
+	    {"/dev/urandom", 'c', 1, 9, 0666, 0, 0}, {"/dev/tty", 'c', 5, 0, 0666, 0, 0},
+	};
+	char path[4096];
+
+	for (size_t i = 0; i < N_ELEMS(defaults) + s->ndevices; i++) {
+		const struct spec_device *d =
+		    i < N_ELEMS(defaults) ? &defaults[i] : &s->devices[i - N_ELEMS(defaults)];
+		mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s%s", root, d->path);
+		if (mkdir_p(dirname_of(path)) < 0)
+			die_errno("mkdir for %s", path);
+		unlink(path);	 /* config.json's device replaces one of the defaults */
+		if (in_userns) { /* mknod is not ours there: bind the host's node (runc does) */
+			if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+			    close(fd) < 0 || mount(d->path, path, NULL, MS_BIND, NULL) < 0)
+				die_errno("bind the device %s", d->path);
+			continue;
+		}
+		if (mknod(path, type | (d->mode & 07777), makedev(d->major, d->minor)) < 0 ||
+		    chmod(path, d->mode & 07777) < 0 || chown(path, d->uid, d->gid) < 0)
+			die_errno("mknod %s", path);
+	}
+	for (size_t i = 0; i < N_ELEMS(dev_links); i++) {
+		snprintf(path, sizeof(path), "%s%s", root, dev_links[i][1]);
+		if (symlink(dev_links[i][0], path) < 0 && errno != EEXIST)
+			die_errno("symlink %s -> %s", path, dev_links[i][0]);
+	}
+}
+
+void rootfs_mount_bundle(const struct config *cfg, bool in_userns)
+{
+	const struct spec *s = cfg->spec;
+	unsigned long prop = s->rootfs_propagation & MS_PRIVATE ? MS_PRIVATE : MS_SLAVE;
+
+	/* Before any mount: nothing of ours may propagate back to the host (step 02).
+	 * rootfsPropagation itself goes on after pivot_root: an unbindable / now
+	 * would refuse the bind below. */
+	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+		die_errno("set the propagation of /");
+	if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		die_errno("mount --bind %s onto itself", s->rootfs);
+	for (int i = 0; i < s->nmounts; i++)
+		mount_one(s->rootfs, &s->mounts[i]);
+	make_spec_devices(s->rootfs, s, in_userns);
+}
+
+void rootfs_pivot_bundle(const struct config *cfg)
+{
+	const struct spec *s = cfg->spec;
+
+	/* pivot_root(".", "."): the old root stacks under the new one, then goes (step 03). */
+	if (chdir(s->rootfs) < 0)
+		die_errno("chdir %s", s->rootfs);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die_errno("pivot_root %s", s->rootfs);
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 || umount2(".", MNT_DETACH) < 0)
+		die_errno("umount2 the old root");
+	if (chdir("/") < 0)
+		die_errno("chdir /");
+	if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)
+		die_errno("set the propagation of / to the root's");
+}
+
+void rootfs_finish_bundle(const struct config *cfg)
+{
+	if (cfg->root.readonly &&
+	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
 		die_errno("remount / read-only");
 }

@@ -31,6 +31,14 @@ int rootfs_prepare(struct rootfs *r, const char *id);
  * /proc /sys /dev, --device nodes, and --read-only. Dies with a message on failure.
  */
 void rootfs_enter(const struct rootfs *r, const struct config *cfg);
+/*
+ * final-oci, in the child's mount namespace: config.json's root and mounts,
+ * and its devices (bound from the host IN_USERNS); then pivot_root; then the
+ * root read-only. Die with a message on failure.
+ */
+void rootfs_mount_bundle(const struct config *cfg, bool in_userns);
+void rootfs_pivot_bundle(const struct config *cfg);
+void rootfs_finish_bundle(const struct config *cfg);
 /* Remove container ID's writable layer. */
 int rootfs_remove(const char *id);
 /* The bytes container ID's writable layer takes on disk. */

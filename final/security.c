@@ -20,6 +20,8 @@
  */
 #define _GNU_SOURCE
 #include "security.h"
+#include "dl.h"
+#include "spec.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -27,6 +29,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -304,4 +308,258 @@ void security_run_from_sealed_copy(char **argv)
 		die_errno("seal the runtime's copy");
 	fexecve(copy, argv, environ);
 	die_errno("fexecve the runtime's copy");
+}
+
+/*** a bundle's security (final-oci) ***/
+
+/* config.json's maskedPaths and readonlyPaths, in place of runc's defaults above. */
+void security_mask_spec_paths(const char *const *masked, const char *const *readonly)
+{
+	struct stat st;
+
+	for (int i = 0; masked[i]; i++) {
+		if (stat(masked[i], &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)
+			? mount("tmpfs", masked[i], "tmpfs", MS_RDONLY, "size=0") < 0
+			: mount("/dev/null", masked[i], NULL, MS_BIND, NULL) < 0)
+			die_errno("mask %s", masked[i]);
+	}
+	for (int i = 0; readonly[i]; i++) {
+		if (stat(readonly[i], &st) < 0)
+			continue;
+		if (mount(readonly[i], readonly[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(NULL, readonly[i], NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC,
+			  NULL) < 0)
+			die_errno("make %s read-only", readonly[i]);
+	}
+}
+
+/* "SCMP_ACT_ERRNO" and its errnoRet: libseccomp's action; -1 if unknown. */
+static long seccomp_action(const char *name, json_t *ret, int def_errno)
+{
+	int e = ret && json_is_integer(ret) ? (int)json.integer_value(ret) : def_errno;
+
+	if (!name)
+		return -1;
+	if (strcmp(name, "SCMP_ACT_ALLOW") == 0)
+		return SCMP_ACT_ALLOW;
+	if (strcmp(name, "SCMP_ACT_ERRNO") == 0)
+		return SCMP_ACT_ERRNO(e);
+	if (strcmp(name, "SCMP_ACT_KILL") == 0 || strcmp(name, "SCMP_ACT_KILL_THREAD") == 0)
+		return SCMP_ACT_KILL;
+	if (strcmp(name, "SCMP_ACT_KILL_PROCESS") == 0)
+		return SCMP_ACT_KILL_PROCESS;
+	if (strcmp(name, "SCMP_ACT_TRAP") == 0)
+		return SCMP_ACT_TRAP;
+	if (strcmp(name, "SCMP_ACT_TRACE") == 0)
+		return SCMP_ACT_TRACE(e);
+	if (strcmp(name, "SCMP_ACT_LOG") == 0)
+		return SCMP_ACT_LOG;
+	return -1;
+}
+
+static const struct {
+	const char *name;
+	enum scmp_compare op;
+} seccomp_ops[] = {
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+};
+
+/* One entry of linux.seccomp.syscalls: the same rule for each of its names. */
+static void seccomp_add_syscalls(scmp_filter_ctx ctx, json_t *sc, size_t idx, uint32_t def,
+				 int def_errno)
+{
+	json_t *names = json.object_get(sc, "names"), *args = json.object_get(sc, "args");
+	json_t *act = json.object_get(sc, "action");
+	long action = seccomp_action(json_is_string(act) ? json.string_value(act) : NULL,
+				     json.object_get(sc, "errnoRet"), def_errno);
+	struct scmp_arg_cmp cmp[6];
+	unsigned int ncmp = 0;
+
+	if (action < 0)
+		die("config.json: linux.seccomp.syscalls[%zu].action: unknown", idx);
+	for (size_t i = 0; args && i < json.array_size(args) && ncmp < 6; i++) {
+		json_t *a = json.array_get(args, i), *op = json.object_get(a, "op");
+		size_t k;
+
+		for (k = 0; k < N_ELEMS(seccomp_ops) && json_is_string(op); k++)
+			if (strcmp(json.string_value(op), seccomp_ops[k].name) == 0)
+				break;
+		if (!json_is_string(op) || k == N_ELEMS(seccomp_ops))
+			die("config.json: linux.seccomp.syscalls[%zu].args[%zu].op: unknown", idx,
+			    i);
+		cmp[ncmp++] = (struct scmp_arg_cmp){
+		    json.integer_value(json.object_get(a, "index")), seccomp_ops[k].op,
+		    json.integer_value(json.object_get(a, "value")),
+		    json.integer_value(json.object_get(a, "valueTwo"))};
+	}
+	if ((uint32_t)action == def)
+		return; /* libseccomp refuses a rule that says what the default says */
+	for (size_t i = 0; names && i < json.array_size(names); i++) {
+		const char *name = json.string_value(json.array_get(names, i));
+		int nr = name ? seccomp_syscall_resolve_name(name) : __NR_SCMP_ERROR;
+		int rc;
+
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* a system call this libseccomp does not know: as runc */
+		rc = seccomp_rule_add_array(ctx, action, nr, ncmp, cmp);
+		if (rc < 0 && rc != -EEXIST) {
+			errno = -rc;
+			die_errno("config.json: linux.seccomp.syscalls[%zu]: %s", idx, name);
+		}
+	}
+}
+
+/* linux.seccomp, translated to libseccomp's rules (dies naming the field). */
+static scmp_filter_ctx build_spec_seccomp(json_t *profile)
+{
+	json_t *def_ret = json.object_get(profile, "defaultErrnoRet");
+	json_t *def_act = json.object_get(profile, "defaultAction");
+	json_t *arches = json.object_get(profile, "architectures");
+	json_t *syscalls = json.object_get(profile, "syscalls");
+	long def = seccomp_action(json_is_string(def_act) ? json.string_value(def_act) : NULL,
+				  def_ret, EPERM);
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (def < 0)
+		die("config.json: linux.seccomp.defaultAction: unknown");
+	if (!(ctx = seccomp_init(def)))
+		die("seccomp_init failed");
+	/* no_new_privs is process.noNewPrivileges's to decide, not libseccomp's. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	for (size_t i = 0; arches && i < json.array_size(arches); i++) {
+		const char *a = json.string_value(json.array_get(arches, i));
+		char lower[32] = "";
+		uint32_t arch;
+
+		for (size_t k = 0; a && a[k] && k < sizeof(lower) - 1; k++)
+			lower[k] = (char)tolower((unsigned char)a[k]);
+		if (strncmp(lower, "scmp_arch_", 10) != 0 ||
+		    !(arch = seccomp_arch_resolve_name(lower + 10)))
+			die("config.json: linux.seccomp.architectures: unknown \"%s\"", a ? a : "");
+		rc = seccomp_arch_add(ctx, arch);
+		if (rc < 0 && rc != -EEXIST)
+			die("config.json: linux.seccomp.architectures: cannot add %s", a);
+	}
+	for (size_t i = 0; syscalls && i < json.array_size(syscalls); i++)
+		seccomp_add_syscalls(ctx, json.array_get(syscalls, i), i, def,
+				     def_ret ? (int)json.integer_value(def_ret) : EPERM);
+	return ctx;
+}
+
+int security_compile_seccomp(json_t *profile, void **bpf, size_t *len)
+{
+	scmp_filter_ctx ctx = build_spec_seccomp(profile);
+	int fd = memfd_create("seccomp", MFD_CLOEXEC), rc = fd < 0 ? -errno : 0;
+	off_t end = 0;
+
+	/* libseccomp 2.5 exports to a descriptor only (_mem is 2.6) */
+	if (rc == 0)
+		rc = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (rc == 0 && ((end = lseek(fd, 0, SEEK_END)) <= 0 || !(*bpf = malloc(end)) ||
+			pread(fd, *bpf, end, 0) != end))
+		rc = -EIO;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		errno = -rc;
+		return warn_errno("compile the seccomp filter of config.json");
+	}
+	*len = end;
+	return 0;
+}
+
+/* The filter, compiled by the parent (bundle.c keeps them) or now; as libseccomp loads it. */
+static void load_spec_seccomp(const struct spec *s)
+{
+	void *bpf = s->seccomp_bpf;
+	size_t len = s->seccomp_len;
+	struct sock_fprog prog;
+
+	if (!bpf && security_compile_seccomp(s->seccomp, &bpf, &len) < 0)
+		exit(EXIT_RUNTIME);
+	prog = (struct sock_fprog){.len = len / sizeof(struct sock_filter), .filter = bpf};
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		die_errno("load the seccomp filter of config.json");
+}
+
+/* The five capability sets of process.capabilities, as config.json says them. */
+static void set_spec_capabilities(const struct spec *s)
+{
+	cap_t caps = cap_init(), have = cap_get_proc();
+
+	for (cap_value_t cap = 0; cap < (cap_value_t)cap_max_bits(); cap++) {
+		const uint64_t bit = 1ULL << cap;
+		cap_flag_value_t held = CAP_CLEAR;
+
+		/* Only what we hold: a runtime without CAP_SYS_RESOURCE cannot grant it, and
+		 * a capability asked for by name is not quietly left out (runc, crun agree). */
+		cap_get_flag(have, cap, CAP_PERMITTED, &held);
+		if (held != CAP_SET && ((s->caps[CAP_BOUNDING] | s->caps[CAP_PERMITTED_SET] |
+					 s->caps[CAP_EFFECTIVE_SET] | s->caps[CAP_INHERITABLE_SET] |
+					 s->caps[CAP_AMBIENT]) &
+					bit))
+			die("config.json: process.capabilities: %s is not the runtime's own: it "
+			    "cannot "
+			    "grant it",
+			    cap_to_name(cap));
+
+		if (s->caps[CAP_PERMITTED_SET] & bit)
+			cap_set_flag(caps, CAP_PERMITTED, 1, &cap, CAP_SET);
+		if (s->caps[CAP_EFFECTIVE_SET] & bit)
+			cap_set_flag(caps, CAP_EFFECTIVE, 1, &cap, CAP_SET);
+		if (s->caps[CAP_INHERITABLE_SET] & bit)
+			cap_set_flag(caps, CAP_INHERITABLE, 1, &cap, CAP_SET);
+	}
+	if (cap_set_proc(caps) < 0)
+		die_errno("set the capabilities of config.json");
+	cap_free(caps);
+	cap_free(have);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		die_errno("clear ambient capabilities");
+	for (cap_value_t cap = 0; cap < (cap_value_t)cap_max_bits(); cap++)
+		if (s->caps[CAP_AMBIENT] & (1ULL << cap))
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0,
+			      0); /* as runc: best effort */
+}
+
+/*
+ * The order of security_apply(), with config.json's values. seccomp goes on
+ * while CAP_SYS_ADMIN is still ours unless no_new_privs lets it go on last
+ * (runc's order: the fewer system calls the runtime itself makes under the
+ * container's filter, the better).
+ */
+void security_apply_spec(const struct config *cfg)
+{
+	const struct spec *s = cfg->spec;
+
+	for (int i = 0; i < cfg->security.nrlimits; i++)
+		if (setrlimit(cfg->security.rlimits[i].resource, &cfg->security.rlimits[i].limit) <
+		    0)
+			die_errno("setrlimit %s", cfg->security.rlimits[i].name);
+	if (cfg->security.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+	if (s->seccomp && !cfg->security.no_new_privs)
+		load_spec_seccomp(s);
+	drop_bounding_set(s->caps[CAP_BOUNDING]);
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		die_errno("prctl(PR_SET_KEEPCAPS)");
+	if (setgroups(s->ngroups, s->groups) < 0 && !(errno == EPERM && s->ngroups == 0))
+		die_errno("setgroups (process.user.additionalGids)");
+	if (setresgid(cfg->process.gid, cfg->process.gid, cfg->process.gid) < 0 ||
+	    setresuid(cfg->process.uid, cfg->process.uid, cfg->process.uid) < 0)
+		die_errno("become user %u:%u", (unsigned)cfg->process.uid,
+			  (unsigned)cfg->process.gid);
+	set_spec_capabilities(s);
+	if (s->seccomp && cfg->security.no_new_privs)
+		load_spec_seccomp(s);
 }

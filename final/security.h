@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <jansson.h>
+
 #include <stdint.h>
 
 /* Docker's default capability set, as a bitmask of CAP_* numbers. */
@@ -24,6 +26,13 @@ void security_mask_paths(void);
  * capabilities that are left. Dies with a message on failure.
  */
 void security_apply(const struct config *cfg);
+/* final-oci: config.json's masked and read-only paths (NULL-terminated lists). */
+void security_mask_spec_paths(const char *const *masked, const char *const *readonly);
+/* final-oci: security_apply() with config.json's values (cfg->spec): five capability
+ * sets, additional groups, its seccomp profile. */
+void security_apply_spec(const struct config *cfg);
+/* linux.seccomp compiled to a BPF program (malloc'd *BPF, *LEN bytes); -1 with a message. */
+int security_compile_seccomp(json_t *profile, void **bpf, size_t *len);
 /*
  * CVE-2019-5736: the container's init is this binary, and /proc/1/exe leads
  * to it. Run from a sealed in-memory copy instead, so that nothing written

@@ -17,6 +17,43 @@
 #include <unistd.h>
 
 static int report_fd = -1;
+static int log_fd = -1;
+static bool log_json;
+
+void log_errors_to(int fd, bool json)
+{
+	log_fd = fd;
+	log_json = json;
+}
+
+/* --log-format json: {"level":"error","msg":"...","time":"..."} as runc writes it. */
+static void write_log(const char *line, int len)
+{
+	char out[3000], when[40];
+	int n = 0;
+	time_t now = time(NULL);
+
+	if (!log_json) {
+		if (write(log_fd, line, len) < 0)
+			log_fd = -1;
+		return;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	n = snprintf(out, sizeof(out), "{\"level\":\"error\",\"msg\":\"");
+	for (int i = 0; i < len - 1 && n < (int)sizeof(out) - 80; i++) {
+		unsigned char c = line[i];
+
+		if (c == '"' || c == '\\')
+			n += snprintf(out + n, sizeof(out) - n, "\\%c", c);
+		else if (c < 0x20)
+			n += snprintf(out + n, sizeof(out) - n, "\\u%04x", c);
+		else
+			out[n++] = c;
+	}
+	n += snprintf(out + n, sizeof(out) - n, "\",\"time\":\"%s\"}\n", when);
+	if (write(log_fd, out, n) < 0)
+		log_fd = -1;
+}
 
 void report_errors_to(int fd)
 {
@@ -42,6 +79,8 @@ static void vreport(const char *fmt, va_list ap, int err)
 	if (len > (int)sizeof(line) - 2)
 		len = sizeof(line) - 2;
 	line[len++] = '\n';
+	if (log_fd >= 0)
+		write_log(line, len);
 	if (write(STDERR_FILENO, line, len) < 0 || report_fd < 0)
 		return;
 	if (write(report_fd, line, len) < 0)
@@ -277,4 +316,16 @@ void timing_report(const char *who)
 	}
 	fprintf(stderr, "; total %.2f ms\n", prev - t0);
 	nmarks = 0;
+}
+
+const char *dirname_of(const char *path)
+{
+	static char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	return dir;
 }

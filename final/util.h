@@ -30,6 +30,8 @@ int warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void report_errors_to(int fd);
 int errors_reported_to(void);
+/* final-oci --log FILE [--log-format json]: every message also goes to FD. */
+void log_errors_to(int fd, bool json);
 
 /* Write VALUE to an existing file (sysfs, cgroupfs, procfs). */
 int write_file(const char *path, const char *value);
@@ -39,6 +41,8 @@ int write_new_file(const char *path, const char *value);
 int replace_file(const char *path, const char *value);
 /* Read at most SIZE-1 bytes of PATH into BUF; -1 if unreadable. */
 int read_file(const char *path, char *buf, size_t size);
+/* PATH's directory, in a buffer the next call reuses. */
+const char *dirname_of(const char *path);
 /* mkdir -p, mode 0755. */
 int mkdir_p(const char *path);
 /* rm -rf that never crosses into another filesystem (a forgotten mount). */

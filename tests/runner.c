@@ -31,6 +31,7 @@ void stage07_docker_tests(void);
 void stage07_hostile_tests(void);
 void stage07_fault_tests(void);
 void stage07_device_tests(void);
+void stage07_oci_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -191,6 +192,7 @@ int main(int argc, char **argv)
 	stage07_hostile_tests();
 	stage07_fault_tests();
 	stage07_device_tests();
+	stage07_oci_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

@@ -50,6 +50,23 @@ hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$out/startup.
 	-n "bwrap" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
 	-n "unshare (floor)" "unshare --fork --pid --mount --uts --ipc --net /bin/true" >/dev/null
 
+# The OCI lifecycle (youki's method): create, start and delete of the same
+# bundle with each runtime, as an engine calls them; then podman run --rm
+# with each runtime in its place (storage vfs, under $out, network none).
+echo "=> OCI: create + start + delete of one bundle; podman run --rm true with each runtime"
+oci_cycle() { echo "$1 create -b $bundle bench-oci && $1 start bench-oci && $1 delete --force bench-oci"; }
+hyperfine --warmup 5 --runs "$runs" --style none --export-json "$out/oci.json" \
+	-n "final-oci" "$(oci_cycle "$final-oci")" -n "crun" "$(oci_cycle crun)" -n "runc" "$(oci_cycle runc)" >/dev/null
+pm="podman --root $out/podman/root --runroot $out/podman/run --tmpdir $out/podman/tmp --storage-driver=vfs --cgroup-manager=cgroupfs --events-backend=file"
+tar -C "$rootfs" -c . | $pm import - benchimage >/dev/null 2>&1
+# --cgroup-parent: podman leaves conmon's cgroup behind (PARENT/conmon); ours, removed below
+pm_run() { echo "$pm --runtime $1 run --rm --network none --cgroup-parent /final-oci-bench --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 benchimage /bin/true"; }
+hyperfine --warmup 2 --runs 20 --style none --export-json "$out/podman.json" \
+	-n "podman + final-oci" "$(pm_run "$final-oci")" -n "podman + crun" "$(pm_run "$(command -v crun)")" \
+	-n "podman + runc" "$(pm_run "$(command -v runc)")" >/dev/null
+$pm system reset -f >/dev/null 2>&1 || true
+for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$h/final-oci-bench/conmon" "$h/final-oci-bench" 2>/dev/null || true; done
+
 # Mean of each phase over 20 runs of `final run --timings`: the runtime's
 # phases, and the container's own up to execve (inside the runtime's "container").
 phases() {
@@ -138,7 +155,7 @@ done
 rm -rf "$FINAL_DATA" "$reg/oci" "$reg/bundle"
 
 # The results file, the table, the plot.
-jq -n --slurpfile s "$out/startup.json" --arg none "$(cat "$out/phases-none.tsv")" \
+jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpfile podman "$out/podman.json" --arg none "$(cat "$out/phases-none.tsv")" \
 	--arg bridge "$(cat "$out/phases-bridge.tsv")" --arg scale "$(cat "$out/scale.tsv")" \
 	--argjson rss_final "$rss_final" --argjson rss_runc "$rss_runc" --argjson rss_crun "$rss_crun" \
 	--argjson per_container "$per_container" --argjson burst "$burst_ms" \
@@ -150,6 +167,8 @@ jq -n --slurpfile s "$out/startup.json" --arg none "$(cat "$out/phases-none.tsv"
 	 startup_ms: [$s[0].results[] | {tool: .command, median: (.median * 1000), stddev: (.stddev * 1000),
 	                                 min: (.min * 1000), max: (.max * 1000)}],
 	 phases_ms: {network_none: ($none | tsv), bridge: ($bridge | tsv)},
+	 oci_create_start_delete_ms: [$oci[0].results[] | {tool: .command, median: (.median * 1000)}],
+	 podman_run_rm_ms: [$podman[0].results[] | {tool: .command, median: (.median * 1000)}],
 	 peak_rss_kib: {final: $rss_final, runc: $rss_runc, crun: $rss_crun},
 	 idle_container_kib: $per_container,
 	 latency_vs_running_ms: ($scale | tsv),
@@ -166,6 +185,10 @@ printf '\n%-22s %10s %10s %14s\n' "start-to-exit" "median ms" "stddev" "x final(
 jq -r --argjson base "$base" '.startup_ms[] |
 	"\(.tool)\t\(.median)\t\(.stddev)\t\(.median / $base)"' "$out/results.json" |
 	awk -F'\t' '{ printf "%-22s %10.2f %10.2f %14.2f\n", $1, $2, $3, $4 }'
+printf '\n%-22s %10s   %-22s %10s\n' "OCI create+start+delete" "median ms" "podman run --rm" "median ms"
+jq -r 'range(0; .oci_create_start_delete_ms | length) as $i |
+	"\(.oci_create_start_delete_ms[$i].tool)\t\(.oci_create_start_delete_ms[$i].median)\t\(.podman_run_rm_ms[$i].tool)\t\(.podman_run_rm_ms[$i].median)"' \
+	"$out/results.json" | awk -F'\t' '{ printf "%-22s %10.2f   %-22s %10.2f\n", $1, $2, $3, $4 }'
 printf '\n%-52s %10s %10s\n' "phases of final run (mean ms)" "no network" "bridge"
 paste "$out/phases-none.tsv" "$out/phases-bridge.tsv" |
 	awk -F'\t' '{ printf "  %-50s %10.2f %10.2f\n", $1, $2, $4 }'
