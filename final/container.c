@@ -230,13 +230,20 @@ static int lock_record(const struct container *c)
 	return fd;
 }
 
-/* destroy(), unless a monitor (or a start) holds the record: -1 then. */
-static int destroy_unless_busy(const struct container *c)
+/*
+ * destroy(), unless a monitor (or a start) holds the record for longer than
+ * SECONDS: -1 then. A monitor that has just recorded "exited" holds it for
+ * the moment it takes to end.
+ */
+static int destroy_unless_busy(const struct container *c, double seconds)
 {
-	int lock = lock_record(c);
+	int lock;
 
-	if (lock < 0)
-		return -1;
+	for (int i = 0; (lock = lock_record(c)) < 0; i++) {
+		if (i >= seconds * 50)
+			return -1;
+		usleep(20000);
+	}
 	destroy(c);
 	close(lock);
 	return 0;
@@ -760,7 +767,7 @@ static void reap_one(struct container *c, void *arg)
 		net_cleanup_leftovers(c->id, c->ip);
 	c->exit_code = 137;
 	snprintf(c->status, sizeof(c->status), "exited");
-	if (!c->remove || destroy_unless_busy(c) < 0)
+	if (!c->remove || destroy_unless_busy(c, 2) < 0) /* its init dies of SIGKILL meanwhile */
 		state_save(c);
 }
 
@@ -853,7 +860,7 @@ int container_rm(const char *name, bool force)
 	}
 	container_reap_orphans();
 	if (state_find(c.id, &c) == 0 && /* --rm containers are gone already */
-	    destroy_unless_busy(&c) < 0)
+	    destroy_unless_busy(&c, 10) < 0)
 		return warn("container %s is being started: try again", name), EXIT_RUNTIME;
 	printf("%s\n", name);
 	return 0;
@@ -1477,7 +1484,7 @@ static void prune_container(struct container *c, void *arg)
 {
 	long long *freed = arg, size = rootfs_disk_usage(c->id);
 
-	if (running(c) || destroy_unless_busy(c) < 0)
+	if (running(c) || destroy_unless_busy(c, 0) < 0)
 		return;
 	*freed += size;
 	printf("%s\n", c->id);
