@@ -25,7 +25,7 @@
 
 /*** errors ***/
 
-#define EXIT_USAGE	 2   /* bad command line, as getopt-style tools do */
+#define EXIT_USAGE	 2 /* bad command line, as getopt-style tools do */
 #define EXIT_RUNTIME	 125 /* the runtime itself failed (docker's convention) */
 #define EXIT_CANNOT_EXEC 126 /* CMD was found but could not run (shell convention) */
 #define EXIT_NOT_FOUND	 127 /* CMD was not found (shell convention) */
@@ -66,12 +66,13 @@ static void die_errno(const char *fmt, ...)
 /* Everything the command line can say, in one place. */
 struct config {
 	const char *hostname; /* the container's hostname (UTS namespace) */
-	char **argv;	      /* CMD and its arguments */
+	char **argv; /* CMD and its arguments */
 };
 
 /*
  * Parse options up to the first non-option ('+' in optstring), so that
- * CMD's own options (`ls -l`) are left for CMD.
+ * CMD's own options (`ls -l`) are left for CMD. Later steps add theirs to
+ * longopts, to the switch and to struct config; nothing else here changes.
  */
 static void parse_options(int argc, char **argv, struct config *cfg)
 {
@@ -82,7 +83,7 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	};
 	int opt;
 
-	cfg->hostname = "container";
+	*cfg = (struct config){.hostname = "container"}; /* the defaults */
 	opterr = 0; /* we print our own one-line errors */
 	while ((opt = getopt_long(argc, argv, "+h:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -103,6 +104,17 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 		exit(EXIT_USAGE);
 	}
 	cfg->argv = &argv[optind];
+}
+
+/*
+ * Step 01 itself needs no privilege, but from step 02 on namespaces, mounts,
+ * cgroups and the host's network all do: say so once, before touching any.
+ */
+static void check_root(void)
+{
+	if (geteuid() != 0)
+		die("must run as root (namespaces, cgroups and the host's network need it): "
+		    "try sudo");
 }
 
 /*** signals ***/
@@ -232,6 +244,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	parse_options(argc, argv, &cfg);
+	check_root();
 	forward_signals();
 	pid = spawn_child(&cfg);
 	child_pid = pid;

@@ -26,7 +26,7 @@
 
 /*** errors ***/
 
-#define EXIT_USAGE	 2   /* bad command line, as getopt-style tools do */
+#define EXIT_USAGE	 2 /* bad command line, as getopt-style tools do */
 #define EXIT_RUNTIME	 125 /* the runtime itself failed (docker's convention) */
 #define EXIT_CANNOT_EXEC 126 /* CMD was found but could not run (shell convention) */
 #define EXIT_NOT_FOUND	 127 /* CMD was not found (shell convention) */
@@ -67,13 +67,14 @@ static void die_errno(const char *fmt, ...)
 /* Everything the command line can say, in one place. */
 struct config {
 	const char *hostname; /* the container's hostname (UTS namespace) */
-	const char *rootfs;   /* directory that becomes the container's "/" */
-	char **argv;	      /* CMD and its arguments */
+	const char *rootfs; /* directory that becomes the container's "/" */
+	char **argv; /* CMD and its arguments */
 };
 
 /*
  * Parse options up to the first non-option ('+' in optstring), so that
- * CMD's own options (`ls -l`) are left for CMD.
+ * CMD's own options (`ls -l`) are left for CMD. Later steps add theirs to
+ * longopts, to the switch and to struct config; nothing else here changes.
  */
 static void parse_options(int argc, char **argv, struct config *cfg)
 {
@@ -84,7 +85,7 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	};
 	int opt;
 
-	cfg->hostname = "container";
+	*cfg = (struct config){.hostname = "container"}; /* the defaults */
 	opterr = 0; /* we print our own one-line errors */
 	while ((opt = getopt_long(argc, argv, "+h:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -106,6 +107,17 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	}
 	cfg->rootfs = argv[optind];
 	cfg->argv = &argv[optind + 1];
+}
+
+/*
+ * Step 01 itself needs no privilege, but from step 02 on namespaces, mounts,
+ * cgroups and the host's network all do: say so once, before touching any.
+ */
+static void check_root(void)
+{
+	if (geteuid() != 0)
+		die("must run as root (namespaces, cgroups and the host's network need it): "
+		    "try sudo");
 }
 
 /*** signals ***/
@@ -281,6 +293,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	parse_options(argc, argv, &cfg);
+	check_root();
 	check_rootfs(cfg.rootfs);
 	forward_signals();
 	pid = spawn_child(&cfg);

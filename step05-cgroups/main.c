@@ -36,7 +36,7 @@
 
 /*** errors ***/
 
-#define EXIT_USAGE	 2   /* bad command line, as getopt-style tools do */
+#define EXIT_USAGE	 2 /* bad command line, as getopt-style tools do */
 #define EXIT_RUNTIME	 125 /* the runtime itself failed (docker's convention) */
 #define EXIT_CANNOT_EXEC 126 /* CMD was found but could not run (shell convention) */
 #define EXIT_NOT_FOUND	 127 /* CMD was not found (shell convention) */
@@ -92,14 +92,14 @@ static int warn_errno(const char *fmt, ...)
 
 /* Everything the command line can say, in one place. */
 struct config {
-	const char *hostname;	   /* the container's hostname (UTS namespace) */
-	const char *rootfs;	   /* directory that becomes the container's "/" */
-	char **argv;		   /* CMD and its arguments */
-	const char *memory_arg;	   /* -m as the user wrote it, for messages */
+	const char *hostname; /* the container's hostname (UTS namespace) */
+	const char *rootfs; /* directory that becomes the container's "/" */
+	char **argv; /* CMD and its arguments */
+	const char *memory_arg; /* -m as the user wrote it, for messages */
 	unsigned long long memory; /* bytes; 0: no limit */
-	long cpu_quota;		   /* microseconds per CPU_PERIOD_US; 0: no limit */
-	long pids_max;		   /* 0: no limit */
-	int sync_pipe[2];	   /* the child waits on [0] until it is in its cgroup */
+	long cpu_quota; /* microseconds per CPU_PERIOD_US; 0: no limit */
+	long pids_max; /* 0: no limit */
+	int sync_pipe[2]; /* the child waits on [0] until it is in its cgroup */
 };
 
 #define CPU_PERIOD_US 100000 /* the scheduler period the quota is a share of: 100 ms */
@@ -171,7 +171,8 @@ static void parse_limit(int opt, const char *arg, struct config *cfg)
 
 /*
  * Parse options up to the first non-option ('+' in optstring), so that
- * CMD's own options (`ls -l`) are left for CMD.
+ * CMD's own options (`ls -l`) are left for CMD. Later steps add theirs to
+ * longopts, to the switch and to struct config; nothing else here changes.
  */
 static void parse_options(int argc, char **argv, struct config *cfg)
 {
@@ -185,7 +186,7 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	};
 	int opt;
 
-	*cfg = (struct config){.hostname = "container"};
+	*cfg = (struct config){.hostname = "container"}; /* the defaults */
 	opterr = 0; /* we print our own one-line errors */
 	while ((opt = getopt_long(argc, argv, "+h:m:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -212,6 +213,17 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	}
 	cfg->rootfs = argv[optind];
 	cfg->argv = &argv[optind + 1];
+}
+
+/*
+ * Step 01 itself needs no privilege, but from step 02 on namespaces, mounts,
+ * cgroups and the host's network all do: say so once, before touching any.
+ */
+static void check_root(void)
+{
+	if (geteuid() != 0)
+		die("must run as root (namespaces, cgroups and the host's network need it): "
+		    "try sudo");
 }
 
 /*** signals ***/
@@ -406,7 +418,7 @@ static const char *const controllers[] = {"memory", "cpu", "pids"};
 struct cgroup {
 	bool v2;
 	const char *mode; /* "v2", "v1" or "hybrid", for messages */
-	char name[64];	  /* the container's cgroup, under CGROUP_PARENT */
+	char name[64]; /* the container's cgroup, under CGROUP_PARENT */
 };
 
 /* Detected once, as crun does: the type of the filesystem at /sys/fs/cgroup. */
@@ -706,6 +718,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	parse_options(argc, argv, &cfg);
+	check_root();
 	check_rootfs(cfg.rootfs);
 	detect_cgroups(&cg);
 	forward_signals();

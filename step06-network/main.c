@@ -44,7 +44,7 @@
 
 /*** errors ***/
 
-#define EXIT_USAGE	 2   /* bad command line, as getopt-style tools do */
+#define EXIT_USAGE	 2 /* bad command line, as getopt-style tools do */
 #define EXIT_RUNTIME	 125 /* the runtime itself failed (docker's convention) */
 #define EXIT_CANNOT_EXEC 126 /* CMD was found but could not run (shell convention) */
 #define EXIT_NOT_FOUND	 127 /* CMD was not found (shell convention) */
@@ -101,28 +101,28 @@ static int warn_errno(const char *fmt, ...)
 
 /* Everything the command line can say, in one place. */
 struct config {
-	const char *hostname;	   /* the container's hostname (UTS namespace) */
-	const char *rootfs;	   /* directory that becomes the container's "/" */
-	char **argv;		   /* CMD and its arguments */
-	const char *memory_arg;	   /* -m as the user wrote it, for messages */
+	const char *hostname; /* the container's hostname (UTS namespace) */
+	const char *rootfs; /* directory that becomes the container's "/" */
+	char **argv; /* CMD and its arguments */
+	const char *memory_arg; /* -m as the user wrote it, for messages */
 	unsigned long long memory; /* bytes; 0: no limit */
-	long cpu_quota;		   /* microseconds per CPU_PERIOD_US; 0: no limit */
-	long pids_max;		   /* 0: no limit */
-	int sync_pipe[2];	   /* the child waits on [0] until it is in its cgroup */
-	bool bridge;		   /* --network bridge (the default), or none */
-	const char *ip_arg;	   /* --ip as written; NULL: the lowest free address */
-	struct in_addr ip;	   /* the container's address on the bridge */
-	struct in_addr subnet;	   /* --subnet: the network address... */
-	int prefix;		   /* ...and its prefix length */
-	bool leased;		   /* we hold a lease on ip */
-	char veth[IFNAMSIZ];	   /* the host's end of the veth pair */
-	char resolv_conf[256];	   /* the container's resolv.conf, bind-mounted over ROOTFS's */
+	long cpu_quota; /* microseconds per CPU_PERIOD_US; 0: no limit */
+	long pids_max; /* 0: no limit */
+	int sync_pipe[2]; /* the child waits on [0] until it is in its cgroup */
+	bool bridge; /* --network bridge (the default), or none */
+	const char *ip_arg; /* --ip as written; NULL: the lowest free address */
+	struct in_addr ip; /* the container's address on the bridge */
+	struct in_addr subnet; /* --subnet: the network address... */
+	int prefix; /* ...and its prefix length */
+	bool leased; /* we hold a lease on ip */
+	char veth[IFNAMSIZ]; /* the host's end of the veth pair */
+	char resolv_conf[256]; /* the container's resolv.conf, bind-mounted over ROOTFS's */
 };
 
-#define BRIDGE	       "ctr0"		      /* one host bridge for every container */
-#define DEFAULT_SUBNET "10.77.0.0/24"	      /* the bridge gets .1, containers .2 and up */
+#define BRIDGE	       "ctr0" /* one host bridge for every container */
+#define DEFAULT_SUBNET "10.77.0.0/24" /* the bridge gets .1, containers .2 and up */
 #define STATE_ROOT     "/run/containers-in-c" /* address leases; a tmpfs, empty after boot */
-#define NFT_TABLE      "containers_in_c"      /* our own nftables table, for the NAT rule */
+#define NFT_TABLE      "containers_in_c" /* our own nftables table, for the NAT rule */
 
 #define CPU_PERIOD_US 100000 /* the scheduler period the quota is a share of: 100 ms */
 
@@ -274,7 +274,8 @@ static void parse_limit(int opt, const char *arg, struct config *cfg)
 
 /*
  * Parse options up to the first non-option ('+' in optstring), so that
- * CMD's own options (`ls -l`) are left for CMD.
+ * CMD's own options (`ls -l`) are left for CMD. Later steps add theirs to
+ * longopts, to the switch and to struct config; nothing else here changes.
  */
 static void parse_options(int argc, char **argv, struct config *cfg)
 {
@@ -291,7 +292,7 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	};
 	int opt;
 
-	*cfg = (struct config){.hostname = "container", .bridge = true};
+	*cfg = (struct config){.hostname = "container", .bridge = true}; /* the defaults */
 	parse_cidr(DEFAULT_SUBNET, &cfg->subnet, &cfg->prefix);
 	opterr = 0; /* we print our own one-line errors */
 	while ((opt = getopt_long(argc, argv, "+h:m:", longopts, NULL)) != -1) {
@@ -325,6 +326,17 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	check_network_options(cfg);
 	cfg->rootfs = argv[optind];
 	cfg->argv = &argv[optind + 1];
+}
+
+/*
+ * Step 01 itself needs no privilege, but from step 02 on namespaces, mounts,
+ * cgroups and the host's network all do: say so once, before touching any.
+ */
+static void check_root(void)
+{
+	if (geteuid() != 0)
+		die("must run as root (namespaces, cgroups and the host's network need it): "
+		    "try sudo");
 }
 
 /*** signals ***/
@@ -519,7 +531,7 @@ static const char *const controllers[] = {"memory", "cpu", "pids"};
 struct cgroup {
 	bool v2;
 	const char *mode; /* "v2", "v1" or "hybrid", for messages */
-	char name[64];	  /* the container's cgroup, under CGROUP_PARENT */
+	char name[64]; /* the container's cgroup, under CGROUP_PARENT */
 };
 
 /* Detected once, as crun does: the type of the filesystem at /sys/fs/cgroup. */
@@ -1310,14 +1322,6 @@ static int wait_for_child(pid_t pid)
 	return 128 + WTERMSIG(status); /* killed by a signal, as $? reports it */
 }
 
-/* Network, cgroups and namespaces all need root: say so before touching any. */
-static void check_root(void)
-{
-	if (geteuid() != 0)
-		die("must run as root (namespaces, cgroups and the host's network need it): try "
-		    "sudo");
-}
-
 /* Under the lock: lease, bridge, NAT, resolv.conf. On failure, undo. */
 static int prepare_host_network(struct config *cfg)
 {
@@ -1355,8 +1359,8 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	parse_options(argc, argv, &cfg);
-	check_rootfs(cfg.rootfs);
 	check_root();
+	check_rootfs(cfg.rootfs);
 	detect_cgroups(&cg);
 	if (cfg.bridge && prepare_host_network(&cfg) < 0)
 		return EXIT_RUNTIME;
