@@ -850,19 +850,25 @@ static bool other_containers(const struct config *cfg)
 }
 
 /*
- * After the container. Its veth pair goes with its network namespace (the
- * kernel deletes it); we delete it only if it never got there. With the
- * last container: the bridge, the NAT table, and ip_forward as it was.
+ * After the container. Its veth pair goes with its network namespace: the
+ * kernel deletes it a moment after the last process in there exits (the
+ * namespace is dismantled in the background). We wait for that, so that
+ * "no other container left" never counts a dead one; we delete the pair only
+ * if it never reached the container. With the last container: the bridge,
+ * the NAT table, and ip_forward as it was.
  */
 static void teardown_host_network(const struct config *cfg)
 {
 	char peer[IFNAMSIZ], path[128];
-	int lock = lock_state(), old;
+	int lock, old;
 	FILE *saved;
 
 	snprintf(peer, sizeof(peer), VETH_PEER "%d", cfg->host);
 	if (cfg->veth[0] && if_nametoindex(peer))
 		IP("link", "del", cfg->veth);
+	for (int i = 0; cfg->veth[0] && if_nametoindex(cfg->veth) && i < 500; i++)
+		usleep(10000);
+	lock = lock_state();
 	if (lock >= 0 && !other_containers(cfg)) {
 		if (if_nametoindex(BRIDGE))
 			IP("link", "del", BRIDGE);

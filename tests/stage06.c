@@ -103,10 +103,11 @@ START_TEST(nat_hides_the_container_behind_the_host)
 }
 END_TEST
 
+/* Started together, ended together. */
 START_TEST(ten_containers_get_distinct_addresses)
 {
 	struct proc p[10];
-	char addrs[10][32];
+	char addrs[10][32], *before = link_names();
 
 	memset(p, 0, sizeof(p));
 	for (int i = 0; i < 10; i++)
@@ -122,6 +123,8 @@ START_TEST(ten_containers_get_distinct_addresses)
 			ck_assert_msg(strcmp(addrs[i], addrs[j]),
 				      "containers %d and %d both got %s", j, i, addrs[i]);
 	}
+	/* The last to leave, whichever it is, removes the bridge: none counts a dead one. */
+	assert_unchanged("the host's interfaces", before, link_names());
 }
 END_TEST
 
