@@ -123,10 +123,14 @@ static void forward_signal(int sig)
 		kill(child_pid, sig);
 }
 
+static sigset_t forwarded; /* the signals forward_signals() passes on */
+
 /*
  * Install the forwarder before the child exists, so that no signal can slip
  * through between fork() and sigaction(). The child's copy of the handler is
  * harmless (child_pid is 0 there), and execve() resets it to the default.
+ * The signals stay blocked until child_pid is set (release_signals()): one
+ * arriving in between would find no child to pass it to, and be lost.
  */
 static void forward_signals(void)
 {
@@ -134,9 +138,21 @@ static void forward_signals(void)
 	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
 
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	sigemptyset(&forwarded);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if (sigaction(sigs[i], &sa, NULL) < 0)
 			die_errno("sigaction %d", sigs[i]);
+		sigaddset(&forwarded, sigs[i]);
+	}
+	if (sigprocmask(SIG_BLOCK, &forwarded, NULL) < 0)
+		die_errno("sigprocmask");
+}
+
+/* In the parent once child_pid is set, and in the child: let the signals in again. */
+static void release_signals(void)
+{
+	if (sigprocmask(SIG_UNBLOCK, &forwarded, NULL) < 0)
+		die_errno("sigprocmask");
 }
 
 /*** child ***/
@@ -183,9 +199,12 @@ int main(int argc, char **argv)
 	pid = fork();
 	if (pid < 0)
 		die_errno("fork");
-	if (pid == 0)
+	if (pid == 0) {
+		release_signals();
 		exec_command(cfg.argv);
+	}
 	child_pid = pid;
+	release_signals();
 
 	return wait_for_child(pid);
 }

@@ -131,10 +131,14 @@ static void forward_signal(int sig)
 		kill(child_pid, sig);
 }
 
+static sigset_t forwarded; /* the signals forward_signals() passes on */
+
 /*
  * Install the forwarder before the child exists, so that no signal can slip
  * through between fork() and sigaction(). The child's copy of the handler is
  * harmless (child_pid is 0 there), and execve() resets it to the default.
+ * The signals stay blocked until child_pid is set (release_signals()): one
+ * arriving in between would find no child to pass it to, and be lost.
  */
 static void forward_signals(void)
 {
@@ -142,9 +146,21 @@ static void forward_signals(void)
 	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
 
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	sigemptyset(&forwarded);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if (sigaction(sigs[i], &sa, NULL) < 0)
 			die_errno("sigaction %d", sigs[i]);
+		sigaddset(&forwarded, sigs[i]);
+	}
+	if (sigprocmask(SIG_BLOCK, &forwarded, NULL) < 0)
+		die_errno("sigprocmask");
+}
+
+/* In the parent once child_pid is set, and in the child: let the signals in again. */
+static void release_signals(void)
+{
+	if (sigprocmask(SIG_UNBLOCK, &forwarded, NULL) < 0)
+		die_errno("sigprocmask");
 }
 
 /*** namespaces ***/
@@ -244,6 +260,7 @@ static int child(void *arg)
 {
 	struct config *cfg = arg;
 
+	release_signals();
 	make_mounts_private();
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		die_errno("sethostname %s", cfg->hostname);
@@ -298,6 +315,7 @@ int main(int argc, char **argv)
 	forward_signals();
 	pid = spawn_child(&cfg);
 	child_pid = pid;
+	release_signals();
 
 	return wait_for_child(pid);
 }

@@ -58,7 +58,7 @@ void harness_at(const char *file, int line)
 
 static pid_t started[256]; /* every process the test started: runtimes, tools */
 static int nstarted;
-static bool tracking_cgroups;	   /* set by cgroup_tree(): note where containers run */
+static bool tracking_cgroups; /* set by cgroup_tree(): note where containers run */
 static char seen_cgroups[32][512]; /* cgroups (below a hierarchy's root) they were seen in */
 static int nseen;
 static int final_ids_fd = -1; /* inotify on FINAL_STATE/containers: final's container ids */
@@ -133,6 +133,29 @@ static void drop_to(uid_t uid)
 		_exit(124);
 }
 
+/*
+ * SIGKILL PID and everything below it, children first. (Whatever a test
+ * leaves running when it ends, passed or failed, Check kills with the test's
+ * process group, which every process a test starts stays in.)
+ */
+static void kill_tree(pid_t pid)
+{
+	char path[64];
+	char *kids;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	kids = slurp(path) ? strdup(slurp(path)) : NULL;
+	for (char *s = kids, *end; s && *s; s = end) {
+		pid_t kid = strtol(s, &end, 10);
+
+		if (end == s)
+			break;
+		kill_tree(kid);
+	}
+	free(kids);
+	kill(pid, SIGKILL);
+}
+
 void proc_start(struct proc *p, const char *const argv[])
 {
 	int in_fd = p->input ? memfd_with("in", p->input) : open("/dev/null", O_RDONLY);
@@ -161,8 +184,6 @@ void proc_start(struct proc *p, const char *const argv[])
 			setsid();
 			tty = open(ptsname(p->tty_master), O_RDWR);
 			in_fd = p->out_fd = p->err_fd = tty;
-		} else {
-			setpgid(0, 0); /* a timeout kills the whole group */
 		}
 		dup2(in_fd, 0);
 		dup2(p->out_fd, 1);
@@ -199,8 +220,7 @@ int proc_wait(struct proc *p, int timeout)
 		sleep_ms(5);
 	}
 	if (r == 0) {
-		kill(-p->pid, SIGKILL);
-		kill(p->pid, SIGKILL);
+		kill_tree(p->pid);
 		waitpid(p->pid, &status, 0);
 		read_output(p);
 		p->status = -1;

@@ -6,7 +6,8 @@
  *   runner --redgreen STAGE:BIN...  only the tests new in STAGE, against the
  *                                   previous stage's BIN: every one must fail
  *
- * TEST_ROOTFS names the test rootfs (default tests/build/rootfs).
+ * TEST_ROOTFS names the test rootfs (default tests/build/rootfs); RUNNER_ONLY,
+ * a comma-separated list of test names, runs only those.
  * Prints Check's summary per stage and a last line "total: N passed, N failed,
  * N skipped"; exits 1 if anything failed.
  */
@@ -45,8 +46,23 @@ void add_test(int stage, int until, const TTest *test)
 	defs[ndefs++] = (struct test_def){stage, until, test};
 }
 
+/* RUNNER_ONLY=NAME,NAME...: only those tests (make test-mutants runs the ones a mutant names). */
+static bool selected(const char *name)
+{
+	const char *only = getenv("RUNNER_ONLY");
+	char padded[4096], needle[256];
+
+	if (!only || !*only)
+		return true;
+	snprintf(padded, sizeof(padded), ",%s,", only);
+	snprintf(needle, sizeof(needle), ",%s,", name);
+	return strstr(padded, needle) != NULL;
+}
+
 static bool applies(const struct test_def *d, int stage, bool redgreen)
 {
+	if (!selected(d->test->name))
+		return false;
 	if (redgreen)
 		return d->stage == stage;
 	return d->stage <= stage && (d->until == 0 || stage <= d->until);
