@@ -61,7 +61,10 @@ for patch; do
 		survived=$((survived + 1)); continue
 	fi
 	leftovers | sort >"$work/before"
-	RUNNER_ONLY=$tests "$runner" "$stage:$work/bin" >"$work/out" 2>&1
+	# In namespaces of its own: a mutant may do to the machine what its
+	# missing mechanism was there to prevent (rename it, mount on it).
+	RUNNER_ONLY=$tests unshare --uts --ipc --mount --propagation private \
+		"$runner" "$stage:$work/bin" >"$work/out" 2>&1
 	clean_up_after "$work/before"
 	ok=true
 	for t in ${tests//,/ }; do

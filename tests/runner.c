@@ -91,6 +91,9 @@ static Suite *stage_suite(int stage, bool redgreen, struct tally *t)
 			continue;
 		}
 		tc = tcase_create(defs[i].test->name);
+		/* A hostname of the test's own: a step that forgot CLONE_NEWUTS renames nothing
+		 * real. */
+		tcase_add_checked_fixture(tc, enter_private_uts_ns, NULL);
 		if (stage >= 6) /* bridges and NAT rules only in a namespace of the test's own */
 			tcase_add_checked_fixture(tc, enter_test_host_netns, NULL);
 		if (stage >= 7) /* final's records and layers in directories of the test's own */
