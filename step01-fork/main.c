@@ -32,7 +32,7 @@
 
 static const char *prog = "step01";
 
-/* Print "step01: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -45,7 +45,7 @@ static void die(const char *fmt, ...)
 	exit(EXIT_RUNTIME);
 }
 
-/* Print "step01: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
 static void die_errno(const char *fmt, ...)
 {
 	int saved = errno;

@@ -35,7 +35,7 @@
 
 static const char *prog = "step04";
 
-/* Print "step04: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -48,7 +48,7 @@ static void die(const char *fmt, ...)
 	exit(EXIT_RUNTIME);
 }
 
-/* Print "step04: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
 static void die_errno(const char *fmt, ...)
 {
 	int saved = errno;

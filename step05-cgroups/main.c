@@ -43,7 +43,7 @@
 
 static const char *prog = "step05";
 
-/* Print "step05: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -56,7 +56,7 @@ static void die(const char *fmt, ...)
 	exit(EXIT_RUNTIME);
 }
 
-/* Print "step05: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
 static void die_errno(const char *fmt, ...)
 {
 	int saved = errno;
