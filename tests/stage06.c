@@ -103,25 +103,38 @@ START_TEST(nat_hides_the_container_behind_the_host)
 }
 END_TEST
 
-/* Started together, ended together. */
+/*
+ * Ten running at the same time (each waits until the test has seen all ten
+ * addresses: on a slow machine, one that had already ended could rightly
+ * hand its address on), then all ended at once.
+ */
 START_TEST(ten_containers_get_distinct_addresses)
 {
 	struct proc p[10];
 	char addrs[10][32], *before = link_names();
+	pid_t child[10];
 
 	memset(p, 0, sizeof(p));
 	for (int i = 0; i < 10; i++)
-		ctr_start(
-		    &p[i], NULL,
-		    CMD("/bin/sh", "-c", "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'; sleep 2"));
+		ctr_start(&p[i], NULL,
+			  CMD("/bin/sh", "-c",
+			      "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'; echo ready; exec "
+			      "sleep 60"));
 	for (int i = 0; i < 10; i++) {
-		proc_wait(&p[i], 30);
-		assert_exit(&p[i], 0);
+		ck_assert_msg(proc_wait_output(&p[i], "ready", 60), "container %d: %s", i,
+			      p[i].err);
 		ck_assert_msg(sscanf(p[i].out, "inet %31s", addrs[i]) == 1, "no address: %s",
 			      p[i].out);
 		for (int j = 0; j < i; j++)
 			ck_assert_msg(strcmp(addrs[i], addrs[j]),
 				      "containers %d and %d both got %s", j, i, addrs[i]);
+		child[i] = ctr_child(&p[i]);
+	}
+	for (int i = 0; i < 10; i++)
+		kill(child[i], SIGKILL);
+	for (int i = 0; i < 10; i++) {
+		proc_wait(&p[i], 30);
+		assert_exit(&p[i], 128 + SIGKILL);
 	}
 	/* The last to leave, whichever it is, removes the bridge: none counts a dead one. */
 	assert_unchanged("the host's interfaces", before, link_names());
@@ -132,12 +145,12 @@ START_TEST(ip_in_use_is_refused)
 {
 	struct proc a = {0}, b = {0};
 
-	ctr_start_ready(&a, CMD("--ip", "10.77.0.30"), "echo ready; sleep 2");
+	ctr_start_ready(&a, CMD("--ip", "10.77.0.30"), "echo ready; exec sleep 60");
 	ctr_run(&b, CMD("--ip", "10.77.0.30"), CMD("/bin/true"));
+	ctr_kill(&a, ctr_child(&a));
 	assert_exit(&b, 125);
 	assert_one_line(b.err);
 	assert_contains(b.err, "10.77.0.30");
-	proc_wait(&a, 10);
 }
 END_TEST
 
