@@ -18,8 +18,8 @@
 
 /*** the binary under test ***/
 
-extern const char *bin;		/* absolute path of the binary under test */
-extern int cli_stage;		/* which stage's command line BIN speaks */
+extern const char *bin; /* absolute path of the binary under test */
+extern int cli_stage; /* which stage's command line BIN speaks */
 extern const char *test_rootfs; /* absolute path of the test rootfs */
 
 /*** registering tests ***/
@@ -41,10 +41,10 @@ void add_test(int stage, int until, const TTest *test);
 struct proc {
 	pid_t pid;
 	char cmdline[512]; /* what was run, for messages: BIN and the options the test gave */
-	int status;	   /* exit code, 128+N for signal N, -1 after a timeout */
+	int status; /* exit code, 128+N for signal N, -1 after a timeout */
 	const char *input; /* stdin contents; NULL for /dev/null */
-	uid_t uid;	   /* run as this uid (needs root) when nonzero */
-	bool tty;	   /* on a new terminal (its controlling one): talk through tty_master */
+	uid_t uid; /* run as this uid (needs root) when nonzero */
+	bool tty; /* on a new terminal (its controlling one): talk through tty_master */
 	int tty_master;
 	int out_fd, err_fd;
 	char out[OUT_MAX], err[OUT_MAX];
@@ -178,7 +178,7 @@ const char *await_remote(pid_t remote, int fds[2]);
 #define TOKEN_PORT    5002
 
 struct test_registry {
-	int port;      /* 127.0.0.1:PORT, no authentication: pushes go here */
+	int port; /* 127.0.0.1:PORT, no authentication: pushes go here */
 	int auth_port; /* the same storage behind htpasswd or token authentication */
 	char dir[512]; /* its storage, configurations and logs, under FINAL_DATA */
 };

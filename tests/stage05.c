@@ -134,9 +134,19 @@ END_TEST
  */
 START_TEST(container_never_runs_before_its_limits)
 {
-	const char *const argv[] = {"/usr/bin/strace", "-qq", "-o", "/dev/null", "-e",
-				    "inject=mkdir:delay_enter=300000", bin, "-m", "32M",
-				    test_rootfs, "/t/memhog", "64", NULL};
+	const char *const argv[] = {"/usr/bin/strace",
+				    "-qq",
+				    "-o",
+				    "/dev/null",
+				    "-e",
+				    "inject=mkdir:delay_enter=300000",
+				    bin,
+				    "-m",
+				    "32M",
+				    test_rootfs,
+				    "/t/memhog",
+				    "64",
+				    NULL};
 	struct proc p = {0};
 	char *before = cgroup_tree();
 
