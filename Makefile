@@ -10,6 +10,7 @@
 #   make test-oci        the OCI runtime-tools validation suite on final/final-oci
 #   make bench           final against runc, crun, bwrap, unshare (tests/bench/)
 #   make test-redgreen   each stage's new tests must fail on the previous step
+#   make test-mutants    each mechanism removed (tests/mutants/) must turn its tests red
 #   make diff-stepNN     what step NN adds to the step before it
 #   make deps            install what all of this needs (Debian/Ubuntu, apt-get)
 
@@ -22,9 +23,9 @@ HAVE_FINAL := $(wildcard final/main.c)
 STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE_FINAL),7:./final/final)
 
 # Debian package names. Build: gcc make pkg-config and the -dev libraries
-# (libcap, libmnl, libarchive, libseccomp); tests: check (libcheck),
+# (libcap, libmnl, libarchive, libseccomp: final's); tests: check (libcheck),
 # libc6-dev for the static test helpers; rootfs: busybox-static; the tests
-# also use unshare and mount from util-linux, iproute2's ip and nft; make
+# also use unshare and mount from util-linux, iproute2's ip and nft (step 06 runs them too); make
 # bench compares final with runc, crun, bubblewrap (hyperfine, jq, GNU time
 # and gnuplot make its report). final pull: libcurl, jansson, OpenSSL's
 # libcrypto; its tests run Debian's docker-registry and skopeo on loopback.
@@ -96,6 +97,10 @@ test-redgreen: $(RUNNER)
 	for s; do [ -z "$$prev" ] || args="$$args $${s#step0}:./$$prev"; prev=$$s; done; \
 	$(RUNNER) --redgreen $$args $(if $(HAVE_FINAL),7:./$(LAST))
 
+# Each patch in tests/mutants/ removes one mechanism: its tests must turn red.
+test-mutants: $(RUNNER)
+	@tests/mutants.sh
+
 # Step NN's lesson: its sources against the previous step's. diff exits 1
 # when the files differ, which is the point here, so only >1 is an error.
 diff-step%:
@@ -145,4 +150,4 @@ clean:
 distclean: clean
 	rm -rf --one-file-system rootfs .cache
 
-.PHONY: all final $(STEPS) rootfs demo bench test test-final test-vm test-oci test-redgreen deps deps-vm clean distclean
+.PHONY: all final $(STEPS) rootfs demo bench test test-final test-vm test-oci test-redgreen test-mutants deps deps-vm clean distclean

@@ -28,14 +28,14 @@
 
 /*** errors ***/
 
-#define EXIT_USAGE	 2   /* bad command line, as getopt-style tools do */
+#define EXIT_USAGE	 2 /* bad command line, as getopt-style tools do */
 #define EXIT_RUNTIME	 125 /* the runtime itself failed (docker's convention) */
 #define EXIT_CANNOT_EXEC 126 /* CMD was found but could not run (shell convention) */
 #define EXIT_NOT_FOUND	 127 /* CMD was not found (shell convention) */
 
 static const char *prog = "step04";
 
-/* Print "step04: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -48,7 +48,7 @@ static void die(const char *fmt, ...)
 	exit(EXIT_RUNTIME);
 }
 
-/* Print "step04: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
 static void die_errno(const char *fmt, ...)
 {
 	int saved = errno;
@@ -69,13 +69,14 @@ static void die_errno(const char *fmt, ...)
 /* Everything the command line can say, in one place. */
 struct config {
 	const char *hostname; /* the container's hostname (UTS namespace) */
-	const char *rootfs;   /* directory that becomes the container's "/" */
-	char **argv;	      /* CMD and its arguments */
+	const char *rootfs; /* directory that becomes the container's "/" */
+	char **argv; /* CMD and its arguments */
 };
 
 /*
  * Parse options up to the first non-option ('+' in optstring), so that
- * CMD's own options (`ls -l`) are left for CMD.
+ * CMD's own options (`ls -l`) are left for CMD. Later steps add theirs to
+ * longopts, to the switch and to struct config; nothing else here changes.
  */
 static void parse_options(int argc, char **argv, struct config *cfg)
 {
@@ -86,7 +87,7 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	};
 	int opt;
 
-	cfg->hostname = "container";
+	*cfg = (struct config){.hostname = "container"}; /* the defaults */
 	opterr = 0; /* we print our own one-line errors */
 	while ((opt = getopt_long(argc, argv, "+h:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -110,6 +111,17 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	cfg->argv = &argv[optind + 1];
 }
 
+/*
+ * Step 01 itself needs no privilege, but from step 02 on namespaces, mounts,
+ * cgroups and the host's network all do: say so once, before touching any.
+ */
+static void check_root(void)
+{
+	if (geteuid() != 0)
+		die("must run as root (namespaces, cgroups and the host's network need it): "
+		    "try sudo");
+}
+
 /*** signals ***/
 
 static volatile pid_t child_pid;
@@ -121,10 +133,14 @@ static void forward_signal(int sig)
 		kill(child_pid, sig);
 }
 
+static sigset_t forwarded; /* the signals forward_signals() passes on */
+
 /*
  * Install the forwarder before the child exists, so that no signal can slip
  * through between fork() and sigaction(). The child's copy of the handler is
  * harmless (child_pid is 0 there), and execve() resets it to the default.
+ * The signals stay blocked until child_pid is set (release_signals()): one
+ * arriving in between would find no child to pass it to, and be lost.
  */
 static void forward_signals(void)
 {
@@ -132,9 +148,21 @@ static void forward_signals(void)
 	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
 
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	sigemptyset(&forwarded);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if (sigaction(sigs[i], &sa, NULL) < 0)
 			die_errno("sigaction %d", sigs[i]);
+		sigaddset(&forwarded, sigs[i]);
+	}
+	if (sigprocmask(SIG_BLOCK, &forwarded, NULL) < 0)
+		die_errno("sigprocmask");
+}
+
+/* In the parent once child_pid is set, and in the child: let the signals in again. */
+static void release_signals(void)
+{
+	if (sigprocmask(SIG_UNBLOCK, &forwarded, NULL) < 0)
+		die_errno("sigprocmask");
 }
 
 /*** namespaces ***/
@@ -310,6 +338,7 @@ static int child(void *arg)
 {
 	struct config *cfg = arg;
 
+	release_signals();
 	make_mounts_private();
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		die_errno("sethostname %s", cfg->hostname);
@@ -361,10 +390,12 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	parse_options(argc, argv, &cfg);
+	check_root();
 	check_rootfs(cfg.rootfs);
 	forward_signals();
 	pid = spawn_child(&cfg);
 	child_pid = pid;
+	release_signals();
 
 	return wait_for_child(pid);
 }

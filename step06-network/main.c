@@ -2,24 +2,18 @@
  * step06-network: the container on its own network, bridged and NATed.
  *
  * Step 05 plus networking. With --network bridge (the default) the parent
- * leases the container an address under a lock, makes sure the host bridge
- * ctr0 exists with the gateway address and a masquerade rule, and creates a
- * veth pair whose one end is the container's eth0; the child sets eth0's
- * address and a default route through the bridge. All of it through
- * rtnetlink (libmnl), not by running `ip`. --network none: only lo, up.
+ * makes sure the host bridge ctr0 exists with the gateway address and a
+ * masquerade rule, and creates a veth pair whose one end becomes the
+ * container's eth0, with an address and a default route through the
+ * bridge. All of it with the `ip` and `nft` commands, one line of code per
+ * command. --network none: only lo, up.
  *
- *     sudo ./step06 [step05 options] [--network bridge|none] [--ip ADDR] [--subnet CIDR]
- *                   ROOTFS CMD [ARG...]
+ *     sudo ./step06 [step05 options] [--network bridge|none] [--ip ADDR] ROOTFS CMD [ARG...]
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libmnl/libmnl.h>
-#include <linux/if_link.h>
-#include <linux/rtnetlink.h>
-#include <linux/veth.h>
 #include <getopt.h>
 #include <sched.h>
 #include <math.h>
@@ -44,14 +38,14 @@
 
 /*** errors ***/
 
-#define EXIT_USAGE	 2   /* bad command line, as getopt-style tools do */
+#define EXIT_USAGE	 2 /* bad command line, as getopt-style tools do */
 #define EXIT_RUNTIME	 125 /* the runtime itself failed (docker's convention) */
 #define EXIT_CANNOT_EXEC 126 /* CMD was found but could not run (shell convention) */
 #define EXIT_NOT_FOUND	 127 /* CMD was not found (shell convention) */
 
 static const char *prog = "step06";
 
-/* Print "step06: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE" and exit with EXIT_RUNTIME. Never returns. */
 static void die(const char *fmt, ...)
 {
 	va_list ap;
@@ -64,7 +58,7 @@ static void die(const char *fmt, ...)
 	exit(EXIT_RUNTIME);
 }
 
-/* Print "step06: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
+/* Print "PROG: MESSAGE: strerror(errno)" and exit with EXIT_RUNTIME. Never returns. */
 static void die_errno(const char *fmt, ...)
 {
 	int saved = errno;
@@ -95,34 +89,25 @@ static int warn_errno(const char *fmt, ...)
 
 #define USAGE                                                                                      \
 	"usage: %s [-h NAME] [-m|--memory SIZE] [--cpus N] [--pids-limit N] "                      \
-	"[--network bridge|none] [--ip ADDR] [--subnet CIDR] ROOTFS CMD [ARG...]"
+	"[--network bridge|none] [--ip ADDR] ROOTFS CMD [ARG...]"
 
 /*** options ***/
 
 /* Everything the command line can say, in one place. */
 struct config {
-	const char *hostname;	   /* the container's hostname (UTS namespace) */
-	const char *rootfs;	   /* directory that becomes the container's "/" */
-	char **argv;		   /* CMD and its arguments */
-	const char *memory_arg;	   /* -m as the user wrote it, for messages */
+	const char *hostname; /* the container's hostname (UTS namespace) */
+	const char *rootfs; /* directory that becomes the container's "/" */
+	char **argv; /* CMD and its arguments */
+	const char *memory_arg; /* -m as the user wrote it, for messages */
 	unsigned long long memory; /* bytes; 0: no limit */
-	long cpu_quota;		   /* microseconds per CPU_PERIOD_US; 0: no limit */
-	long pids_max;		   /* 0: no limit */
-	int sync_pipe[2];	   /* the child waits on [0] until it is in its cgroup */
-	bool bridge;		   /* --network bridge (the default), or none */
-	const char *ip_arg;	   /* --ip as written; NULL: the lowest free address */
-	struct in_addr ip;	   /* the container's address on the bridge */
-	struct in_addr subnet;	   /* --subnet: the network address... */
-	int prefix;		   /* ...and its prefix length */
-	bool leased;		   /* we hold a lease on ip */
-	char veth[IFNAMSIZ];	   /* the host's end of the veth pair */
-	char resolv_conf[256];	   /* the container's resolv.conf, bind-mounted over ROOTFS's */
+	long cpu_quota; /* microseconds per CPU_PERIOD_US; 0: no limit */
+	long pids_max; /* 0: no limit */
+	int sync_pipe[2]; /* the child waits on [0] until it is in its cgroup */
+	bool bridge; /* --network bridge (the default), or none */
+	int host; /* the container's address is 10.77.0.HOST; --ip chooses it */
+	char veth[16]; /* the host's end of its veth pair, once made */
+	char resolv_conf[64]; /* the container's resolv.conf, bind-mounted over ROOTFS's */
 };
-
-#define BRIDGE	       "ctr0"		      /* one host bridge for every container */
-#define DEFAULT_SUBNET "10.77.0.0/24"	      /* the bridge gets .1, containers .2 and up */
-#define STATE_ROOT     "/run/containers-in-c" /* address leases; a tmpfs, empty after boot */
-#define NFT_TABLE      "containers_in_c"      /* our own nftables table, for the NAT rule */
 
 #define CPU_PERIOD_US 100000 /* the scheduler period the quota is a share of: 100 ms */
 
@@ -164,87 +149,6 @@ static void bad_value(const char *what, const char *value, const char *hint)
 	exit(EXIT_RUNTIME);
 }
 
-static in_addr_t prefix_mask(int prefix)
-{
-	return htonl(prefix ? ~0u << (32 - prefix) : 0);
-}
-
-/* The N-th address of the subnet: 1 is the bridge (the gateway), 2... containers. */
-static struct in_addr subnet_addr(const struct config *cfg, uint32_t n)
-{
-	return (struct in_addr){htonl(ntohl(cfg->subnet.s_addr) + n)};
-}
-
-/* How many addresses containers may use: all but network, gateway, broadcast. */
-static uint32_t subnet_hosts(const struct config *cfg)
-{
-	return (1u << (32 - cfg->prefix)) - 3;
-}
-
-static const char *ntoa(struct in_addr a)
-{
-	static char buf[4][INET_ADDRSTRLEN];
-	static int next;
-	char *out = buf[next++ % 4];
-
-	return inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
-}
-
-/* "A.B.C.D/N" with N from 8 to 30; -1 if it is not that. */
-static int parse_cidr(const char *s, struct in_addr *net, int *prefix)
-{
-	char buf[32], *slash, *end;
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	*prefix = strtol(slash + 1, &end, 10);
-	if (end == slash + 1 || *end || *prefix < 8 || *prefix > 30 ||
-	    inet_pton(AF_INET, buf, net) != 1)
-		return -1;
-	net->s_addr &= prefix_mask(*prefix);
-	return 0;
-}
-
-/* --network, --ip, --subnet; checked together once all options are read. */
-static void parse_network(int opt, const char *arg, struct config *cfg)
-{
-	switch (opt) {
-	case 'n':
-		if (strcmp(arg, "bridge") && strcmp(arg, "none"))
-			bad_value("--network", arg, "use bridge or none");
-		cfg->bridge = strcmp(arg, "bridge") == 0;
-		break;
-	case 'i':
-		if (inet_pton(AF_INET, arg, &cfg->ip) != 1)
-			bad_value("--ip", arg, "use an IPv4 address, like 10.77.0.5");
-		cfg->ip_arg = arg;
-		break;
-	case 's':
-		if (parse_cidr(arg, &cfg->subnet, &cfg->prefix) < 0)
-			bad_value("--subnet", arg,
-				  "use an IPv4 network with a /8 to /30 prefix, like 10.77.0.0/24");
-		break;
-	}
-}
-
-static void check_network_options(const struct config *cfg)
-{
-	uint32_t n = ntohl(cfg->ip.s_addr) - ntohl(cfg->subnet.s_addr);
-
-	if (!cfg->ip_arg)
-		return;
-	if (!cfg->bridge)
-		bad_value("--ip", cfg->ip_arg, "only with --network bridge");
-	if ((cfg->ip.s_addr & prefix_mask(cfg->prefix)) != cfg->subnet.s_addr || n < 2 ||
-	    n > subnet_hosts(cfg) + 1)
-		bad_value("--ip", cfg->ip_arg, "not a container address of the subnet");
-}
-
 static void parse_limit(int opt, const char *arg, struct config *cfg)
 {
 	char *end;
@@ -272,9 +176,24 @@ static void parse_limit(int opt, const char *arg, struct config *cfg)
 	}
 }
 
+/* --network bridge|none, --ip 10.77.0.N */
+static void parse_network(int opt, const char *arg, struct config *cfg)
+{
+	char rest;
+
+	if (opt == 'n' && strcmp(arg, "bridge") && strcmp(arg, "none"))
+		bad_value("--network", arg, "use bridge or none");
+	if (opt == 'n')
+		cfg->bridge = strcmp(arg, "bridge") == 0;
+	if (opt == 'i' && (sscanf(arg, "10.77.0.%d%c", &cfg->host, &rest) != 1 || cfg->host < 2 ||
+			   cfg->host > 254))
+		bad_value("--ip", arg, "use an address from 10.77.0.2 to 10.77.0.254");
+}
+
 /*
  * Parse options up to the first non-option ('+' in optstring), so that
- * CMD's own options (`ls -l`) are left for CMD.
+ * CMD's own options (`ls -l`) are left for CMD. Later steps add theirs to
+ * longopts, to the switch and to struct config; nothing else here changes.
  */
 static void parse_options(int argc, char **argv, struct config *cfg)
 {
@@ -285,14 +204,12 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 	    {"pids-limit", required_argument, NULL, 'p'},
 	    {"network", required_argument, NULL, 'n'},
 	    {"ip", required_argument, NULL, 'i'},
-	    {"subnet", required_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'H'},
 	    {0},
 	};
 	int opt;
 
-	*cfg = (struct config){.hostname = "container", .bridge = true};
-	parse_cidr(DEFAULT_SUBNET, &cfg->subnet, &cfg->prefix);
+	*cfg = (struct config){.hostname = "container", .bridge = true}; /* the defaults */
 	opterr = 0; /* we print our own one-line errors */
 	while ((opt = getopt_long(argc, argv, "+h:m:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -306,7 +223,6 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 			break;
 		case 'n':
 		case 'i':
-		case 's':
 			parse_network(opt, optarg, cfg);
 			break;
 		case 'H':
@@ -318,13 +234,25 @@ static void parse_options(int argc, char **argv, struct config *cfg)
 			exit(EXIT_USAGE);
 		}
 	}
+	if (cfg->host && !cfg->bridge)
+		die("--ip needs --network bridge");
 	if (argc - optind < 2) {
 		fprintf(stderr, USAGE "\n", prog);
 		exit(EXIT_USAGE);
 	}
-	check_network_options(cfg);
 	cfg->rootfs = argv[optind];
 	cfg->argv = &argv[optind + 1];
+}
+
+/*
+ * Step 01 itself needs no privilege, but from step 02 on namespaces, mounts,
+ * cgroups and the host's network all do: say so once, before touching any.
+ */
+static void check_root(void)
+{
+	if (geteuid() != 0)
+		die("must run as root (namespaces, cgroups and the host's network need it): "
+		    "try sudo");
 }
 
 /*** signals ***/
@@ -338,10 +266,14 @@ static void forward_signal(int sig)
 		kill(child_pid, sig);
 }
 
+static sigset_t forwarded; /* the signals forward_signals() passes on */
+
 /*
  * Install the forwarder before the child exists, so that no signal can slip
  * through between fork() and sigaction(). The child's copy of the handler is
  * harmless (child_pid is 0 there), and execve() resets it to the default.
+ * The signals stay blocked until child_pid is set (release_signals()): one
+ * arriving in between would find no child to pass it to, and be lost.
  */
 static void forward_signals(void)
 {
@@ -349,9 +281,21 @@ static void forward_signals(void)
 	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
 
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	sigemptyset(&forwarded);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		if (sigaction(sigs[i], &sa, NULL) < 0)
 			die_errno("sigaction %d", sigs[i]);
+		sigaddset(&forwarded, sigs[i]);
+	}
+	if (sigprocmask(SIG_BLOCK, &forwarded, NULL) < 0)
+		die_errno("sigprocmask");
+}
+
+/* In the parent once child_pid is set, and in the child: let the signals in again. */
+static void release_signals(void)
+{
+	if (sigprocmask(SIG_UNBLOCK, &forwarded, NULL) < 0)
+		die_errno("sigprocmask");
 }
 
 /*** namespaces ***/
@@ -519,7 +463,7 @@ static const char *const controllers[] = {"memory", "cpu", "pids"};
 struct cgroup {
 	bool v2;
 	const char *mode; /* "v2", "v1" or "hybrid", for messages */
-	char name[64];	  /* the container's cgroup, under CGROUP_PARENT */
+	char name[64]; /* the container's cgroup, under CGROUP_PARENT */
 };
 
 /* Detected once, as crun does: the type of the filesystem at /sys/fs/cgroup. */
@@ -714,310 +658,50 @@ static void cgroup_remove(const struct cgroup *cg)
 
 /*** network ***/
 
-/*
- * Refuse a subnet that overlaps a route the host already has (a VPN, a
- * docker0, the LAN): the container would hide those hosts. Routes on our own
- * bridge and the default route do not count. /proc/net/route lists IPv4
- * routes with addresses in hexadecimal, in network byte order.
- */
-static int check_subnet_free(const struct config *cfg)
-{
-	char line[256], iface[IFNAMSIZ + 1];
-	unsigned int dest, mask;
-	FILE *f = fopen("/proc/net/route", "r");
-
-	if (!f)
-		return warn_errno("open /proc/net/route");
-	while (fgets(line, sizeof(line), f)) {
-		in_addr_t both;
-
-		if (sscanf(line, "%16s %x %*x %*x %*d %*d %*d %x", iface, &dest, &mask) != 3 ||
-		    mask == 0 || strcmp(iface, BRIDGE) == 0)
-			continue;
-		both = mask & prefix_mask(cfg->prefix); /* the shorter of the two prefixes */
-		if ((dest & both) == (cfg->subnet.s_addr & both)) {
-			fprintf(stderr,
-				"%s: subnet %s/%d overlaps the host's route %s/%d on %s: choose "
-				"another with --subnet\n",
-				prog, ntoa(cfg->subnet), cfg->prefix, ntoa((struct in_addr){dest}),
-				__builtin_popcount(mask), iface);
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
-}
-
-/* Create or replace PATH with VALUE. */
-static int write_file_new(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	return n < 0 ? -1 : 0;
-}
+#define BRIDGE	  "ctr0" /* one host bridge for every container */
+#define SUBNET	  "10.77.0." /* a /24: the bridge is .1, containers .2 to .254 */
+#define GATEWAY	  SUBNET "1" /* the bridge's address: the containers' way out */
+#define VETH_HOST "ctrv" /* + N: the host's end for the container at SUBNET N */
+#define VETH_PEER "ctrc" /* + N: its other end, until it becomes the container's eth0 */
+#define STATE_DIR "/run/containers-in-c" /* the lock, saved ip_forward, resolv.conf files */
+#define NFT_TABLE "containers_in_c" /* our own nftables table, for the NAT rule */
+#define FORWARD	  "/proc/sys/net/ipv4/ip_forward"
 
 /*
- * Leases live in STATE_ROOT/net-INODE, one directory per network namespace
- * (a bridge and its addresses belong to one), one file per address holding
- * the PID of the step06 that uses it. A lease whose PID is gone is stale
- * (step06 was SIGKILLed) and free again.
+ * Run `ip ARGS...` and wait for it: an argument vector, no shell, so that
+ * no name can smuggle in a command. ip prints its own error on failure.
+ * With a PID, in that process's network namespace: setns(2) is what
+ * `nsenter --net` and `ip netns exec` do.
  */
-static void state_path(char *buf, size_t size, const char *file)
+static int run_ip(pid_t pid_netns, const char *const args[])
 {
-	struct stat st;
-
-	if (stat("/proc/self/ns/net", &st) < 0)
-		die_errno("stat /proc/self/ns/net");
-	snprintf(buf, size, STATE_ROOT "/net-%lu%s%s", (unsigned long)st.st_ino, file ? "/" : "",
-		 file ? file : "");
-}
-
-/*
- * One lock for address allocation and for setting up and tearing down the
- * bridge, so that concurrent step06s never hand out one address twice nor
- * remove a bridge another is about to use. flock() on STATE_ROOT itself: it
- * is never removed, so nobody can wait on a lock file someone else deleted.
- */
-static int lock_state(void)
-{
-	char dir[256];
-	int fd;
-
-	if ((mkdir("/run", 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(STATE_ROOT, 0755) < 0 && errno != EEXIST))
-		return warn_errno("mkdir %s", STATE_ROOT);
-	state_path(dir, sizeof(dir), NULL);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return warn_errno("mkdir %s", dir);
-	fd = open(STATE_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		return warn_errno("lock %s", STATE_ROOT);
-	return fd;
-}
-
-static void unlock_state(int fd)
-{
-	close(fd); /* releases the flock */
-}
-
-/* The PID holding a lease on ADDR, or 0 when the address is free. */
-static pid_t lease_holder(struct in_addr addr)
-{
-	char path[256], buf[32] = "";
+	const char *argv[16] = {"ip"};
+	int n = 1, status;
 	pid_t pid;
-	int fd;
 
-	state_path(path, sizeof(path), ntoa(addr));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '\0';
-	close(fd);
-	pid = atoi(buf);
-	if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
-		return pid;
-	unlink(path); /* stale */
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	pid = fork();
+	if (pid == 0) {
+		char ns[64];
+		int fd;
+
+		snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)pid_netns);
+		fd = pid_netns ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
+		if (pid_netns && (fd < 0 || setns(fd, CLONE_NEWNET) < 0))
+			die_errno("setns %s", ns);
+		execvp("ip", (char *const *)argv);
+		fprintf(stderr, "%s: ip: %s (install iproute2)\n", prog, strerror(errno));
+		_exit(EXIT_NOT_FOUND);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
 	return 0;
 }
 
-/* Under the lock: take --ip, or the lowest free address. */
-static int lease_address(struct config *cfg)
-{
-	char path[256], pid[16];
-
-	if (cfg->ip_arg && lease_holder(cfg->ip)) {
-		fprintf(stderr, "%s: address %s is in use by another container\n", prog,
-			cfg->ip_arg);
-		return -1;
-	}
-	for (uint32_t n = 2; !cfg->ip_arg; n++) {
-		if (n > subnet_hosts(cfg) + 1) {
-			fprintf(stderr, "%s: no free address left in %s/%d\n", prog,
-				ntoa(cfg->subnet), cfg->prefix);
-			return -1;
-		}
-		cfg->ip = subnet_addr(cfg, n);
-		if (!lease_holder(cfg->ip))
-			break;
-	}
-	state_path(path, sizeof(path), ntoa(cfg->ip));
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	if (write_file_new(path, pid) < 0)
-		return warn_errno("write %s", path);
-	cfg->leased = true;
-	return 0;
-}
-
-/* Under the lock: true when no live container holds a lease in this namespace. */
-static bool no_leases_left(const struct config *cfg)
-{
-	for (uint32_t n = 2; n <= subnet_hosts(cfg) + 1; n++)
-		if (lease_holder(subnet_addr(cfg, n)))
-			return false;
-	return true;
-}
-
-/*** netlink ***/
-
-/*
- * Links, addresses and routes are set with rtnetlink messages, through
- * libmnl (a thin, well-kept helper for building netlink messages). Each
- * request asks for an ACK; nl_request() returns -1 with errno from it.
- */
-static struct mnl_socket *nl_open(void)
-{
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		die_errno("netlink socket");
-	return nl;
-}
-
-static struct nlmsghdr *nl_message(char *buf, uint16_t type, uint16_t flags)
-{
-	static unsigned int seq;
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = ++seq;
-	return nlh;
-}
-
-static int nl_request(struct mnl_socket *nl, struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	ssize_t n;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return -1;
-	return mnl_cb_run(buf, n, nlh->nlmsg_seq, mnl_socket_get_portid(nl), NULL, NULL) < 0 ? -1
-											     : 0;
-}
-
-/* A link message for interface NAME (or INDEX when NAME is NULL). */
-static struct nlmsghdr *link_message(char *buf, uint16_t type, uint16_t flags, const char *name,
-				     int index)
-{
-	struct nlmsghdr *nlh = nl_message(buf, type, flags);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = index;
-	if (name)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	return nlh;
-}
-
-/* ip link add NAME type bridge (EEXIST is fine: another container made it). */
-static int nl_create_bridge(struct mnl_socket *nl, const char *name)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = link_message(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, name, 0);
-	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	mnl_attr_nest_end(nlh, info);
-	return nl_request(nl, nlh) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-/*
- * ip link add HOST type veth peer name PEER netns PID: a pair of linked
- * interfaces, whatever enters one leaves the other. The peer is created
- * directly in the container's network namespace.
- */
-static int nl_create_veth(struct mnl_socket *nl, const char *host, const char *peer, pid_t pid)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = link_message(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, host, 0);
-	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	struct nlattr *data, *peer_attr;
-	struct ifinfomsg *ifm;
-
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer_attr = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm)); /* the peer's own ifinfomsg */
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, pid);
-	mnl_attr_nest_end(nlh, peer_attr);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, info);
-	return nl_request(nl, nlh);
-}
-
-/* ip link set NAME up [master MASTER] */
-static int nl_link_up(struct mnl_socket *nl, const char *name, const char *master)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int index = if_nametoindex(name);
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-
-	if (!index)
-		return -1;
-	nlh = link_message(buf, RTM_NEWLINK, 0, NULL, index);
-	ifm = mnl_nlmsg_get_payload(nlh);
-	ifm->ifi_change = IFF_UP;
-	ifm->ifi_flags = IFF_UP;
-	if (master)
-		mnl_attr_put_u32(nlh, IFLA_MASTER, if_nametoindex(master));
-	return nl_request(nl, nlh);
-}
-
-/* ip link del NAME (ENODEV is fine: it went with its namespace). */
-static int nl_delete_link(struct mnl_socket *nl, const char *name)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-
-	return nl_request(nl, link_message(buf, RTM_DELLINK, 0, name, 0)) < 0 && errno != ENODEV
-		   ? -1
-		   : 0;
-}
-
-/* ip addr add ADDR/PREFIX dev NAME (EEXIST is fine for the bridge's gateway). */
-static int nl_add_address(struct mnl_socket *nl, const char *name, struct in_addr addr, int prefix)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_message(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = prefix;
-	ifa->ifa_index = if_nametoindex(name);
-	mnl_attr_put_u32(nlh, IFA_LOCAL, addr.s_addr);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr.s_addr);
-	return nl_request(nl, nlh) < 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* ip route add default via GATEWAY */
-static int nl_add_default_route(struct mnl_socket *nl, struct in_addr gateway)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_message(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_GATEWAY, gateway.s_addr);
-	return nl_request(nl, nlh);
-}
-
-/*** host network ***/
+/* IP("link", "set", "lo", "up") runs `ip link set lo up`: the code reads as the commands. */
+#define IP(...)		run_ip(0, (const char *const[]){__VA_ARGS__, NULL})
+#define IP_IN(pid, ...) run_ip(pid, (const char *const[]){__VA_ARGS__, NULL})
 
 /* Run `nft -f -` with SCRIPT on its stdin: an argument vector, no shell. */
 static int run_nft(const char *script)
@@ -1044,146 +728,224 @@ static int run_nft(const char *script)
 }
 
 /*
- * Masquerade what the subnet sends out of any interface but the bridge: it
- * leaves with the host's address, and replies find their way back. The
- * table is ours alone; this script replaces its contents, so running it
- * twice is harmless.
+ * One lock for setting up and tearing down the host's side, so that two
+ * step06s never take one address, nor does one remove the bridge another is
+ * about to use. flock() on STATE_DIR itself, which is never removed: nobody
+ * can be left waiting on a lock file someone else deleted.
  */
-static int enable_nat(const struct config *cfg)
+static int lock_state(void)
 {
-	char script[512], path[256];
-	const char *forward = "/proc/sys/net/ipv4/ip_forward";
-	char old[8] = "0";
 	int fd;
 
-	snprintf(script, sizeof(script),
-		 "table ip " NFT_TABLE " {}\n"
-		 "flush table ip " NFT_TABLE "\n"
-		 "table ip " NFT_TABLE " {\n"
-		 "  chain postrouting {\n"
-		 "    type nat hook postrouting priority srcnat; policy accept;\n"
-		 "    ip saddr %s/%d oifname != \"" BRIDGE "\" masquerade\n"
-		 "  }\n"
-		 "}\n",
-		 ntoa(cfg->subnet), cfg->prefix);
-	if (run_nft(script) < 0)
-		return -1;
-	/* Remember the old ip_forward, to restore it with the last container. */
-	state_path(path, sizeof(path), "ip_forward");
-	fd = open(forward, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && read(fd, old, 1) == 1 && access(path, F_OK) < 0)
-		write_file_new(path, (char[]){old[0], '\0'});
-	if (fd >= 0)
-		close(fd);
-	if (write_file(forward, "1") < 0)
-		return warn_errno("write 1 to %s", forward);
-	return 0;
+	if (mkdir(STATE_DIR, 0755) < 0 && errno != EEXIST)
+		return warn_errno("mkdir %s", STATE_DIR);
+	fd = open(STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return warn_errno("lock %s", STATE_DIR);
+	return fd;
 }
 
-/* Under the lock, before the container exists: lease an address, bridge, NAT. */
-static int setup_host_network(struct config *cfg)
+/* Where ip_forward's value from before the first container is kept, per network namespace. */
+static void forward_saved_path(char *buf, size_t size)
 {
-	struct mnl_socket *nl;
-	int ret = -1;
+	struct stat st;
 
-	if (check_subnet_free(cfg) < 0 || lease_address(cfg) < 0)
-		return -1;
-	nl = nl_open();
-	if (nl_create_bridge(nl, BRIDGE) < 0)
-		warn_errno("create bridge %s", BRIDGE);
-	else if (nl_add_address(nl, BRIDGE, subnet_addr(cfg, 1), cfg->prefix) < 0)
-		warn_errno("add %s/%d to %s", ntoa(subnet_addr(cfg, 1)), cfg->prefix, BRIDGE);
-	else if (nl_link_up(nl, BRIDGE, NULL) < 0)
-		warn_errno("set %s up", BRIDGE);
-	else
-		ret = enable_nat(cfg);
-	mnl_socket_close(nl);
-	return ret;
-}
-
-/* Once the child exists: its veth pair, the host end on the bridge. */
-static int connect_container(struct config *cfg, pid_t pid)
-{
-	struct mnl_socket *nl = nl_open();
-	int ret = 0;
-
-	snprintf(cfg->veth, sizeof(cfg->veth), "veth%d", (int)getpid());
-	if (nl_create_veth(nl, cfg->veth, "eth0", pid) < 0)
-		ret = warn_errno("create veth pair %s - eth0", cfg->veth);
-	else if (nl_link_up(nl, cfg->veth, BRIDGE) < 0)
-		ret = warn_errno("attach %s to %s", cfg->veth, BRIDGE);
-	mnl_socket_close(nl);
-	return ret;
+	if (stat("/proc/self/ns/net", &st) < 0)
+		die_errno("stat /proc/self/ns/net");
+	snprintf(buf, size, STATE_DIR "/ip_forward.%lu", (unsigned long)st.st_ino);
 }
 
 /*
- * After the container: its veth, its lease, and with the last container
- * the bridge, the NAT table and the old ip_forward. Nothing stays.
+ * Masquerade what the subnet sends out of any interface but the bridge: it
+ * leaves with the host's address, and replies find their way back. The
+ * table is ours alone. Then let the host forward, remembering how it was.
  */
-static void teardown_host_network(struct config *cfg)
+static int enable_nat(void)
 {
-	char path[256], old[2] = "0";
-	struct mnl_socket *nl = nl_open();
-	int lock = lock_state();
-	int fd;
+	char path[128];
+	FILE *now, *saved;
 
-	if (cfg->veth[0])
-		nl_delete_link(nl, cfg->veth);
-	if (cfg->leased) {
-		state_path(path, sizeof(path), ntoa(cfg->ip));
-		unlink(path);
+	if (run_nft("table ip " NFT_TABLE " {\n"
+		    "  chain postrouting {\n"
+		    "    type nat hook postrouting priority srcnat; policy accept;\n"
+		    "    ip saddr " SUBNET "0/24 oifname != \"" BRIDGE "\" masquerade\n"
+		    "  }\n"
+		    "}\n") < 0)
+		return -1;
+	forward_saved_path(path, sizeof(path));
+	now = fopen(FORWARD, "re");
+	saved = fopen(path, "wxe"); /* x: only the first container's view counts */
+	if (now && saved)
+		fputc(fgetc(now), saved);
+	if (now)
+		fclose(now);
+	if (saved)
+		fclose(saved);
+	if (write_file(FORWARD, "1") < 0)
+		return warn_errno("write 1 to %s", FORWARD);
+	return 0;
+}
+
+/*
+ * Under the lock, before the container exists. With the first container:
+ * the bridge, its address and NAT. Then the container's address: the lowest
+ * N (or --ip's) whose veth VETH_HOST N does not exist. The veth's name *is*
+ * the lease: it goes away with the container's network namespace, so an
+ * address is free again as soon as its container is gone, however it ended.
+ */
+static int setup_host_network(struct config *cfg)
+{
+	char veth[IFNAMSIZ], peer[IFNAMSIZ];
+	int n = cfg->host ? cfg->host : 2;
+
+	if (!if_nametoindex(BRIDGE) && (IP("link", "add", BRIDGE, "type", "bridge") < 0 ||
+					IP("addr", "add", GATEWAY "/24", "dev", BRIDGE) < 0 ||
+					IP("link", "set", BRIDGE, "up") < 0 || enable_nat() < 0))
+		return -1;
+	for (;; n++) {
+		snprintf(veth, sizeof(veth), VETH_HOST "%d", n);
+		if (n <= 254 && !if_nametoindex(veth))
+			break;
+		if (cfg->host || n > 254) {
+			fprintf(stderr, "%s: no free address: " SUBNET "%d %s\n", prog, n,
+				n > 254 ? "is the last" : "is in use by another container");
+			return -1;
+		}
 	}
-	if (lock >= 0 && no_leases_left(cfg)) {
-		nl_delete_link(nl, BRIDGE);
+	snprintf(peer, sizeof(peer), VETH_PEER "%d", n);
+	if (IP("link", "add", veth, "type", "veth", "peer", "name", peer) < 0)
+		return -1;
+	cfg->host = n;
+	snprintf(cfg->veth, sizeof(cfg->veth), "%s", veth);
+	return 0;
+}
+
+/* Once the child exists: its end of the pair moves into its namespace as eth0. */
+static int connect_container(const struct config *cfg, pid_t pid)
+{
+	char peer[IFNAMSIZ], ns[16];
+
+	snprintf(peer, sizeof(peer), VETH_PEER "%d", cfg->host);
+	snprintf(ns, sizeof(ns), "%d", (int)pid);
+	if (IP("link", "set", peer, "netns", ns, "name", "eth0") < 0 ||
+	    IP("link", "set", cfg->veth, "master", BRIDGE, "up") < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Then, in the container's network namespace while it waits on the pipe: lo
+ * up, and with a bridge eth0's address, eth0 up and the default route.
+ */
+static int setup_container_network(const struct config *cfg, pid_t pid)
+{
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), SUBNET "%d/24", cfg->host);
+	if (IP_IN(pid, "link", "set", "lo", "up") < 0)
+		return -1;
+	if (cfg->bridge && (IP_IN(pid, "addr", "add", addr, "dev", "eth0") < 0 ||
+			    IP_IN(pid, "link", "set", "eth0", "up") < 0 ||
+			    IP_IN(pid, "route", "add", "default", "via", GATEWAY) < 0))
+		return -1;
+	return 0;
+}
+
+/* Under the lock: true when a container other than ours has a veth. */
+static bool other_containers(const struct config *cfg)
+{
+	struct if_nameindex *links = if_nameindex(), *l;
+	bool found = false;
+
+	for (l = links; l && l->if_index && !found; l++)
+		found = strncmp(l->if_name, VETH_HOST, strlen(VETH_HOST)) == 0 &&
+			strcmp(l->if_name, cfg->veth) != 0;
+	if (links)
+		if_freenameindex(links);
+	return found;
+}
+
+/*
+ * After the container. Its veth pair goes with its network namespace: the
+ * kernel deletes it a moment after the last process in there exits (the
+ * namespace is dismantled in the background). We wait for that, so that
+ * "no other container left" never counts a dead one; we delete the pair only
+ * if it never reached the container. With the last container: the bridge,
+ * the NAT table, and ip_forward as it was.
+ */
+static void teardown_host_network(const struct config *cfg)
+{
+	char peer[IFNAMSIZ], path[128];
+	int lock, old;
+	FILE *saved;
+
+	snprintf(peer, sizeof(peer), VETH_PEER "%d", cfg->host);
+	if (cfg->veth[0] && if_nametoindex(peer))
+		IP("link", "del", cfg->veth);
+	for (int i = 0; cfg->veth[0] && if_nametoindex(cfg->veth) && i < 500; i++)
+		usleep(10000);
+	lock = lock_state();
+	if (lock >= 0 && !other_containers(cfg)) {
+		if (if_nametoindex(BRIDGE))
+			IP("link", "del", BRIDGE);
 		/* "add" first: deleting a table that is not there would be an error. */
 		run_nft("table ip " NFT_TABLE " {}\ndelete table ip " NFT_TABLE "\n");
-		state_path(path, sizeof(path), "ip_forward");
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && read(fd, old, 1) == 1)
-			write_file("/proc/sys/net/ipv4/ip_forward", old);
-		if (fd >= 0)
-			close(fd);
+		forward_saved_path(path, sizeof(path));
+		saved = fopen(path, "re");
+		old = saved ? fgetc(saved) : EOF;
+		if (old == '0' || old == '1')
+			write_file(FORWARD, old == '0' ? "0" : "1");
+		if (saved)
+			fclose(saved);
 		unlink(path);
 	}
 	if (cfg->resolv_conf[0])
 		unlink(cfg->resolv_conf);
-	if (lock >= 0 && no_leases_left(cfg)) {
-		state_path(path, sizeof(path), NULL);
-		rmdir(path);
-	}
 	if (lock >= 0)
-		unlock_state(lock);
-	mnl_socket_close(nl);
+		close(lock); /* releases the flock */
 }
 
 /*
- * The container's /etc/resolv.conf: the host's name servers, minus those on
- * loopback (systemd-resolved's 127.0.0.53 is unreachable from another
- * network namespace; /run/systemd/resolve/resolv.conf lists the real ones),
- * as docker does. Written to the state directory and bind-mounted by the
- * child, so ROOTFS on disk is never touched.
+ * The container's /etc/resolv.conf: the host's, minus name servers on
+ * loopback (systemd-resolved's 127.0.0.53 is this namespace's loopback, where
+ * nothing listens; /run/systemd/resolve/resolv.conf lists the real servers),
+ * as docker does. The child bind-mounts it: ROOTFS on disk is never touched.
  */
 static void write_resolv_conf(struct config *cfg)
 {
 	const char *src = access("/run/systemd/resolve/resolv.conf", R_OK) == 0
 			      ? "/run/systemd/resolve/resolv.conf"
 			      : "/etc/resolv.conf";
-	char line[512], name[32];
-	FILE *in = fopen(src, "r"), *out;
+	FILE *in = fopen(src, "re"), *out;
+	char line[512];
 
-	snprintf(name, sizeof(name), "resolv.conf.%d", (int)getpid());
-	state_path(cfg->resolv_conf, sizeof(cfg->resolv_conf), name);
+	snprintf(cfg->resolv_conf, sizeof(cfg->resolv_conf), STATE_DIR "/resolv.conf.%d",
+		 (int)getpid());
 	out = fopen(cfg->resolv_conf, "we");
-	if (!out) {
-		cfg->resolv_conf[0] = '\0';
-		return;
-	}
-	while (in && fgets(line, sizeof(line), in))
+	while (in && out && fgets(line, sizeof(line), in))
 		if (strncmp(line, "nameserver 127.", 15) && strncmp(line, "nameserver ::1", 14))
 			fputs(line, out);
 	if (in)
 		fclose(in);
-	fclose(out);
+	if (out)
+		fclose(out);
+	else
+		cfg->resolv_conf[0] = '\0';
+}
+
+/* Before the child exists, under the lock: bridge, NAT, veth pair, resolv.conf. */
+static int prepare_host_network(struct config *cfg)
+{
+	int lock = lock_state();
+	int ret = lock < 0 ? -1 : setup_host_network(cfg);
+
+	if (ret == 0)
+		write_resolv_conf(cfg);
+	if (lock >= 0)
+		close(lock);
+	if (ret < 0)
+		teardown_host_network(cfg);
+	return ret;
 }
 
 /*** child ***/
@@ -1218,24 +980,6 @@ static void wait_for_cgroup(struct config *cfg)
 	close(cfg->sync_pipe[0]);
 }
 
-/* In the container's own network namespace: lo up; with a bridge, eth0 too. */
-static void setup_container_network(const struct config *cfg)
-{
-	struct mnl_socket *nl = nl_open();
-
-	if (nl_link_up(nl, "lo", NULL) < 0)
-		die_errno("set lo up");
-	if (cfg->bridge) {
-		if (nl_add_address(nl, "eth0", cfg->ip, cfg->prefix) < 0)
-			die_errno("add %s/%d to eth0", ntoa(cfg->ip), cfg->prefix);
-		if (nl_link_up(nl, "eth0", NULL) < 0)
-			die_errno("set eth0 up");
-		if (nl_add_default_route(nl, subnet_addr(cfg, 1)) < 0)
-			die_errno("add default route via %s", ntoa(subnet_addr(cfg, 1)));
-	}
-	mnl_socket_close(nl);
-}
-
 /*
  * Before pivot_root, while host paths still resolve: bind our resolv.conf
  * over ROOTFS's. Only if ROOTFS has one to cover: creating it would change
@@ -1245,10 +989,8 @@ static void mount_resolv_conf(const struct config *cfg)
 {
 	char target[4096];
 
-	if (!cfg->bridge || !cfg->resolv_conf[0])
-		return;
 	snprintf(target, sizeof(target), "%s/etc/resolv.conf", cfg->rootfs);
-	if (access(target, F_OK) < 0)
+	if (!cfg->bridge || !cfg->resolv_conf[0] || access(target, F_OK) < 0)
 		return;
 	if (mount(cfg->resolv_conf, target, NULL, MS_BIND, NULL) < 0)
 		die_errno("mount --bind %s %s", cfg->resolv_conf, target);
@@ -1259,6 +1001,7 @@ static int child(void *arg)
 {
 	struct config *cfg = arg;
 
+	release_signals();
 	wait_for_cgroup(cfg);
 	/* Only now: a cgroup namespace's "/" is the cgroup we are in when we enter it. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -1266,7 +1009,6 @@ static int child(void *arg)
 	make_mounts_private();
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		die_errno("sethostname %s", cfg->hostname);
-	setup_container_network(cfg);
 	mount_resolv_conf(cfg);
 	enter_rootfs(cfg->rootfs);
 	mount_pseudo_filesystems();
@@ -1310,29 +1052,6 @@ static int wait_for_child(pid_t pid)
 	return 128 + WTERMSIG(status); /* killed by a signal, as $? reports it */
 }
 
-/* Network, cgroups and namespaces all need root: say so before touching any. */
-static void check_root(void)
-{
-	if (geteuid() != 0)
-		die("must run as root (namespaces, cgroups and the host's network need it): try "
-		    "sudo");
-}
-
-/* Under the lock: lease, bridge, NAT, resolv.conf. On failure, undo. */
-static int prepare_host_network(struct config *cfg)
-{
-	int lock = lock_state();
-	int ret = lock < 0 ? -1 : setup_host_network(cfg);
-
-	if (ret == 0)
-		write_resolv_conf(cfg);
-	if (lock >= 0)
-		unlock_state(lock);
-	if (ret < 0)
-		teardown_host_network(cfg);
-	return ret;
-}
-
 /* Explain a death by SIGKILL when the cgroup's OOM counter says it was the OOM killer. */
 static void report_oom(const struct cgroup *cg, const struct config *cfg, int status)
 {
@@ -1355,8 +1074,8 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	parse_options(argc, argv, &cfg);
-	check_rootfs(cfg.rootfs);
 	check_root();
+	check_rootfs(cfg.rootfs);
 	detect_cgroups(&cg);
 	if (cfg.bridge && prepare_host_network(&cfg) < 0)
 		return EXIT_RUNTIME;
@@ -1365,10 +1084,12 @@ int main(int argc, char **argv)
 		die_errno("pipe2");
 	pid = spawn_child(&cfg);
 	child_pid = pid;
+	release_signals();
 	close(cfg.sync_pipe[0]);
 
 	if (cgroup_create(&cg) < 0 || cgroup_set_limits(&cg, &cfg) < 0 ||
-	    cgroup_add(&cg, pid) < 0 || (cfg.bridge && connect_container(&cfg, pid) < 0)) {
+	    cgroup_add(&cg, pid) < 0 || (cfg.bridge && connect_container(&cfg, pid) < 0) ||
+	    setup_container_network(&cfg, pid) < 0) {
 		kill(pid, SIGKILL);
 		wait_for_child(pid);
 		status = EXIT_RUNTIME;

@@ -2,6 +2,7 @@
  * harness.c: running the binary under test and reading kernel facts.
  */
 #define _GNU_SOURCE
+#define HARNESS_INTERNAL /* the helpers themselves, not the macros that record the caller */
 #include "harness.h"
 
 #include <dirent.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -31,6 +33,70 @@
 const char *bin;
 int cli_stage;
 const char *test_rootfs;
+
+/*** failures name the test's line ***/
+
+static const char *caller_file = __FILE__;
+static int caller_line;
+
+void harness_at(const char *file, int line)
+{
+	caller_file = file;
+	caller_line = line;
+}
+
+/* ck_assert_msg(), but reported at the line of the test that called the helper. */
+#define fail_unless_at(cond, ...)                                                                  \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			_ck_assert_failed(caller_file, caller_line ? caller_line : __LINE__,       \
+					  "Failure", __VA_ARGS__);                                 \
+	} while (0)
+#define fail_at(...) fail_unless_at(0, __VA_ARGS__)
+
+/*** what belongs to this test (the leak checks look at nothing else) ***/
+
+static pid_t started[256]; /* every process the test started: runtimes, tools */
+static int nstarted;
+static bool tracking_cgroups; /* set by cgroup_tree(): note where containers run */
+static char seen_cgroups[32][512]; /* cgroups (below a hierarchy's root) they were seen in */
+static int nseen;
+static int final_ids_fd = -1; /* inotify on FINAL_STATE/containers: final's container ids */
+static char final_ids[64][32];
+static int nfinal_ids;
+
+/* Note the cgroups of PID's children (the containers BIN started) while they run. */
+static void note_cgroups_of_children(pid_t pid)
+{
+	char path[64], cg[128], line[1024], where[512];
+	const char *kids;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	kids = slurp(path);
+	for (char *s = (char *)kids, *end; s && *s; s = end) {
+		pid_t kid = strtol(s, &end, 10);
+		FILE *f;
+
+		if (end == s)
+			break;
+		snprintf(cg, sizeof(cg), "/proc/%d/cgroup", kid);
+		f = fopen(cg, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			bool known = false;
+
+			if (sscanf(line, "%*[^:]:%*[^:]:%511s", where) != 1 &&
+			    sscanf(line, "%*[^:]::%511s", where) != 1)
+				continue;
+			for (int i = 0; i < nseen && !known; i++)
+				known = strcmp(seen_cgroups[i], where) == 0;
+			if (!known && strcmp(where, "/") && nseen < 32)
+				snprintf(seen_cgroups[nseen++], sizeof(seen_cgroups[0]), "%s",
+					 where);
+		}
+		if (f)
+			fclose(f);
+	}
+}
 
 /*** running things ***/
 
@@ -67,12 +133,39 @@ static void drop_to(uid_t uid)
 		_exit(124);
 }
 
+/*
+ * SIGKILL PID and everything below it, children first. (Whatever a test
+ * leaves running when it ends, passed or failed, Check kills with the test's
+ * process group, which every process a test starts stays in.)
+ */
+static void kill_tree(pid_t pid)
+{
+	char path[64];
+	char *kids;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	kids = slurp(path) ? strdup(slurp(path)) : NULL;
+	for (char *s = kids, *end; s && *s; s = end) {
+		pid_t kid = strtol(s, &end, 10);
+
+		if (end == s)
+			break;
+		kill_tree(kid);
+	}
+	free(kids);
+	kill(pid, SIGKILL);
+}
+
 void proc_start(struct proc *p, const char *const argv[])
 {
 	int in_fd = p->input ? memfd_with("in", p->input) : open("/dev/null", O_RDONLY);
 
 	/* Orphans of BIN come to us, so assert_no_process_left() can see them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	p->cmdline[0] = '\0';
+	for (const char *const *a = argv; *a; a++)
+		snprintf(p->cmdline + strlen(p->cmdline), sizeof(p->cmdline) - strlen(p->cmdline),
+			 "%s%s", a == argv ? "" : " ", *a);
 	p->out_fd = memfd_with("out", NULL);
 	p->err_fd = memfd_with("err", NULL);
 	p->out[0] = p->err[0] = '\0';
@@ -91,8 +184,6 @@ void proc_start(struct proc *p, const char *const argv[])
 			setsid();
 			tty = open(ptsname(p->tty_master), O_RDWR);
 			in_fd = p->out_fd = p->err_fd = tty;
-		} else {
-			setpgid(0, 0); /* a timeout kills the whole group */
 		}
 		dup2(in_fd, 0);
 		dup2(p->out_fd, 1);
@@ -104,6 +195,8 @@ void proc_start(struct proc *p, const char *const argv[])
 		_exit(127);
 	}
 	close(in_fd);
+	if (nstarted < (int)(sizeof(started) / sizeof(started[0])))
+		started[nstarted++] = p->pid;
 }
 
 static void read_output(struct proc *p)
@@ -121,16 +214,18 @@ int proc_wait(struct proc *p, int timeout)
 	int status;
 	pid_t r;
 
-	while ((r = waitpid(p->pid, &status, WNOHANG)) == 0 && now() < deadline)
+	while ((r = waitpid(p->pid, &status, WNOHANG)) == 0 && now() < deadline) {
+		if (tracking_cgroups)
+			note_cgroups_of_children(p->pid);
 		sleep_ms(5);
+	}
 	if (r == 0) {
-		kill(-p->pid, SIGKILL);
-		kill(p->pid, SIGKILL);
+		kill_tree(p->pid);
 		waitpid(p->pid, &status, 0);
 		read_output(p);
 		p->status = -1;
-		ck_abort_msg("%s still running after %d s; stdout: %s stderr: %s", bin, timeout,
-			     p->out, p->err);
+		fail_at("still running after %d s: %s; stdout: %s stderr: %s", timeout, p->cmdline,
+			p->out, p->err);
 	}
 	read_output(p);
 	p->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -221,8 +316,8 @@ int bin_run(struct proc *p, const char *const args[])
 void ctr_start_ready(struct proc *p, const char *const opts[], const char *script)
 {
 	ctr_start(p, opts, CMD("/bin/sh", "-c", script));
-	ck_assert_msg(proc_wait_output(p, "ready", 10), "no 'ready' from %s; stderr: %s", script,
-		      p->err);
+	fail_unless_at(proc_wait_output(p, "ready", 10), "no 'ready' from %s; ran: %s; stderr: %s",
+		       script, p->cmdline, p->err);
 }
 
 void ctr_kill(struct proc *p, pid_t child)
@@ -240,11 +335,14 @@ pid_t ctr_child(struct proc *p)
 	while (now() < deadline) {
 		const char *s = slurp(path);
 
-		if (s && atoi(s) > 0)
+		if (s && atoi(s) > 0) {
+			if (tracking_cgroups)
+				note_cgroups_of_children(p->pid);
 			return atoi(s);
+		}
 		sleep_ms(5);
 	}
-	ck_abort_msg("%s started no child within 10 s", bin);
+	fail_at("%s started no child within 10 s", p->cmdline);
 	return -1;
 }
 
@@ -355,9 +453,16 @@ void remove_test_final_parents(void)
 
 void enter_test_final_dirs(void)
 {
+	char records[160];
+
 	snprintf(final_state, sizeof(final_state), "%s/XXXXXX", state_parent);
 	snprintf(final_data, sizeof(final_data), "%s/XXXXXX", data_parent);
 	ck_assert(mkdtemp(final_state) && mkdtemp(final_data));
+	/* Made here, and watched, so that the leak checks know this test's container ids. */
+	snprintf(records, sizeof(records), "%s/containers", final_state);
+	ck_assert(mkdir(records, 0700) == 0);
+	final_ids_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ck_assert(final_ids_fd >= 0 && inotify_add_watch(final_ids_fd, records, IN_CREATE) >= 0);
 	setenv("FINAL_STATE", final_state, 1);
 	setenv("FINAL_DATA", final_data, 1);
 }
@@ -413,7 +518,7 @@ void assert_no_process_left(void)
 			break;
 		kill(pid, SIGKILL); /* only the ones we, the subreaper, inherited */
 	}
-	ck_abort_msg("processes still running after %s exited: %s", bin, left ? left : "?");
+	fail_at("processes still running after %s exited: %s", bin, left ? left : "?");
 }
 
 bool cgroup_v2(void)
@@ -471,6 +576,7 @@ char *cgroup_tree(void)
 	char *buf = NULL;
 	size_t len = 0;
 
+	tracking_cgroups = true; /* from now on, note where the test's containers run */
 	tree_out = open_memstream(&buf, &len);
 	for (const char **r = cgroup_v2() ? roots_v2 : roots_v1; *r; r++)
 		nftw(*r, add_cgroup_dir, 16, FTW_PHYS);
@@ -478,12 +584,38 @@ char *cgroup_tree(void)
 	return buf;
 }
 
+/* The lines of A that are not in B, each prefixed with MARK, appended to OUT. */
+static void lines_missing(FILE *out, const char *mark, const char *a, const char *b)
+{
+	for (const char *line = a; *line;) {
+		size_t n = strcspn(line, "\n");
+		bool found = false;
+
+		for (const char *l = b; *l && !found;) {
+			size_t m = strcspn(l, "\n");
+
+			found = m == n && strncmp(l, line, n) == 0;
+			l += m + (l[m] == '\n');
+		}
+		if (!found)
+			fprintf(out, "%s %.*s\n", mark, (int)n, line);
+		line += n + (line[n] == '\n');
+	}
+}
+
 void assert_unchanged(const char *what, char *before, char *after)
 {
-	bool same = strcmp(before, after) == 0;
+	char *diff = NULL;
+	size_t len = 0;
+	FILE *out;
 
-	if (!same)
-		ck_abort_msg("%s changed:\nbefore:\n%s\nafter:\n%s", what, before, after);
+	if (strcmp(before, after) != 0) {
+		out = open_memstream(&diff, &len);
+		lines_missing(out, "-", before, after);
+		lines_missing(out, "+", after, before);
+		fclose(out);
+		fail_at("%s changed (- gone, + new):\n%s", what, diff[0] ? diff : "(the order)\n");
+	}
 	free(before);
 	free(after);
 }
@@ -494,33 +626,99 @@ void assert_bad_options(const char *const bad[][2], size_t n)
 		struct proc p = {0};
 
 		ctr_run(&p, CMD(bad[i][0], bad[i][1]), CMD("/bin/true"));
-		ck_assert_msg(p.status == 125, "%s %s: exit %d, expected 125", bad[i][0], bad[i][1],
-			      p.status);
-		assert_one_line(p.err);
-		assert_contains(p.err, bad[i][1]);
+		fail_unless_at(p.status == 125, "%s %s: exit %d, expected 125; ran: %s; stderr: %s",
+			       bad[i][0], bad[i][1], p.status, p.cmdline, p.err);
+		fail_unless_at(
+		    strlen(p.err) > 1 && strchr(p.err, '\n') == p.err + strlen(p.err) - 1,
+		    "%s %s: expected one line on stderr, got: '%s'", bad[i][0], bad[i][1], p.err);
+		fail_unless_at(strstr(p.err, bad[i][1]),
+			       "%s %s: the message does not name '%s': %s", bad[i][0], bad[i][1],
+			       bad[i][1], p.err);
 	}
+}
+
+/* The ids of the containers final made for this test, from the inotify events so far. */
+static void collect_final_ids(void)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while (final_ids_fd >= 0 && (n = read(final_ids_fd, buf, sizeof(buf))) > 0)
+		for (char *e = buf; e < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)e;
+
+			if (ev->len && nfinal_ids < 64)
+				snprintf(final_ids[nfinal_ids++], sizeof(final_ids[0]), "%s",
+					 ev->name);
+			e += sizeof(*ev) + ev->len;
+		}
+}
+
+/* The directory below a hierarchy's root: "/containers-in-c/step05-123". */
+static const char *below_root(const char *dir)
+{
+	const char *rel = dir + strlen("/sys/fs/cgroup");
+
+	return cgroup_v2() ? rel : rel + strcspn(rel + 1, "/") + 1;
+}
+
+/* DIR (a new cgroup directory) belongs to one of this test's containers. */
+static bool cgroup_is_ours(const char *dir)
+{
+	const char *rel = below_root(dir), *base = strrchr(dir, '/') + 1,
+		   *dash = strrchr(base, '-');
+
+	for (int i = 0; dash && i < nstarted; i++)
+		if (atoi(dash + 1) == started[i] &&
+		    strspn(dash + 1, "0123456789") == strlen(dash + 1))
+			return true;
+	for (int i = 0; i < nfinal_ids; i++)
+		if (strcmp(base, final_ids[i]) == 0)
+			return true;
+	for (int i = 0; i < nseen; i++)
+		if (strcmp(rel, seen_cgroups[i]) == 0)
+			return true;
+	return false;
+}
+
+/* DIR is one of the tutorial's parent cgroups and, after a moment, still there and empty. */
+static bool parent_left_empty(const char *dir)
+{
+	const char *base = strrchr(dir, '/') + 1;
+	bool has_children = false;
+	struct dirent *e;
+	DIR *d;
+
+	if (strcmp(base, "containers-in-c") && strcmp(base, "final"))
+		return false;
+	sleep_ms(200); /* another runtime may be just about to fill it or remove it */
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while ((e = readdir(d)) && !has_children)
+		has_children = e->d_type == DT_DIR && e->d_name[0] != '.';
+	closedir(d);
+	return !has_children;
 }
 
 void assert_no_new_cgroups(char *before)
 {
-	static const char *const systemd[] = {"/system.slice", "/user.slice", "/init.scope",
-					      "/machine.slice"};
 	char *after = cgroup_tree(), *line, *save, added[4096] = "";
 
+	collect_final_ids();
 	for (line = strtok_r(after, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char needle[4200];
-		bool ours = true;
 
 		snprintf(needle, sizeof(needle), "%s\n", line);
-		for (size_t i = 0; i < sizeof(systemd) / sizeof(systemd[0]); i++)
-			ours = ours && !strstr(line, systemd[i]);
-		if (ours && !strstr(before, needle) &&
-		    strlen(added) + strlen(needle) < sizeof(added))
+		if (strstr(before, needle) || strlen(added) + strlen(needle) >= sizeof(added))
+			continue;
+		if (cgroup_is_ours(line) || parent_left_empty(line))
 			strcat(added, needle);
 	}
 	free(before);
 	free(after);
-	ck_assert_msg(added[0] == '\0', "cgroups left behind:\n%s", added);
+	fail_unless_at(added[0] == '\0', "cgroups of this test's containers left behind:\n%s",
+		       added);
 }
 
 const char *slurp(const char *path)
@@ -555,7 +753,7 @@ const char *tty_expect(int master, const char *needle)
 		    (n = read(master, seen + len, sizeof(seen) - 1 - len)) > 0)
 			len += n, seen[len] = '\0';
 	}
-	ck_assert_msg(strstr(seen, needle), "'%s' never appeared on the terminal:\n%s", needle,
-		      seen);
+	fail_unless_at(strstr(seen, needle), "'%s' never appeared on the terminal:\n%s", needle,
+		       seen);
 	return seen;
 }

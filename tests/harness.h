@@ -18,8 +18,8 @@
 
 /*** the binary under test ***/
 
-extern const char *bin;		/* absolute path of the binary under test */
-extern int cli_stage;		/* which stage's command line BIN speaks */
+extern const char *bin; /* absolute path of the binary under test */
+extern int cli_stage; /* which stage's command line BIN speaks */
 extern const char *test_rootfs; /* absolute path of the test rootfs */
 
 /*** registering tests ***/
@@ -40,10 +40,11 @@ void add_test(int stage, int until, const TTest *test);
 
 struct proc {
 	pid_t pid;
-	int status;	   /* exit code, 128+N for signal N, -1 after a timeout */
+	char cmdline[512]; /* what was run, for messages: BIN and the options the test gave */
+	int status; /* exit code, 128+N for signal N, -1 after a timeout */
 	const char *input; /* stdin contents; NULL for /dev/null */
-	uid_t uid;	   /* run as this uid (needs root) when nonzero */
-	bool tty;	   /* on a new terminal (its controlling one): talk through tty_master */
+	uid_t uid; /* run as this uid (needs root) when nonzero */
+	bool tty; /* on a new terminal (its controlling one): talk through tty_master */
 	int tty_master;
 	int out_fd, err_fd;
 	char out[OUT_MAX], err[OUT_MAX];
@@ -123,13 +124,18 @@ const char *cgroup_dir(pid_t pid, const char *controller);
 /* Every cgroup directory (two levels deep): v2's, or v1's memory, cpu, pids and devices. */
 char *cgroup_tree(void);
 /*
- * No cgroup directory appeared since BEFORE (a cgroup_tree(); freed). Others
- * that systemd makes and removes meanwhile (system.slice, user.slice, ...) do
- * not count, and neither do removals.
+ * No cgroup of this test's containers is left (BEFORE: a cgroup_tree(); freed).
+ * Only cgroups that are the test's own count, so that other programs on the
+ * machine (systemd, another learner, a second test run) may make and remove
+ * theirs meanwhile: new directories named after a runtime the test started
+ * (step05-PID), the cgroups its containers were seen in while they ran, a
+ * container id in the test's FINAL_STATE, and the tutorial's parent
+ * directories (containers-in-c, final) once nothing is left in them.
  */
 void assert_no_new_cgroups(char *before);
 
-/* BEFORE and AFTER (snapshots of WHAT) must be equal; frees both. */
+/* BEFORE and AFTER (snapshots of WHAT, one item a line) must be equal; frees both.
+ * A failure lists only the lines that differ. */
 void assert_unchanged(const char *what, char *before, char *after);
 /* Each {OPTION, VALUE} must be refused: exit 125, one line naming VALUE. */
 void assert_bad_options(const char *const bad[][2], size_t n);
@@ -172,7 +178,7 @@ const char *await_remote(pid_t remote, int fds[2]);
 #define TOKEN_PORT    5002
 
 struct test_registry {
-	int port;      /* 127.0.0.1:PORT, no authentication: pushes go here */
+	int port; /* 127.0.0.1:PORT, no authentication: pushes go here */
 	int auth_port; /* the same storage behind htpasswd or token authentication */
 	char dir[512]; /* its storage, configurations and logs, under FINAL_DATA */
 };
@@ -208,13 +214,14 @@ void host_platform(char *out, size_t size);
 
 /*** assertions with context ***/
 
-/* Exit status, printing the child's stderr when it is not the one expected. */
+/* Exit status, printing the command line and stderr when it is not the one expected. */
 #define assert_exit(p, code)                                                                       \
-	ck_assert_msg((p)->status == (code), "exit status %d, expected %d; stderr: %s",            \
-		      (p)->status, (code), (p)->err)
+	ck_assert_msg((p)->status == (code), "exit status %d, expected %d; ran: %s; stderr: %s",   \
+		      (p)->status, (code), (p)->cmdline, (p)->err)
 #define assert_out_eq(p, text)                                                                     \
-	ck_assert_msg(strcmp((p)->out, (text)) == 0, "stdout '%s', expected '%s'; stderr: %s",     \
-		      (p)->out, (text), (p)->err)
+	ck_assert_msg(strcmp((p)->out, (text)) == 0,                                               \
+		      "stdout '%s', expected '%s'; ran: %s; stderr: %s", (p)->out, (text),         \
+		      (p)->cmdline, (p)->err)
 #define assert_contains(hay, needle)                                                               \
 	ck_assert_msg(strstr((hay), (needle)) != NULL, "'%s' not found in: %s", (needle), (hay))
 /* `final ARGS...` must fail with one line on stderr that contains WANT. */
@@ -229,5 +236,30 @@ void host_platform(char *out, size_t size);
 #define assert_one_line(text)                                                                      \
 	ck_assert_msg(strlen(text) > 1 && strchr(text, '\n') == (text) + strlen(text) - 1,         \
 		      "expected one line on stderr, got: '%s'", (text))
+
+/*** failures name the test's line ***/
+
+/*
+ * The helpers above that can fail are called through these macros, which
+ * record the caller's file and line first: a failure inside a helper is then
+ * reported at the line of the test that called it, not the harness's.
+ */
+void harness_at(const char *file, int line);
+#ifndef HARNESS_INTERNAL
+#define AT_CALLER(call)		    (harness_at(__FILE__, __LINE__), call)
+#define proc_wait(...)		    AT_CALLER(proc_wait(__VA_ARGS__))
+#define ctr_run(...)		    AT_CALLER(ctr_run(__VA_ARGS__))
+#define ctr_run_in(...)		    AT_CALLER(ctr_run_in(__VA_ARGS__))
+#define bin_run(...)		    AT_CALLER(bin_run(__VA_ARGS__))
+#define ctr_start_ready(...)	    AT_CALLER(ctr_start_ready(__VA_ARGS__))
+#define ctr_kill(...)		    AT_CALLER(ctr_kill(__VA_ARGS__))
+#define ctr_child(...)		    AT_CALLER(ctr_child(__VA_ARGS__))
+#define tty_expect(...)		    AT_CALLER(tty_expect(__VA_ARGS__))
+#define assert_unchanged(...)	    AT_CALLER(assert_unchanged(__VA_ARGS__))
+#define assert_no_new_cgroups(...)  AT_CALLER(assert_no_new_cgroups(__VA_ARGS__))
+#define assert_bad_options(...)	    AT_CALLER(assert_bad_options(__VA_ARGS__))
+#define assert_no_process_left(...) AT_CALLER(assert_no_process_left(__VA_ARGS__))
+#define sh(...)			    AT_CALLER(sh(__VA_ARGS__))
+#endif
 
 #endif

@@ -4,6 +4,7 @@
  * All of it lives in namespaces the test made (see enter_test_host_netns).
  */
 #define _GNU_SOURCE
+#define HARNESS_INTERNAL /* defines sh() */
 #include "harness.h"
 
 #include <arpa/inet.h>

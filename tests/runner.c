@@ -6,7 +6,8 @@
  *   runner --redgreen STAGE:BIN...  only the tests new in STAGE, against the
  *                                   previous stage's BIN: every one must fail
  *
- * TEST_ROOTFS names the test rootfs (default tests/build/rootfs).
+ * TEST_ROOTFS names the test rootfs (default tests/build/rootfs); RUNNER_ONLY,
+ * a comma-separated list of test names, runs only those.
  * Prints Check's summary per stage and a last line "total: N passed, N failed,
  * N skipped"; exits 1 if anything failed.
  */
@@ -50,8 +51,23 @@ void add_test(int stage, int until, const TTest *test)
 	defs[ndefs++] = (struct test_def){stage, until, test};
 }
 
+/* RUNNER_ONLY=NAME,NAME...: only those tests (make test-mutants runs the ones a mutant names). */
+static bool selected(const char *name)
+{
+	const char *only = getenv("RUNNER_ONLY");
+	char padded[4096], needle[256];
+
+	if (!only || !*only)
+		return true;
+	snprintf(padded, sizeof(padded), ",%s,", only);
+	snprintf(needle, sizeof(needle), ",%s,", name);
+	return strstr(padded, needle) != NULL;
+}
+
 static bool applies(const struct test_def *d, int stage, bool redgreen)
 {
+	if (!selected(d->test->name))
+		return false;
 	if (redgreen)
 		return d->stage == stage;
 	return d->stage <= stage && (d->until == 0 || stage <= d->until);
@@ -74,12 +90,15 @@ static Suite *stage_suite(int stage, bool redgreen, struct tally *t)
 
 		if (!applies(&defs[i], stage, redgreen))
 			continue;
-		if (stage >= 2 && geteuid() != 0) { /* namespaces need root */
+		if (geteuid() != 0) { /* every step checks for root: namespaces need it */
 			printf("%s: skipped %s: needs root\n", name, defs[i].test->name);
 			t->skipped++;
 			continue;
 		}
 		tc = tcase_create(defs[i].test->name);
+		/* A hostname of the test's own: a step that forgot CLONE_NEWUTS renames nothing
+		 * real. */
+		tcase_add_checked_fixture(tc, enter_private_uts_ns, NULL);
 		if (stage >= 6) /* bridges and NAT rules only in a namespace of the test's own */
 			tcase_add_checked_fixture(tc, enter_test_host_netns, NULL);
 		if (stage >= 7) /* final's records and layers in directories of the test's own */

@@ -127,41 +127,6 @@ START_TEST(background_processes_die_with_the_container)
 }
 END_TEST
 
-START_TEST(unknown_option_is_one_line)
-{
-	struct proc p = {0};
-
-	ctr_run(&p, CMD("--no-such-option"), CMD("/bin/true"));
-	assert_exit(&p, 2);
-	assert_one_line(p.err);
-	assert_contains(p.err, "--no-such-option");
-}
-END_TEST
-
-/* As nobody, from a copy of BIN that nobody may run (the checkout may be under /root). */
-/* (test_rootfs changes only in this test's own process: Check forks one per test.) */
-START_TEST(not_root_is_one_clear_line)
-{
-	char dir[] = "/tmp/not-root-XXXXXX", copy[64], cmd[4200];
-	struct proc p = {.uid = 65534};
-	const char *real = bin;
-
-	ck_assert(mkdtemp(dir) && chmod(dir, 0755) == 0);
-	snprintf(copy, sizeof(copy), "%s/bin", dir);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 755 '%s'", bin, copy, copy);
-	ck_assert(system(cmd) == 0);
-	bin = copy;
-	test_rootfs = "/"; /* from stage 03 on: a rootfs nobody may read, so only root is missing */
-	ctr_run(&p, NULL, CMD("/bin/sh", "-c", "exit 0"));
-	bin = real;
-	unlink(copy);
-	rmdir(dir);
-	assert_exit(&p, 125);
-	assert_one_line(p.err);
-	assert_contains(p.err, "root");
-}
-END_TEST
-
 void stage02_tests(void)
 {
 	add_test(2, 0, hostname_option_sets_the_hostname);
@@ -169,9 +134,7 @@ void stage02_tests(void)
 	add_test(2, 0, host_hostname_is_unchanged);
 	add_test(2, 6, command_is_pid_1); /* final runs an init as PID 1 */
 	add_test(2, 0, child_namespaces_differ_from_host);
-	add_test(2, 5, network_namespace_has_only_lo);	     /* step 06 adds eth0 */
+	add_test(2, 5, network_namespace_has_only_lo); /* step 06 adds eth0 */
 	add_test(2, 6, mounts_inside_do_not_reach_the_host); /* final: stage07.c */
 	add_test(2, 0, background_processes_die_with_the_container);
-	add_test(2, 6, unknown_option_is_one_line); /* final: 125, as docker */
-	add_test(2, 0, not_root_is_one_clear_line);
 }

@@ -34,7 +34,7 @@ command -v qemu-system-x86_64 >/dev/null || die "no qemu-system-x86_64: run 'sud
 # The kernel package linux-image-amd64 points to, unpacked once into the cache.
 fetch_kernel() {
 	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+		awk '/Depends: linux-image-[0-9]/ && !found { print $2; found = 1 }')
 	[ -n "$pkg" ] || die "apt knows no linux-image-amd64: run 'apt-get update'"
 	kver=${pkg#linux-image-}
 	kdir=$cache/$pkg
@@ -98,7 +98,8 @@ build_initramfs() {
 	# Libraries final loads with dlopen() (ldd cannot see them; final/dl.h).
 	local lib soname
 	for soname in libarchive.so.13 libcurl.so.4 libjansson.so.4 libcrypto.so.3; do
-		lib=$(ldconfig -p | awk -v so="$soname" '$1 == so { print $NF; exit }')
+		# (awk reads to the end: an early exit made ldconfig die of SIGPIPE, 141 under pipefail)
+		lib=$(ldconfig -p | awk -v so="$soname" '$1 == so && !found { print $NF; found = 1 }')
 		[ -n "$lib" ] || die "no $soname on this machine: run 'sudo make deps'"
 		copy_with_libs "$lib"
 	done
