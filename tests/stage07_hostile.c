@@ -217,7 +217,7 @@ static const char *mount_options(const char *mountinfo, const char *point)
 START_TEST(device_nodes_are_nodev)
 {
 	const char *rootfs = hostile_rootfs("dev-rootfs");
-	char dev[64], file[600], vol[600], opt[700], seen[3][OUT_MAX];
+	char dev[64], file[600], vol[600], opt[700], seen[4][OUT_MAX];
 	struct proc p = {0};
 	struct stat st = {.st_rdev = makedev(1, 5)};
 	bool loop;
@@ -239,6 +239,8 @@ START_TEST(device_nodes_are_nodev)
 	run_in(&p, CMD("--network", "none", "--read-only", "-v", opt), rootfs,
 	       CMD("/bin/cat", "/proc/self/mountinfo"));
 	snprintf(seen[2], OUT_MAX, "%s", p.out);
+	run_in(&p, CMD("--network", "none"), rootfs, CMD("/bin/cat", "/proc/self/mountinfo"));
+	snprintf(seen[3], OUT_MAX, "%s", p.out);
 	if (loop)
 		sh("losetup -d %s", dev); /* before asserting; it also flushes what was written */
 	for (int i = 0; i < 2; i++)
@@ -252,6 +254,10 @@ START_TEST(device_nodes_are_nodev)
 		      "/ is not nodev with --read-only: '%s'", mount_options(seen[2], "/"));
 	ck_assert_msg(strstr(mount_options(seen[2], "/vol"), ",nodev,"),
 		      "the volume is not nodev: '%s'", mount_options(seen[2], "/vol"));
+	/* Without --read-only too: the overlay itself, not only the remount (the devices
+	 * cgroup would refuse the node anyway; nodev must hold without it). */
+	ck_assert_msg(strstr(mount_options(seen[3], "/"), ",nodev,"), "/ is not nodev: '%s'",
+		      mount_options(seen[3], "/"));
 }
 END_TEST
 
