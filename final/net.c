@@ -3,7 +3,9 @@
  *
  * See step06-network/README.md for the picture. Differences from the step:
  * the bridge is final0 on 10.78.0.0/24 (so steps and final never share
- * one), leases live under the state root, -p adds a DNAT table per
+ * one), links and addresses go through rtnetlink (netlink.c) instead of
+ * `ip`, addresses are leased as files under the state root (the step names
+ * its veth after the address instead), -p adds a DNAT table per
  * container, and the bridge and its NAT table stay when the last container
  * goes, as docker0 does, until `final network prune`.
  */

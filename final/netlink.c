@@ -1,7 +1,8 @@
 /*
  * netlink.c: links, addresses and routes through rtnetlink, with libmnl
  * (a thin, well-kept library for building netlink messages: we keep the
- * messages' contents and let it pack the attributes). From step 06.
+ * messages' contents and let it pack the attributes). Step 06 runs `ip`
+ * for the same requests; this is how runtimes do it without a shell-out.
  */
 #define _GNU_SOURCE
 #include "netlink.h"
