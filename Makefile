@@ -29,11 +29,14 @@ STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE
 # bench compares final with runc, crun, bubblewrap (hyperfine, jq, GNU time
 # and gnuplot make its report). final pull: libcurl, jansson, OpenSSL's
 # libcrypto; its tests run Debian's docker-registry and skopeo on loopback.
+# strace holds a syscall open in the race tests; final-oci's tests drive it
+# with podman and containerd, and its validation suite builds with golang-go;
+# make test-mutants applies its patches with patch.
 DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarchive-dev \
 	libseccomp-dev libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev ca-certificates \
 	busybox-static util-linux iproute2 procps nftables strace docker-registry skopeo \
 	runc crun bubblewrap umoci hyperfine jq time gnuplot-nox \
-	podman containerd golang-go
+	podman containerd golang-go patch
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
 
