@@ -83,9 +83,16 @@ test-vm: $(RUNNER) deps-vm
 # The OCI runtime-tools validation suite against final-oci (validate.sh builds
 # it on first use, golang-go from apt); fails below crun 1.8.1's figures on the
 # development VM: at least 3572 ok, at most 20 not ok and 6 crashed/timeout.
-OCI_VALIDATE ?= ../shared/oci/validate.sh
+# The suite is vendored beside the repository (../shared/oci), not in it: looked
+# for there and at its place on the development machines; a clone without it
+# says so and skips. (tee -a: a plain tee would truncate a log file given as stderr.)
+OCI_VALIDATE ?= $(firstword $(wildcard $(CURDIR)/../shared/oci/validate.sh /work/shared/oci/validate.sh))
 test-oci: final
-	@line=$$($(OCI_VALIDATE) $(CURDIR)/final/final-oci | tee /dev/stderr | tail -n 1); \
+	@if [ -z "$(OCI_VALIDATE)" ]; then \
+		echo "test-oci: skipped: no OCI validation suite (../shared/oci/validate.sh) beside this clone"; \
+		exit 0; \
+	fi; \
+	line=$$($(OCI_VALIDATE) $(CURDIR)/final/final-oci | tee -a /dev/stderr | tail -n 1); \
 	set -- $$(echo "$$line" | sed -E 's/^oci-validation: ([0-9]+) ok, ([0-9]+) not ok, ([0-9]+) .*/\1 \2 \3/'); \
 	[ "$$#" = 3 ] && [ "$$1" -ge 3572 ] && [ "$$2" -le 20 ] && [ "$$3" -le 6 ] || \
 		{ echo "test-oci: below crun's figures (3572 ok, 20 not ok, 6 crashed): $$line"; exit 1; }
