@@ -88,6 +88,8 @@ build_initramfs() {
 		mkdir -p "$(dirname "$root/repo/$binpath")"
 		cp "$top/$binpath" "$root/repo/$binpath"
 		copy_with_libs "$top/$binpath" >/dev/null
+		# final's second name, the OCI runtime (final/Makefile makes the same link)
+		[ "${binpath##*/}" != final ] || ln -sf final "$root/repo/${binpath%/*}/final-oci"
 	done
 	# Real tools where the tests need more than busybox's applets.
 	local tool
