@@ -523,7 +523,14 @@ static int cgroup_create(const struct cgroup *cg)
 		if (cg->v2 && enable_controllers(path) < 0)
 			return -1;
 		cgroup_path(cg, controllers[i], cg->name, path, sizeof(path));
-		if (mkdir(path, 0755) < 0)
+		/*
+		 * Ours is named after our PID, and PIDs are reused: a runtime
+		 * that was SIGKILLed could not remove its cgroup. rmdir
+		 * removes a cgroup only when no process is in it: one that
+		 * is still in use stays, and we fail.
+		 */
+		if (mkdir(path, 0755) < 0 &&
+		    (errno != EEXIST || rmdir(path) < 0 || mkdir(path, 0755) < 0))
 			return warn_errno("mkdir %s", path);
 	}
 	return 0;

@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,15 +134,12 @@ static void drop_to(uid_t uid)
 		_exit(124);
 }
 
-/*
- * SIGKILL PID and everything below it, children first. (Whatever a test
- * leaves running when it ends, passed or failed, Check kills with the test's
- * process group, which every process a test starts stays in.)
- */
-static void kill_tree(pid_t pid)
+/* SIGKILL everything below PID, children first; whether there was anything. */
+static bool kill_descendants(pid_t pid)
 {
 	char path[64];
 	char *kids;
+	bool any = false;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
 	kids = slurp(path) ? strdup(slurp(path)) : NULL;
@@ -150,18 +148,98 @@ static void kill_tree(pid_t pid)
 
 		if (end == s)
 			break;
-		kill_tree(kid);
+		kill_descendants(kid);
+		kill(kid, SIGKILL);
+		any = true;
 	}
 	free(kids);
-	kill(pid, SIGKILL);
+	return any;
+}
+
+/* Whether our child PID is still running (it is not reaped). */
+static bool running(pid_t pid)
+{
+	siginfo_t si = {0};
+
+	return waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0;
+}
+
+/*
+ * Stop the runtimes PIDS[N] the way their containers end: SIGKILL what each
+ * started, then give it 5 s to clean up after its container (cgroups, records,
+ * links) and exit, as it does when the container dies; SIGKILL it only then.
+ * A runtime SIGKILLed first leaves its cgroup behind, named after its PID: a
+ * later run with the same PID found it (CI failed so).
+ */
+static void stop_runtimes(const pid_t *pids, int n)
+{
+	double deadline = now() + 5;
+	bool left = false;
+
+	for (int i = 0; i < n; i++) /* a process that started nothing (a server) goes at once */
+		if (running(pids[i]) && !kill_descendants(pids[i]))
+			kill(pids[i], SIGKILL);
+	do {
+		left = false;
+		for (int i = 0; i < n; i++)
+			left |= running(pids[i]);
+		if (left)
+			sleep_ms(10);
+	} while (left && now() < deadline);
+	for (int i = 0; i < n; i++)
+		if (running(pids[i])) {
+			kill_descendants(pids[i]);
+			kill(pids[i], SIGKILL);
+		}
+}
+
+/*
+ * When a test ends (passed, or failed by an assertion: Check's exit() runs
+ * this): stop what it started and left running. Check would SIGKILL the
+ * test's whole process group, runtimes first.
+ */
+static void stop_what_the_test_started(void)
+{
+	stop_runtimes(started, nstarted);
+}
+
+/*
+ * A failed assertion ends the test with _exit(), which runs no atexit()
+ * handler: the runner links with --wrap=_ck_assert_failed, so that every
+ * failure comes here first and stops the test's runtimes, then reports.
+ */
+void __real__ck_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
+    __attribute__((noreturn));
+void __wrap__ck_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
+    __attribute__((noreturn));
+void __wrap__ck_assert_failed(const char *file, int line, const char *expr, const char *msg, ...)
+{
+	static char text[OUT_MAX * 2];
+	va_list ap;
+
+	if (msg) {
+		va_start(ap, msg);
+		vsnprintf(text, sizeof(text), msg, ap);
+		va_end(ap);
+	}
+	stop_what_the_test_started();
+	if (msg)
+		__real__ck_assert_failed(file, line, expr, "%s", text);
+	__real__ck_assert_failed(file, line, expr, NULL);
 }
 
 void proc_start(struct proc *p, const char *const argv[])
 {
 	int in_fd = p->input ? memfd_with("in", p->input) : open("/dev/null", O_RDONLY);
 
+	static pid_t registered_in;
+
 	/* Orphans of BIN come to us, so assert_no_process_left() can see them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (registered_in != getpid()) { /* once in each test's process */
+		registered_in = getpid();
+		atexit(stop_what_the_test_started);
+	}
 	p->cmdline[0] = '\0';
 	for (const char *const *a = argv; *a; a++)
 		snprintf(p->cmdline + strlen(p->cmdline), sizeof(p->cmdline) - strlen(p->cmdline),
@@ -220,7 +298,7 @@ int proc_wait(struct proc *p, int timeout)
 		sleep_ms(5);
 	}
 	if (r == 0) {
-		kill_tree(p->pid);
+		stop_runtimes(&p->pid, 1);
 		waitpid(p->pid, &status, 0);
 		read_output(p);
 		p->status = -1;

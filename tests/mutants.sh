@@ -16,7 +16,10 @@
 # removed call may leave its function unused), run the stage's Caught-by
 # tests against it (RUNNER_ONLY), and require every one of them to fail —
 # and not with a usage error (exit 2, "usage:"), which would prove nothing
-# about the mechanism. Exits 1 if any mutant survives.
+# about the mechanism. Exits 1 if any mutant survives. A patch may say
+#   Needs: PATH...
+# when its claim is visible only where one of those files exists (swap
+# accounting): elsewhere it is reported skipped, and counted as such.
 set -u
 cd "$(dirname "$0")/.."
 runner=tests/build/runner
@@ -27,7 +30,7 @@ trap 'rm -rf --one-file-system "$work"' EXIT
 # What a mutant's runs leave behind (a mutant that skips its cleanup, a test
 # that times out and SIGKILLs it): the tutorial's cgroups and state files.
 leftovers() {
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/containers-in-c/step0*' 2>/dev/null
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path '*/containers-in-c/*' 2>/dev/null
 	find /run/containers-in-c -mindepth 1 -maxdepth 1 2>/dev/null
 }
 
@@ -43,12 +46,20 @@ clean_up_after() {
 }
 
 [ $# -gt 0 ] || set -- tests/mutants/*.patch
-killed=0 survived=0
+killed=0 survived=0 skipped=0
 for patch; do
 	name=$(sed -n 's/^Mutant: //p' "$patch")
 	dir=$(sed -n 's/^Directory: //p' "$patch")
 	stage=$(sed -n 's/^Stage: //p' "$patch")
 	tests=$(sed -n 's/^Caught-by: //p' "$patch")
+	# Needs: files of which one must exist for the claim to be visible here at all
+	needs=$(sed -n 's/^Needs: //p' "$patch")
+	have=false
+	for f in $needs; do [ -e "$f" ] && have=true; done
+	if [ -n "$needs" ] && ! $have; then
+		echo "skipped  $name: this machine has none of $needs"
+		skipped=$((skipped + 1)); continue
+	fi
 	rm -rf "${work:?}/src" && mkdir -p "$work/src" && cp -a "$dir" "$work/src/"
 	if ! patch -s -d "$work/src" -p1 <"$patch" >"$work/log" 2>&1; then
 		echo "SURVIVED $name: the patch no longer applies to $dir"; cat "$work/log"
@@ -80,5 +91,5 @@ for patch; do
 	done
 	if $ok; then killed=$((killed + 1)); else survived=$((survived + 1)); cat "$work/out"; fi
 done
-echo "mutants: $killed killed, $survived survived"
+echo "mutants: $killed killed, $survived survived, $skipped skipped"
 [ "$survived" -eq 0 ]

@@ -5,10 +5,14 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #define READY_LOOP "echo ready; while :; do sleep 0.05; done"
@@ -61,6 +65,11 @@ START_TEST(limits_are_in_the_cgroup_files)
 	snprintf(path, sizeof(path), "%s/%s", mem,
 		 cgroup_v2() ? "memory.max" : "memory.limit_in_bytes");
 	ck_assert_str_eq(slurp(path), "50331648\n");
+	/* no swap on top, where the kernel accounts swap (v1: swapaccount=1) */
+	snprintf(path, sizeof(path), "%s/%s", mem,
+		 cgroup_v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+	if (access(path, F_OK) == 0)
+		ck_assert_str_eq(slurp(path), cgroup_v2() ? "0\n" : "50331648\n");
 	snprintf(path, sizeof(path), "%s/%s", cpu, cgroup_v2() ? "cpu.max" : "cpu.cfs_quota_us");
 	ck_assert_str_eq(slurp(path), cgroup_v2() ? "50000 100000\n" : "50000\n");
 	snprintf(path, sizeof(path), "%s/pids.max", pids);
@@ -176,6 +185,97 @@ START_TEST(cgroup_namespace_shows_root)
 }
 END_TEST
 
+/*
+ * PIDs are reused, and a runtime that was SIGKILLed could not remove its
+ * cgroup, named after its PID: the next runtime with that PID found the name
+ * taken, and failed (CI did, after a test had SIGKILLed ten). Made certain:
+ * in a PID namespace of the test's own, whose init this driver is, both
+ * runtimes get the same PID (ns_last_pid); the first is killed with its
+ * container, the second must run. Exits 0, or writes why not to LOG.
+ */
+#define REUSED_PID 30001
+
+static pid_t spawn_as_reused_pid(const char *const argv[], int out)
+{
+	pid_t pid;
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+
+	if (!f || fprintf(f, "%d", REUSED_PID - 1) < 0 || fclose(f) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(out, 1);
+		dup2(out, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int reused_pid_driver(const char *before, int log)
+{
+	const char *const first[] = {bin, test_rootfs, "/bin/sh", "-c", "echo ready; exec sleep 60",
+				     NULL};
+	const char *const second[] = {bin, test_rootfs, "/bin/true", NULL};
+	char needle[32], *left, *line, *save;
+	bool stale = false;
+	int status;
+	pid_t pid;
+
+	/* a /proc of this PID namespace, as unshare --pid --mount-proc gives */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return dprintf(log, "a /proc of its own: %s\n", strerror(errno)), 1;
+	if ((pid = spawn_as_reused_pid(first, log)) != REUSED_PID)
+		return dprintf(log, "the first runtime got PID %d, not %d\n", pid, REUSED_PID), 1;
+	for (int i = 0; i < 1000; i++) {
+		char buf[OUT_MAX] = "";
+
+		if (pread(log, buf, sizeof(buf) - 1, 0) > 0 && strstr(buf, "ready"))
+			break;
+		usleep(10000);
+	}
+	kill(-1, SIGKILL); /* everything in this PID namespace but its init, this driver */
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	snprintf(needle, sizeof(needle), "-%d", REUSED_PID);
+	left = cgroup_tree();
+	for (line = strtok_r(left, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t n = strlen(line);
+
+		if (!strstr(before, line) && n > strlen(needle) &&
+		    strcmp(line + n - strlen(needle), needle) == 0)
+			stale = true;
+	}
+	if (!stale)
+		return dprintf(log, "the killed runtime left no cgroup: nothing to prove\n"), 1;
+	if ((pid = spawn_as_reused_pid(second, log)) != REUSED_PID)
+		return dprintf(log, "the second runtime got PID %d, not %d\n", pid, REUSED_PID), 1;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return dprintf(log, "the second runtime, with the killed one's PID, failed\n"), 1;
+	return 0;
+}
+
+START_TEST(a_killed_runtimes_cgroup_does_not_block_the_next)
+{
+	char *before = cgroup_tree(), log[OUT_MAX] = "";
+	int fd = memfd_create("log", 0), status;
+	pid_t init;
+
+	ck_assert_msg(unshare(CLONE_NEWPID) == 0, "unshare(CLONE_NEWPID): %s", strerror(errno));
+	init = fork();
+	ck_assert(init >= 0);
+	if (init == 0)
+		_exit(reused_pid_driver(before, fd));
+	ck_assert(waitpid(init, &status, 0) == init);
+	ck_assert(pread(fd, log, sizeof(log) - 1, 0) >= 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s (status %#x); ran: %s %s",
+		      log, status, bin, test_rootfs);
+	/* the second runtime removed the cgroup they shared */
+	assert_no_new_cgroups(before);
+}
+END_TEST
+
 START_TEST(bad_limits_are_one_line_and_create_nothing)
 {
 	const char *const bad[][2] = {
@@ -199,4 +299,5 @@ void stage05_tests(void)
 	add_test(5, 0, cgroup_namespace_shows_root);
 	add_test(5, 6, container_never_runs_before_its_limits); /* final: its own readiness tests */
 	add_test(5, 0, bad_limits_are_one_line_and_create_nothing);
+	add_test(5, 6, a_killed_runtimes_cgroup_does_not_block_the_next); /* final: ids, not PIDs */
 }

@@ -10,6 +10,8 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -222,6 +225,62 @@ START_TEST(resolv_conf_comes_from_the_host)
 END_TEST
 
 /* final has its own bridge (10.78.0.0/24) and options: stage07.c tests them. */
+/*
+ * The host's side is set up under one lock, flock() on /run/containers-in-c,
+ * so that two step06s never take one address. A race is hard to hit, so the
+ * test holds the lock itself: the container must wait for it, then start.
+ */
+START_TEST(setup_waits_for_the_lock)
+{
+	struct proc p = {0};
+	int fd;
+
+	mkdir("/run/containers-in-c", 0755);
+	fd = open("/run/containers-in-c", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_msg(fd >= 0 && flock(fd, LOCK_EX) == 0, "lock: %s", strerror(errno));
+	ctr_start(&p, NULL, CMD("/bin/sh", "-c", "echo ready; exec sleep 30"));
+	ck_assert_msg(!proc_wait_output(&p, "ready", 1),
+		      "it started while the test held the lock; ran: %s", p.cmdline);
+	close(fd);
+	ck_assert_msg(proc_wait_output(&p, "ready", 10),
+		      "not started within 10 s of the lock's release; ran: %s; stderr: %s",
+		      p.cmdline, p.err);
+	ctr_kill(&p, ctr_child(&p));
+	assert_exit(&p, 137);
+}
+END_TEST
+
+/*
+ * Two containers end at once. A dead container's veth goes a moment after
+ * it (the kernel dismantles its namespace in the background); each runtime
+ * waits for its own to go before it looks for others, so that the last one
+ * never counts a dead one and leaves the bridge. Made certain: the test
+ * holds A's namespace open, so A's veth stays while B ends; A's runtime must
+ * wait, and remove the bridge once the test lets the namespace go.
+ */
+START_TEST(a_lingering_veth_does_not_keep_the_bridge)
+{
+	struct proc a = {0}, b = {0};
+	char *before = link_names(), ns[64];
+	pid_t child_a;
+	int fd;
+
+	ctr_start_ready(&a, NULL, "echo ready; exec sleep 60");
+	ctr_start_ready(&b, NULL, "echo ready; exec sleep 60");
+	child_a = ctr_child(&a);
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)child_a);
+	fd = open(ns, O_RDONLY | O_CLOEXEC);
+	ck_assert_msg(fd >= 0, "open %s: %s", ns, strerror(errno));
+	kill(child_a, SIGKILL);
+	usleep(300000);
+	ctr_kill(&b, ctr_child(&b)); /* B ends while A's veth is still there */
+	close(fd); /* now A's namespace, and its veth, can go */
+	proc_wait(&a, 10);
+	assert_exit(&a, 137);
+	assert_unchanged("the host's interfaces", before, link_names());
+}
+END_TEST
+
 void stage06_tests(void)
 {
 	add_test(6, 6, eth0_gets_an_address_and_a_default_route);
@@ -236,4 +295,6 @@ void stage06_tests(void)
 	add_test(6, 6, network_none_has_only_lo_up);
 	add_test(6, 6, bad_network_options_are_one_line);
 	add_test(6, 6, resolv_conf_comes_from_the_host);
+	add_test(6, 6, setup_waits_for_the_lock);
+	add_test(6, 6, a_lingering_veth_does_not_keep_the_bridge);
 }

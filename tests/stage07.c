@@ -476,6 +476,27 @@ START_TEST(escape_battery_needs_the_protections)
 }
 END_TEST
 
+/*
+ * no_new_privs holds on its own: libseccomp sets it too when it loads the
+ * filter, so only with seccomp off does the runtime's own prctl() show. A
+ * setuid-root binary run by user 1000 then gains nothing.
+ */
+START_TEST(no_new_privs_holds_without_seccomp)
+{
+	const char *const unconfined[] = {"--security-opt", "seccomp=unconfined", NULL};
+	struct proc p = {0};
+	char out[512];
+
+	ctr_run(&p, CMD("--network", "none", "--security-opt", "seccomp=unconfined"),
+		CMD("/bin/grep", "-E", "^(NoNewPrivs|Seccomp):", "/proc/self/status"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "NoNewPrivs:\t1\nSeccomp:\t0\n");
+	ck_assert_msg(attack("setuid", "", unconfined, out, sizeof(out)) == 1 &&
+			  strstr(out, "blocked"),
+		      "with seccomp=unconfined: %s", out);
+}
+END_TEST
+
 START_TEST(bad_security_options_are_one_line)
 {
 	const char *const bad[][2] = {{"--cap-add", "NOT_A_CAP"},
@@ -536,6 +557,7 @@ void stage07_tests(void)
 	add_test(7, 0, bad_input_is_one_line);
 	add_test(7, 0, interactive_terminal);
 	add_test(7, 0, default_confinement_in_proc_status);
+	add_test(7, 0, no_new_privs_holds_without_seccomp);
 	add_test(7, 0, escape_battery_is_blocked);
 	add_test(7, 0, escape_battery_needs_the_protections);
 	add_test(7, 0, bad_security_options_are_one_line);
