@@ -261,12 +261,15 @@ END_TEST
 START_TEST(a_lingering_veth_does_not_keep_the_bridge)
 {
 	struct proc a = {0}, b = {0};
-	char *before = link_names(), ns[64];
+	char *before = link_names(), *during, ns[64];
 	pid_t child_a;
 	int fd;
 
 	ctr_start_ready(&a, NULL, "echo ready; exec sleep 60");
 	ctr_start_ready(&b, NULL, "echo ready; exec sleep 60");
+	during = link_names();
+	ck_assert_msg(strcmp(before, during) != 0, "no bridge or veth while two containers run");
+	free(during);
 	child_a = ctr_child(&a);
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)child_a);
 	fd = open(ns, O_RDONLY | O_CLOEXEC);
