@@ -31,12 +31,13 @@ STAGE_BINS := $(foreach s,$(STEPS),$(patsubst step0%,%,$(s)):./$(s)) $(if $(HAVE
 # libcrypto; its tests run Debian's docker-registry and skopeo on loopback.
 # strace holds a syscall open in the race tests; final-oci's tests drive it
 # with podman and containerd, and its validation suite builds with golang-go;
-# make test-mutants applies its patches with patch.
+# make test-mutants applies its patches with patch; step 06's exercise traces
+# with tcpdump.
 DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarchive-dev \
 	libseccomp-dev libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev ca-certificates \
 	busybox-static util-linux iproute2 procps nftables strace docker-registry skopeo \
 	runc crun bubblewrap umoci hyperfine jq time gnuplot-nox \
-	podman containerd golang-go patch
+	podman containerd golang-go patch tcpdump
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
 
