@@ -21,8 +21,10 @@ void cgroup_init(struct cgroup *cg, const char *name);
 int cgroup_create(const struct cgroup *cg);
 /* Memory, CPU and pids limits, and the device allow-list (config.h). */
 int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg);
-/* Move PID into the container's cgroup on every hierarchy. */
-int cgroup_add(const struct cgroup *cg, pid_t pid);
+/* The calling (single-threaded) process joins the cgroup, on every hierarchy. */
+int cgroup_enter(const struct cgroup *cg);
+/* v2: the container's cgroup as a directory, for clone3(CLONE_INTO_CGROUP); v1: -1. */
+int cgroup_dir_fd(const struct cgroup *cg);
 long cgroup_oom_kills(const struct cgroup *cg);
 struct cgroup_stats {
 	unsigned long long cpu_usec;		 /* CPU time used, all processes together */

@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +62,7 @@ struct run {
 	int sync[2];	 /* the child waits on sync[0] until its cgroup and veth exist */
 	int ready[2];	 /* ...and reports on ready[1] until CMD runs (see above) */
 	int pidfd;	 /* the container's init, from clone(CLONE_PIDFD) */
+	bool in_cgroup;	 /* v2: clone3 made the child in its cgroup (CLONE_INTO_CGROUP) */
 	int tty_sock[2]; /* the child sends the pty's master back over this */
 	int log_fd[2];	 /* -d: the pipes the container's stdout and stderr go to... */
 	int log_read[2]; /* ...which the monitor copies into the log */
@@ -97,6 +100,8 @@ static int child(void *arg)
 	wait_for_parent(r);
 	report_errors_to(r->ready[1]); /* every die() of the setup reaches `run -d` too */
 	timing_restart();
+	if (!r->in_cgroup && cgroup_enter(&r->cg) < 0) /* before anything else */
+		exit(EXIT_RUNTIME);
 	if (r->detached && (dup2(r->log_fd[0], 1) < 0 || dup2(r->log_fd[1], 2) < 0))
 		die_errno("dup2 the log");
 	if (unshare(CLONE_NEWCGROUP) < 0) /* now that we are in our cgroup (step 05) */
@@ -130,6 +135,34 @@ static int clone_flags(const struct config *cfg)
 	return cfg->namespaces.network == NET_HOST ? flags : flags | CLONE_NEWNET;
 }
 
+/*
+ * v2: clone3(CLONE_INTO_CGROUP) (Linux 5.7) creates the child in its cgroup,
+ * so nothing has to move it there, and moving a process write-locks every
+ * thread group on the machine until an RCU grace period ends (cgroup.c,
+ * cgroup_enter()). -1 on v1, or where the kernel refuses: clone() then, and
+ * the child joins itself.
+ */
+static pid_t clone_into_cgroup(struct run *r)
+{
+	struct clone_args args = {.flags = (clone_flags(r->cfg) & ~0xff) | CLONE_PIDFD |
+					   CLONE_INTO_CGROUP,
+				  .pidfd = (uintptr_t)&r->pidfd,
+				  .exit_signal = SIGCHLD};
+	int fd = cgroup_dir_fd(&r->cg);
+	pid_t pid;
+
+	if (fd < 0)
+		return -1;
+	args.cgroup = fd;
+	r->in_cgroup = true;
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) /* the child: fork's way, on a copy of our stack */
+		_exit(child(r));
+	close(fd);
+	r->in_cgroup = pid > 0;
+	return pid;
+}
+
 static pid_t spawn(struct run *r)
 {
 	char *stack = malloc(STACK_SIZE);
@@ -150,7 +183,10 @@ static pid_t spawn(struct run *r)
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->tty_sock) < 0)
 		return warn_errno("socketpair");
 	/* CLONE_PIDFD (Linux 5.2): a name for the init that no later process can take. */
-	pid = clone(child, stack + STACK_SIZE, clone_flags(r->cfg) | CLONE_PIDFD, r, &r->pidfd);
+	pid = clone_into_cgroup(r);
+	if (pid < 0)
+		pid = clone(child, stack + STACK_SIZE, clone_flags(r->cfg) | CLONE_PIDFD, r,
+			    &r->pidfd);
 	if (pid < 0)
 		return warn_errno("clone");
 	close(r->sync[0]);
@@ -397,14 +433,13 @@ static int run_once(struct run *r, int notify_fd, bool *started)
 	if (write_etc_files(r) < 0)
 		goto out_release;
 	timing_mark("network (host)");
+	if (cgroup_create(&r->cg) < 0 || cgroup_set_limits(&r->cg, r->cfg) < 0)
+		goto out_release; /* the child is made in it (v2) or joins it itself (v1) */
+	timing_mark("cgroup");
 	pid = spawn(r);
 	if (pid < 0)
 		goto out_release;
 	timing_mark("clone");
-	if (cgroup_create(&r->cg) < 0 || cgroup_set_limits(&r->cg, r->cfg) < 0 ||
-	    cgroup_add(&r->cg, pid) < 0)
-		goto out_kill;
-	timing_mark("cgroup");
 	if (net_connect(&r->net, pid) < 0 || net_publish(&r->net) < 0 || record_init(r, pid) < 0)
 		goto out_kill;
 	forward_pidfd = r->pidfd;
@@ -1320,7 +1355,7 @@ static int join_container(const char *name, const struct container *c)
 	if (pidfd < 0)
 		return warn("container %s is not running", name);
 	cgroup_init(&cg, c->id);
-	if (stat("/", &host_root) < 0 || cgroup_add(&cg, getpid()) < 0)
+	if (stat("/", &host_root) < 0 || cgroup_enter(&cg) < 0)
 		return close(pidfd), -1;
 	/*
 	 * Inside, until CMD's execve we are final's binary, the host's file: no

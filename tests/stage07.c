@@ -79,6 +79,11 @@ START_TEST(exec_joins_the_running_container)
 	/* exec gets the container's confinement: its capabilities and filter. */
 	FINAL_OK(&p, "exec", "box", "/bin/grep", "-E", "^(CapEff|Seccomp):", "/proc/self/status");
 	assert_out_eq(&p, "CapEff:\t00000000a00425fb\nSeccomp:\t2\n");
+	/* ...and its cgroups, on every hierarchy: the init's, as seen from in there */
+	FINAL_OK(&p, "exec", "box", "/bin/sh", "-c",
+		 "[ \"$(cat /proc/self/cgroup)\" = \"$(cat /proc/1/cgroup)\" ] && echo same || "
+		 "cat /proc/self/cgroup /proc/1/cgroup");
+	assert_out_eq(&p, "same\n");
 	FINAL_OK(&p, "rm", "-f", "box");
 }
 END_TEST
