@@ -226,7 +226,8 @@ int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg)
 int cgroup_enter(const struct cgroup *cg)
 {
 	for (size_t i = 0; i < hierarchies(cg); i++)
-		if (cgroup_write(cg, controllers[i].name, cg->v2 ? "cgroup.procs" : "tasks", "0") < 0)
+		if (cgroup_write(cg, controllers[i].name, cg->v2 ? "cgroup.procs" : "tasks", "0") <
+		    0)
 			return -1;
 	return 0;
 }
@@ -462,14 +463,16 @@ static void inherit_cpuset(const char *dir)
  */
 static int spec_mkdir(const struct cgroup *cg, const char *dir)
 {
-	static const char *const enable[] = {"+cpu", "+cpuset", "+io", "+memory", "+pids", "+hugetlb"};
+	static const char *const enable[] = {"+cpu",	"+cpuset", "+io",
+					     "+memory", "+pids",   "+hugetlb"};
 	char sub[600];
 
 	if (mkdir_p(dir) < 0)
 		return warn_errno("mkdir %s", dir);
 	if (cg->v2)
 		for (const char *p = dir + strlen(CGROUP_ROOT); p; p = strchr(p + 1, '/')) {
-			snprintf(sub, sizeof(sub), "%.*s/cgroup.subtree_control", (int)(p - dir), dir);
+			snprintf(sub, sizeof(sub), "%.*s/cgroup.subtree_control", (int)(p - dir),
+				 dir);
 			for (size_t i = 0; i < N_ELEMS(enable); i++)
 				write_file(sub, enable[i]);
 		}
@@ -532,8 +535,8 @@ static int res_write(const struct spec_cg *s, const char *file, const char *valu
 		return 0;
 	}
 	/* a limit asked for and no controller to hold it: refused, not ignored */
-	return warn("linux.resources: this host has no %.*s cgroup controller for %s", (int)strcspn(file, "."),
-		    file, file);
+	return warn("linux.resources: this host has no %.*s cgroup controller for %s",
+		    (int)strcspn(file, "."), file, file);
 }
 
 static int res_int(const struct spec_cg *s, json_t *obj, const char *key, const char *file)

@@ -11,9 +11,9 @@
 #include <sys/types.h>
 
 struct cgroup {
-	bool v2;	  /* one unified hierarchy, or one per controller */
+	bool v2; /* one unified hierarchy, or one per controller */
 	const char *mode; /* "v2", "v1" or "hybrid", for messages */
-	char name[64];	  /* the container's cgroup, under CGROUP_PARENT */
+	char name[64]; /* the container's cgroup, under CGROUP_PARENT */
 };
 
 /* Detect the layout once (statfs on /sys/fs/cgroup), and name the cgroup. */
@@ -27,11 +27,11 @@ int cgroup_enter(const struct cgroup *cg);
 int cgroup_dir_fd(const struct cgroup *cg);
 long cgroup_oom_kills(const struct cgroup *cg);
 struct cgroup_stats {
-	unsigned long long cpu_usec;		 /* CPU time used, all processes together */
+	unsigned long long cpu_usec; /* CPU time used, all processes together */
 	unsigned long long mem_usage, mem_limit; /* bytes; limit 0: none */
 	unsigned long long pids;
 	unsigned long long io_read, io_write; /* bytes, block devices */
-	bool cpu_known, io_known;	      /* not every v1 layout tells */
+	bool cpu_known, io_known; /* not every v1 layout tells */
 };
 
 /* final stats: what the kernel counts for the container's cgroup. */

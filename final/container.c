@@ -59,16 +59,16 @@ struct run {
 	struct cgroup cg;
 	struct net net;
 	struct rootfs fs;
-	int sync[2];	 /* the child waits on sync[0] until its cgroup and veth exist */
-	int ready[2];	 /* ...and reports on ready[1] until CMD runs (see above) */
-	int pidfd;	 /* the container's init, from clone(CLONE_PIDFD) */
-	bool in_cgroup;	 /* v2: clone3 made the child in its cgroup (CLONE_INTO_CGROUP) */
+	int sync[2]; /* the child waits on sync[0] until its cgroup and veth exist */
+	int ready[2]; /* ...and reports on ready[1] until CMD runs (see above) */
+	int pidfd; /* the container's init, from clone(CLONE_PIDFD) */
+	bool in_cgroup; /* v2: clone3 made the child in its cgroup (CLONE_INTO_CGROUP) */
 	int tty_sock[2]; /* the child sends the pty's master back over this */
-	int log_fd[2];	 /* -d: the pipes the container's stdout and stderr go to... */
+	int log_fd[2]; /* -d: the pipes the container's stdout and stderr go to... */
 	int log_read[2]; /* ...which the monitor copies into the log */
-	int attach;	 /* -dt: where `final attach` connects */
-	bool again;	 /* `final start`: an existing container */
-	bool detached;	 /* -d: output into the log, through log_fd/log_read */
+	int attach; /* -dt: where `final attach` connects */
+	bool again; /* `final start`: an existing container */
+	bool detached; /* -d: output into the log, through log_fd/log_read */
 	struct log log;
 };
 
@@ -194,12 +194,12 @@ static pid_t spawn(struct run *r)
 	if (r->cfg->process.terminal)
 		close(r->tty_sock[1]);
 	for (int i = 0; r->detached && i < 2; i++) /* the child has them: ours would keep */
-		close(r->log_fd[i]);		   /* the pipes open forever */
+		close(r->log_fd[i]); /* the pipes open forever */
 	free(stack); /* the child runs on its own copy of our memory */
 	return pid;
 }
 
-static volatile pid_t forward_to;	/* exec: our own child */
+static volatile pid_t forward_to; /* exec: our own child */
 static volatile int forward_pidfd = -1; /* run: the container's init */
 
 static volatile sig_atomic_t stop_requested; /* a signal to `final run`: no --restart */
@@ -1011,7 +1011,7 @@ struct sample {
 	struct container c;
 	struct cgroup_stats cg;
 	unsigned long long net_rx, net_tx; /* as the container sees them */
-	double at;			   /* seconds */
+	double at; /* seconds */
 };
 
 static double now_seconds(void)
@@ -1446,7 +1446,7 @@ int container_remove_image(const char *name)
 
 	if (image_name(name, image, sizeof(image)) < 0)
 		return EXIT_RUNTIME;
-	container_reap_orphans();	     /* a crashed container uses nothing */
+	container_reap_orphans(); /* a crashed container uses nothing */
 	state_each(find_image_user, &check); /* its layers are that container's root */
 	if (!check)
 		return EXIT_RUNTIME;
