@@ -811,9 +811,13 @@ int cgroup_spec_join(const char *path, pid_t pid)
 	spec_init(&s, &cg, path);
 	snprintf(value, sizeof(value), "%d", (int)pid);
 	for (int i = 0; i < s.n; i++) {
-		bool self = pid == getpid() && !cg.v2; /* no lock to wait for: see cgroup_enter() */
+		bool self;
 
-		snprintf(file, sizeof(file), "%s/%s", s.dirs[i], self ? "tasks" : "cgroup.procs");
+		/* ourselves into a v1 hierarchy: no lock to wait for (cgroup_enter()); v2 has no tasks */
+		snprintf(file, sizeof(file), "%s/tasks", s.dirs[i]);
+		self = pid == getpid() && access(file, F_OK) == 0;
+		if (!self)
+			snprintf(file, sizeof(file), "%s/cgroup.procs", s.dirs[i]);
 		if (write_file(file, self ? "0" : value) < 0 && errno != ENOENT)
 			return warn_errno("write %s to %s", value, file);
 	}

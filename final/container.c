@@ -100,10 +100,10 @@ static int child(void *arg)
 	wait_for_parent(r);
 	report_errors_to(r->ready[1]); /* every die() of the setup reaches `run -d` too */
 	timing_restart();
-	if (!r->in_cgroup && cgroup_enter(&r->cg) < 0) /* before anything else */
-		exit(EXIT_RUNTIME);
 	if (r->detached && (dup2(r->log_fd[0], 1) < 0 || dup2(r->log_fd[1], 2) < 0))
 		die_errno("dup2 the log");
+	if (!r->in_cgroup && cgroup_enter(&r->cg) < 0) /* before anything of the container's */
+		exit(EXIT_RUNTIME);
 	if (unshare(CLONE_NEWCGROUP) < 0) /* now that we are in our cgroup (step 05) */
 		die_errno("unshare(CLONE_NEWCGROUP)");
 	if (r->cfg->hostname && sethostname(r->cfg->hostname, strlen(r->cfg->hostname)) < 0)
@@ -148,16 +148,24 @@ static pid_t clone_into_cgroup(struct run *r)
 					   CLONE_INTO_CGROUP,
 				  .pidfd = (uintptr_t)&r->pidfd,
 				  .exit_signal = SIGCHLD};
-	int fd = cgroup_dir_fd(&r->cg);
+	int fd;
 	pid_t pid;
 
-	if (fd < 0)
+	r->in_cgroup = false; /* a --restart's next life decides again */
+	if ((fd = cgroup_dir_fd(&r->cg)) < 0)
 		return -1;
 	args.cgroup = fd;
 	r->in_cgroup = true;
 	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0) /* the child: fork's way, on a copy of our stack */
+	if (pid == 0) { /* the child: fork's way, on a copy of our stack */
+		/*
+		 * Our init never execs, so O_CLOEXEC never closes this: open,
+		 * the host's cgroup tree would be /proc/1/fd/N/.. to anyone in
+		 * the container allowed to ptrace (--cap-add SYS_PTRACE).
+		 */
+		close(fd);
 		_exit(child(r));
+	}
 	close(fd);
 	r->in_cgroup = pid > 0;
 	return pid;

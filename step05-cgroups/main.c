@@ -451,7 +451,6 @@ static void detect_cgroups(struct cgroup *cg)
 		cg->mode = "hybrid";
 	else
 		cg->mode = "v1";
-	snprintf(cg->name, sizeof(cg->name), "%s-%d", prog, (int)getpid());
 }
 
 /* The directory of CONTROLLER's parent (NAME NULL) or container cgroup. */
@@ -463,6 +462,28 @@ static void cgroup_path(const struct cgroup *cg, const char *controller, const c
 
 	if (name)
 		snprintf(buf + n, size - n, "/%s", name);
+}
+
+/*
+ * PROG-PID; but PIDs are reused, and a runtime that was SIGKILLed could not
+ * remove its cgroup. Such a name is never reused nor removed (a runtime in
+ * another PID namespace may have our PID's number, and be filling it now):
+ * the next free one then, PROG-PID.2, .3, ...
+ */
+static void name_cgroup(struct cgroup *cg)
+{
+	char path[512];
+	bool taken = true;
+
+	for (int n = 1; taken && n < 100; n++) {
+		snprintf(cg->name, sizeof(cg->name), n == 1 ? "%s-%d" : "%s-%d.%d", prog,
+			 (int)getpid(), n);
+		taken = false;
+		for (size_t i = 0; i < (cg->v2 ? 1 : N_ELEMS(controllers)); i++) {
+			cgroup_path(cg, controllers[i], cg->name, path, sizeof(path));
+			taken |= access(path, F_OK) == 0;
+		}
+	}
 }
 
 static int write_file(const char *path, const char *value)
@@ -523,14 +544,7 @@ static int cgroup_create(const struct cgroup *cg)
 		if (cg->v2 && enable_controllers(path) < 0)
 			return -1;
 		cgroup_path(cg, controllers[i], cg->name, path, sizeof(path));
-		/*
-		 * Ours is named after our PID, and PIDs are reused: a runtime
-		 * that was SIGKILLed could not remove its cgroup. rmdir
-		 * removes a cgroup only when no process is in it: one that
-		 * is still in use stays, and we fail.
-		 */
-		if (mkdir(path, 0755) < 0 &&
-		    (errno != EEXIST || rmdir(path) < 0 || mkdir(path, 0755) < 0))
+		if (mkdir(path, 0755) < 0)
 			return warn_errno("mkdir %s", path);
 	}
 	return 0;
@@ -745,6 +759,7 @@ int main(int argc, char **argv)
 	check_root();
 	check_rootfs(cfg.rootfs);
 	detect_cgroups(&cg);
+	name_cgroup(&cg);
 	forward_signals();
 	if (pipe2(cfg.sync_pipe, O_CLOEXEC) < 0)
 		die_errno("pipe2");

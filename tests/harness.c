@@ -230,9 +230,8 @@ void __wrap__ck_assert_failed(const char *file, int line, const char *expr, cons
 
 void proc_start(struct proc *p, const char *const argv[])
 {
-	int in_fd = p->input ? memfd_with("in", p->input) : open("/dev/null", O_RDONLY);
-
 	static pid_t registered_in;
+	int in_fd = p->input ? memfd_with("in", p->input) : open("/dev/null", O_RDONLY);
 
 	/* Orphans of BIN come to us, so assert_no_process_left() can see them. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -393,6 +393,29 @@ START_TEST(default_confinement_in_proc_status)
 END_TEST
 
 /*
+ * The init is final's own code for the container's whole life and never
+ * execs, so O_CLOEXEC closes nothing of what it inherited from the monitor:
+ * a directory descriptor there (the record's, the cgroup's) is the host's
+ * tree through /proc/1/fd/N/.. to anyone inside allowed to ptrace
+ * (CVE-2024-21626's leaked descriptor, by another door). It keeps stdio only.
+ */
+START_TEST(init_holds_no_descriptor_of_the_host)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("--network", "none", "--cap-add", "SYS_PTRACE"),
+		CMD("/bin/sh", "-c", "ls /proc/1/fd | tr '\\n' ' '"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "0 1 2 ");
+	FINAL_OK(&p, "run", "-d", "--name", "fds", "--network", "none", "--cap-add", "SYS_PTRACE",
+		 test_rootfs, "/bin/sleep", "100");
+	FINAL_OK(&p, "exec", "fds", "/bin/sh", "-c", "ls /proc/1/fd | tr '\\n' ' '");
+	assert_out_eq(&p, "0 1 2 ");
+	FINAL_OK(&p, "rm", "-f", "fds");
+}
+END_TEST
+
+/*
  * The attacks /t/attack knows, as NAME, ARG pairs ending in NULL: mknod gets
  * the host root's device, kill this test's PID.
  */
@@ -563,6 +586,7 @@ void stage07_tests(void)
 	add_test(7, 0, interactive_terminal);
 	add_test(7, 0, default_confinement_in_proc_status);
 	add_test(7, 0, no_new_privs_holds_without_seccomp);
+	add_test(7, 0, init_holds_no_descriptor_of_the_host);
 	add_test(7, 0, escape_battery_is_blocked);
 	add_test(7, 0, escape_battery_needs_the_protections);
 	add_test(7, 0, bad_security_options_are_one_line);

@@ -279,6 +279,11 @@ START_TEST(oci_exec_joins_the_container)
 	OCI_OK(&p, "run", "--detach", "--bundle", b.dir, "ex");
 	OCI_OK(&p, "exec", "ex", "/bin/sh", "-c", "hostname; echo $FOO; ls /out");
 	ck_assert_str_eq(p.out, "ocibox\nfrom-config\n");
+	/* in the init's cgroups, every hierarchy (hybrid: the unified one has no `tasks`) */
+	OCI_OK(&p, "exec", "ex", "/bin/sh", "-c",
+	       "[ \"$(cat /proc/self/cgroup)\" = \"$(cat /proc/1/cgroup)\" ] && echo same || "
+	       "cat /proc/self/cgroup /proc/1/cgroup");
+	ck_assert_str_eq(p.out, "same\n");
 	snprintf(process, sizeof(process), "%s/process.json", b.dir);
 	ck_assert((f = fopen(process, "w")));
 	fprintf(f, "{\"args\": [\"/bin/sh\", \"-c\", \"echo $FOO $$\"], \"cwd\": \"/\",\n"
