@@ -813,7 +813,8 @@ int cgroup_spec_join(const char *path, pid_t pid)
 	for (int i = 0; i < s.n; i++) {
 		bool self;
 
-		/* ourselves into a v1 hierarchy: no lock to wait for (cgroup_enter()); v2 has no tasks */
+		/* ourselves into a v1 hierarchy: no lock to wait for (cgroup_enter()); v2 has no
+		 * tasks */
 		snprintf(file, sizeof(file), "%s/tasks", s.dirs[i]);
 		self = pid == getpid() && access(file, F_OK) == 0;
 		if (!self)

@@ -260,10 +260,12 @@ static int reused_pid_driver(const char *before, int log)
 		char parent[512];
 
 		if (rmdir(stale[i]) < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			return dprintf(log, "%s: %s: not left alone\n", stale[i], strerror(errno)), 1;
+			return dprintf(log, "%s: %s: not left alone\n", stale[i], strerror(errno)),
+			       1;
 		snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(stale[i], '/') - stale[i]),
 			 stale[i]);
-		if (!strstr(before, parent)) /* made for the killed one: busy when the second left */
+		if (!strstr(before,
+			    parent)) /* made for the killed one: busy when the second left */
 			rmdir(parent);
 	}
 	return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
