@@ -58,6 +58,7 @@ void harness_at(const char *file, int line)
 /*** what belongs to this test (the leak checks look at nothing else) ***/
 
 static pid_t started[256]; /* every process the test started: runtimes, tools */
+static char final_state[128], final_data[128];
 static int nstarted;
 static bool tracking_cgroups; /* set by cgroup_tree(): note where containers run */
 static char seen_cgroups[32][512]; /* cgroups (below a hierarchy's root) they were seen in */
@@ -200,7 +201,35 @@ static void stop_runtimes(const pid_t *pids, int n)
  */
 static void stop_what_the_test_started(void)
 {
+	char records[160];
+	struct dirent *e;
+	DIR *d;
+
 	stop_runtimes(started, nstarted);
+	/* ...and final's detached containers in the test's own state directory: `rm -f` them */
+	snprintf(records, sizeof(records), "%s/containers", final_state);
+	if (cli_stage < 7 || !final_state[0] || !(d = opendir(records)))
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			const char *const argv[] = {bin, "rm", "-f", e->d_name, NULL};
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				int null = open("/dev/null", O_RDWR);
+
+				dup2(null, 1), dup2(null, 2);
+				execv(bin, (char *const *)argv);
+				_exit(127);
+			}
+			for (int i = 0; pid > 0 && i < 1000 && running(pid); i++)
+				sleep_ms(10);
+			if (pid > 0 && running(pid))
+				kill(pid, SIGKILL);
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+		}
+	closedir(d);
 }
 
 /*
@@ -503,7 +532,6 @@ static int remove_tree(const char *path)
 	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-static char final_state[128], final_data[128];
 static char state_parent[64], data_parent[64];
 
 /*
