@@ -883,8 +883,10 @@ int main(int argc, char **argv)
 
 	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 
-	if (strcmp(self, "final-oci") == 0) /* the OCI runtime's language: oci.c */
+	if (strcmp(self, "final-oci") == 0) { /* the OCI runtime's language: oci.c */
+		program_name = self;
 		return oci_main(argc, argv);
+	}
 	timing_start();
 	/* As docker's daemon does, the default device rules go into every config. */
 	memcpy(cfg.resources.devices, default_device_rules, sizeof(default_device_rules));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 static int report_fd = -1;
+const char *program_name = "final"; /* "final-oci" under that name (main.c) */
 static int log_fd = -1;
 static bool log_json;
 
@@ -67,11 +68,11 @@ int errors_reported_to(void)
 	return report_fd;
 }
 
-/* "final: MESSAGE[: strerror]" on stderr, and on the report descriptor if there is one. */
+/* "final: MESSAGE[: strerror]" on stderr (final-oci: ...), and on the report descriptor if any. */
 static void vreport(const char *fmt, va_list ap, int err)
 {
 	char line[1024];
-	int len = snprintf(line, sizeof(line), "final: ");
+	int len = snprintf(line, sizeof(line), "%s: ", program_name);
 
 	len += vsnprintf(line + len, sizeof(line) - len, fmt, ap);
 	if (err && len < (int)sizeof(line))

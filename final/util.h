@@ -19,6 +19,8 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* What messages start with: "final", or "final-oci" when the binary is called so. */
+extern const char *program_name;
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void die_errno(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 int warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

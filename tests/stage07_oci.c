@@ -200,6 +200,8 @@ START_TEST(oci_bad_bundles_are_refused_with_one_line)
 	assert_exit(&p, 125);
 	assert_contains(p.err, "process.rlimits[0].type");
 	assert_one_line(p.err);
+	ck_assert_msg(strncmp(p.err, "final-oci: ", 11) == 0, "not final-oci's own line: %s",
+		      p.err); /* an engine logs it: it names the runtime it ran */
 	assert_gone("bad1");
 	make_bundle(&b, "[\"no-such-program\"]", "", "");
 	OCI(&p, "create", "--bundle", b.dir, "bad2");
