@@ -32,8 +32,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: escape FILE\n");
 		return 2;
 	}
-	if (chdir("/") < 0 || !mkdtemp(dir) || chroot(dir) < 0) {
+	if (chdir("/") < 0 || !mkdtemp(dir)) {
+		perror("escape: make a subdirectory");
+		return 2;
+	}
+	if (chroot(dir) < 0) { /* not root: CAP_SYS_CHROOT */
 		perror("escape: chroot into a subdirectory");
+		rmdir(dir);
 		return 2;
 	}
 	rmdir(dir + 1);		      /* relative to our working directory, still the old "/" */
