@@ -11,6 +11,7 @@
 #   make bench           final against runc, crun, bwrap, unshare (tests/bench/)
 #   make test-redgreen   each stage's new tests must fail on the previous step
 #   make test-mutants    each mechanism removed (tests/mutants/) must turn its tests red
+#   make test-oci-vm     the OCI validation suite in the VM, on pure cgroup v2 (not in CI)
 #   make diff-stepNN     what step NN adds to the step before it
 #   make deps            install what all of this needs (Debian/Ubuntu, apt-get)
 
@@ -98,6 +99,17 @@ test-oci: final
 	[ "$$#" = 3 ] && [ "$$1" -ge 3572 ] && [ "$$2" -le 20 ] && [ "$$3" -le 6 ] || \
 		{ echo "test-oci: below crun's figures (3572 ok, 20 not ok, 6 crashed): $$line"; exit 1; }
 
+# The same suite in the VM, on pure cgroup v2 (about 6 minutes; not in CI, for
+# its time). runtime-tools 260e151 cannot read v2 cgroups ("cgroupv2 is not
+# supported yet" in its FindCgroup), so its cgroup points fail there for any
+# runtime: the figure is for the rest. Run test-oci once first (it builds the suite).
+OCI_VM_CMD = mkdir -p /run/lock; ln -sf /proc/self/fd /dev/fd; OCI_TEST_TIMEOUT=300 bash $(abspath $(OCI_VALIDATE)) /repo/final/final-oci
+test-oci-vm: $(RUNNER) deps-vm
+	@[ -n "$(OCI_VALIDATE)" ] || { echo "test-oci-vm: no OCI validation suite beside this clone"; exit 2; }
+	@out=$$(VM_OCI=1 OCI_LIB=$(dir $(abspath $(OCI_VALIDATE))) VM_TIMEOUT=2400 VM_CMD='$(OCI_VM_CMD)' \
+		tests/vm.sh $(STAGE_BINS) | tee -a /dev/stderr | grep '^oci-validation:'); \
+	echo "test-oci-vm (pure v2): $${out#oci-validation: }"
+
 # Start-up, footprint and scale against runc, crun, bwrap and unshare.
 bench: final rootfs $(RUNNER)
 	@tests/bench/bench.sh
@@ -161,4 +173,4 @@ clean:
 distclean: clean
 	rm -rf --one-file-system rootfs .cache
 
-.PHONY: all final $(STEPS) rootfs demo bench test test-final test-vm test-oci test-redgreen test-mutants deps deps-vm clean distclean
+.PHONY: all final $(STEPS) rootfs demo bench test test-final test-vm test-oci test-oci-vm test-redgreen test-mutants deps deps-vm clean distclean

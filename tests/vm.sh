@@ -4,6 +4,7 @@
 #
 #   tests/vm.sh STAGE:BIN...      the runner's arguments, as `make test` passes them
 #   VM_CMD='...' tests/vm.sh ...  run this shell command in the VM instead (debugging)
+#   VM_OCI=1 ...                  also put the OCI validation suite in (make test-oci-vm)
 #
 # The kernel comes from Debian's linux-image package, fetched with
 # `apt-get download` into .cache/vm/ (never installed on this machine). The
@@ -26,6 +27,16 @@ modules="crc32c_generic veth bridge overlay loop nf_tables nft_chain_nat nft_mas
 # for the device tests (busybox's has no --show).
 host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)
 	$(command -v strace) $(command -v losetup)"
+# VM_OCI=1: also the OCI runtime-tools validation suite (validate.sh beside the
+# repository in ../shared/oci, its build in /var/cache/oci-runtime-tools) and
+# the GNU tools validate.sh and the suite's executables use (busybox's lack
+# realpath -s, date +%s%N, grep -z...), at the host's paths.
+oci_lib=${OCI_LIB:-$top/../shared/oci}
+oci_rt_tools=${OCI_RT_TOOLS:-/var/cache/oci-runtime-tools}
+oci_tools="bash jq findmnt timeout unshare nsenter flock mktemp stat comm realpath date grep sed awk sort
+	uniq cut xargs find tar gzip sleep mount umount tee wc id head tail cat rm rmdir cp mv mkdir
+	chmod touch ln ls basename dirname readlink env ps"
+vm_mem=${VM_MEM:-2048}
 
 die() { echo "test-vm: $*" >&2; exit 2; }
 [ $# -gt 0 ] || die "usage: tests/vm.sh STAGE:BIN..."
@@ -66,6 +77,29 @@ copy_module() {
 		mkdir -p "$root/lib/modules/$kver/$(dirname "$path")"
 		cp "$kdir/lib/modules/$kver/$path" "$root/lib/modules/$kver/$path"
 	done
+}
+
+# The OCI validation suite at the host's paths: validate.sh and its files, the
+# suite's executables (debug info stripped: 183 MB -> less, the VM's root is in
+# RAM twice), runtimetest, the rootfs tarball, and the tools it runs.
+copy_oci_suite() {
+	local f t
+	[ -f "$oci_lib/validate.sh" ] || die "no $oci_lib/validate.sh"
+	[ -f "$oci_rt_tools/.build-ok" ] || die "no built suite in $oci_rt_tools (run validate.sh once on the host)"
+	mkdir -p "$root$oci_lib" "$root$oci_rt_tools"
+	cp "$oci_lib"/*.sh "$root$oci_lib/"
+	cp "$oci_rt_tools"/{.build-ok,runtimetest,rootfs-amd64.tar.gz} "$root$oci_rt_tools/"
+	for f in "$oci_rt_tools"/validation/*/*.t; do
+		mkdir -p "$root$(dirname "$f")"
+		strip --strip-debug -o "$root$f" "$f" 2>/dev/null || cp "$f" "$root$f"
+		copy_with_libs "$f"
+	done
+	for t in $oci_tools; do
+		f=$(command -v "$t") || die "no $t on this machine"
+		rm -f "$root$f"
+		copy_with_libs "$f"
+	done
+	[ -e "$root/bin/bash" ] || ln -s "$(command -v bash)" "$root/bin/bash"
 }
 
 build_initramfs() {
@@ -118,6 +152,7 @@ build_initramfs() {
 	printf '%s\n' "$*" >"$root/repo/.vm-args"
 	printf '%s\n' "${VM_CMD:-}" >"$root/repo/.vm-cmd"
 
+	[ -z "${VM_OCI:-}" ] || copy_oci_suite
 	cp "$kdir/lib/modules/$kver"/modules.* "$root/tmp/" 2>/dev/null || true
 	mkdir -p "$root/lib/modules/$kver"
 	mv "$root/tmp"/modules.* "$root/lib/modules/$kver/"
@@ -135,7 +170,7 @@ echo "=> booting $pkg under qemu (TCG, pure cgroup v2); timeout ${timeout_s}s"
 log=$cache/console.log
 set +e
 timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 \
-	-machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 2048 \
+	-machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m "$vm_mem" \
 	-nographic -no-reboot -nic none \
 	-kernel "$kdir/boot/vmlinuz-$kver" -initrd "$cache/initramfs.gz" \
 	-append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all" </dev/null |
