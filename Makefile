@@ -88,13 +88,17 @@ test-vm: $(RUNNER) deps-vm
 # The suite is vendored beside the repository (../shared/oci), not in it: looked
 # for there and at its place on the development machines; a clone without it
 # says so and skips. (tee -a: a plain tee would truncate a log file given as stderr.)
+# Its TAP logs go to tests/build/oci-logs (by default it would leave a new
+# directory in /tmp at each run).
 OCI_VALIDATE ?= $(firstword $(wildcard $(CURDIR)/../shared/oci/validate.sh /work/shared/oci/validate.sh))
 test-oci: final
 	@if [ -z "$(OCI_VALIDATE)" ]; then \
 		echo "test-oci: skipped: no OCI validation suite (../shared/oci/validate.sh) beside this clone"; \
 		exit 0; \
 	fi; \
-	line=$$($(OCI_VALIDATE) $(CURDIR)/final/final-oci | tee -a /dev/stderr | tail -n 1); \
+	rm -rf tests/build/oci-logs; \
+	line=$$(OCI_VALIDATE_LOGDIR=$(CURDIR)/tests/build/oci-logs $(OCI_VALIDATE) $(CURDIR)/final/final-oci | \
+		tee -a /dev/stderr | tail -n 1); \
 	set -- $$(echo "$$line" | sed -E 's/^oci-validation: ([0-9]+) ok, ([0-9]+) not ok, ([0-9]+) .*/\1 \2 \3/'); \
 	[ "$$#" = 3 ] && [ "$$1" -ge 3572 ] && [ "$$2" -le 20 ] && [ "$$3" -le 6 ] || \
 		{ echo "test-oci: below crun's figures (3572 ok, 20 not ok, 6 crashed): $$line"; exit 1; }
