@@ -813,14 +813,13 @@ int cgroup_spec_join(const char *path, pid_t pid)
 	for (int i = 0; i < s.n; i++) {
 		bool self;
 
-		/* ourselves into a v1 hierarchy: no lock to wait for (cgroup_enter()); v2 has no
-		 * tasks */
+		/* ourselves, where there is a tasks file (v1): no lock (cgroup_enter()) */
 		snprintf(file, sizeof(file), "%s/tasks", s.dirs[i]);
 		self = pid == getpid() && access(file, F_OK) == 0;
 		if (!self)
 			snprintf(file, sizeof(file), "%s/cgroup.procs", s.dirs[i]);
 		if (write_file(file, self ? "0" : value) < 0 && errno != ENOENT)
-			return warn_errno("write %s to %s", value, file);
+			return warn_errno("write %s to %s", self ? "0" : value, file);
 	}
 	return 0;
 }

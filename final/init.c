@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -141,7 +140,7 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden)
 	 * (CVE-2024-21626's leaked descriptor, by another door). Stdio only; this
 	 * closes `hidden` too, which lets CMD go on.
 	 */
-	if (syscall(SYS_close_range, 3, ~0U, 0) < 0)
+	if (close_fds_but(-1) < 0)
 		die_errno("close_range");
 	for (;;) {
 		siginfo_t si;

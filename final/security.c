@@ -43,7 +43,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -246,16 +245,6 @@ void security_mask_paths(void)
 }
 
 /*** putting it together ***/
-
-/* close_range(2) (Linux 5.9) from 3 up, all but KEEP (-1: none). */
-static int close_fds_but(int keep)
-{
-	if (keep < 3)
-		return syscall(SYS_close_range, 3, ~0U, 0);
-	if (keep > 3 && syscall(SYS_close_range, 3, keep - 1, 0) < 0)
-		return -1;
-	return syscall(SYS_close_range, keep + 1, ~0U, 0);
-}
 
 void security_apply(const struct config *cfg)
 {

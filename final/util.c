@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,15 @@ void report_errors_to(int fd)
 int errors_reported_to(void)
 {
 	return report_fd;
+}
+
+int close_fds_but(int keep)
+{
+	if (keep < 3)
+		return syscall(SYS_close_range, 3, ~0U, 0);
+	if (keep > 3 && syscall(SYS_close_range, 3, keep - 1, 0) < 0)
+		return -1;
+	return syscall(SYS_close_range, keep + 1, ~0U, 0);
 }
 
 /* "final: MESSAGE[: strerror]" on stderr (final-oci: ...), and on the report descriptor if any. */

@@ -195,8 +195,8 @@ static void stop_runtimes(const pid_t *pids, int n)
 }
 
 /*
- * When a test ends (passed, or failed by an assertion: Check's exit() runs
- * this): stop what it started and left running. Check would SIGKILL the
+ * When a test ends (passed: atexit(); failed by an assertion: the wrapper
+ * below): stop what it started and left running. Check would SIGKILL the
  * test's whole process group, runtimes first.
  */
 static void stop_what_the_test_started(void)
