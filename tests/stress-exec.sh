@@ -13,6 +13,9 @@ mkdir -p /run /var/tmp
 export FINAL_STATE=$(mktemp -d /run/final-stress-XXXXXX) FINAL_DATA=$(mktemp -d /var/tmp/final-stress-XXXXXX)
 log=$FINAL_DATA.log
 : >"$log"
+# Whatever the outcome (a failed run exited before its cleanup, and left these): containers, then dirs.
+trap 'for id in $(ls "$FINAL_STATE/containers" 2>/dev/null); do "$final" rm -f "$id" >/dev/null 2>&1; done
+	rm -rf "$FINAL_STATE" "$FINAL_DATA" "$log"' EXIT
 
 pair() { # PAIR: its share of the rounds
 	i=0
@@ -39,4 +42,3 @@ host=$(grep -c HOST-REACHED "$log")
 bad=$(grep -c . "$log")
 echo "stress-exec: $rounds rounds, $pairs at a time, ${secs} s: host reached $host times, $bad problems, $left containers left"
 [ "$bad" -eq 0 ] && [ "$left" -eq 0 ] || { cat "$log" | head -20; exit 1; }
-rm -rf "$FINAL_STATE" "$FINAL_DATA" "$log"
