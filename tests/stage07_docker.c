@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,23 +129,27 @@ END_TEST
  */
 START_TEST(names_hosts_and_env_files)
 {
-	char envfile[] = "/tmp/final-env-XXXXXX";
+	char envfile[256];
 	struct proc p = {0};
-	int fd = mkstemp(envfile);
+	int fd;
 	const char *const bad[][2] = {{"-e", "=x"}, {"--add-host", "db"}, {"--dns", "not-an-ip"}};
 
+	/* in the test's own FINAL_DATA, which the runner removes however the test ends */
+	snprintf(envfile, sizeof(envfile), "%s/env-file", getenv("FINAL_DATA"));
+	fd = open(envfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ck_assert(fd >= 0 && write(fd, "A=1\n# comment\n\nB=two words\n", 28) == 28);
 	close(fd);
 	FINAL_OK(&p, "run", "-d", "--name", "db", test_rootfs, "/bin/sh", "-c",
 		 "while :; do nc -l -p 5432 -e echo db-here; done");
-	FINAL_OK(
-	    &p, "run", "--rm", "--name", "app", "-h", "apphost", "--env-file", envfile,
-	    "--add-host", "extra:192.0.2.9", "--dns", "192.0.2.53", "--link", "db:database",
-	    test_rootfs, "/bin/sh", "-c",
-	    "echo \"$A|$B\"; cat /etc/hostname; grep -c '^nameserver' /etc/resolv.conf; "
-	    "grep nameserver /etc/resolv.conf; grep -E '\t(apphost|extra|database)' /etc/hosts "
-	    "| cut -f2; nc database 5432");
+	bin_run(&p,
+		CMD("run", "--rm", "--name", "app", "-h", "apphost", "--env-file", envfile,
+		    "--add-host", "extra:192.0.2.9", "--dns", "192.0.2.53", "--link", "db:database",
+		    test_rootfs, "/bin/sh", "-c",
+		    "echo \"$A|$B\"; cat /etc/hostname; grep -c '^nameserver' /etc/resolv.conf; "
+		    "grep nameserver /etc/resolv.conf; grep -E '\t(apphost|extra|database)' "
+		    "/etc/hosts | cut -f2; nc database 5432"));
 	unlink(envfile);
+	assert_exit(&p, 0);
 	assert_out_eq(&p, "1|two words\napphost\n1\nnameserver 192.0.2.53\napphost app\n"
 			  "extra\ndatabase db\ndb-here\n");
 	FINAL_OK(&p, "rm", "-f", "db");
