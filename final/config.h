@@ -9,6 +9,8 @@
 #ifndef FINAL_CONFIG_H
 #define FINAL_CONFIG_H
 
+#include "layer.h"
+
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -97,6 +99,10 @@ struct config {
 	struct { /* OCI linux.namespaces: which network namespace */
 		enum network_mode network;
 	} namespaces;
+	struct { /* --userns=remap: root inside is range.uid outside (userns.c) */
+		bool remap;
+		struct id_shift range;
+	} userns;
 	struct {			   /* OCI linux.resources */
 		unsigned long long memory; /* bytes; 0: no limit */
 		const char *memory_arg;	   /* as written, for messages */

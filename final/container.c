@@ -33,6 +33,7 @@
 #include "security.h"
 #include "state.h"
 #include "tty.h"
+#include "userns.h"
 #include "util.h"
 
 #include <errno.h>
@@ -43,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -67,6 +69,8 @@ struct run {
 	int log_fd[2]; /* -d: the pipes the container's stdout and stderr go to... */
 	int log_read[2]; /* ...which the monitor copies into the log */
 	int attach; /* -dt: where `final attach` connects */
+	int userns; /* --userns=remap: the user namespace the init joins last, or -1... */
+	int netns; /* ...and the network namespace made in it, which it joins first */
 	bool again; /* `final start`: an existing container */
 	bool detached; /* -d: output into the log, through log_fd/log_read */
 	struct log log;
@@ -78,6 +82,16 @@ static bool running(const struct container *c);
 static int find(const char *name, struct container *c);
 
 /*** the child ***/
+
+/* --userns=remap, last, when the container is complete: root is the range's first id now. */
+static void join_userns(int fd)
+{
+	if (setns(fd, CLONE_NEWUSER) < 0)
+		die_errno("join the user namespace");
+	close(fd);
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		die_errno("become root of the user namespace");
+}
 
 /* Until the parent writes a byte: EOF means it failed or died, and we must not run. */
 static void wait_for_parent(struct run *r)
@@ -106,6 +120,8 @@ static int child(void *arg)
 		exit(EXIT_RUNTIME);
 	if (unshare(CLONE_NEWCGROUP) < 0) /* now that we are in our cgroup (step 05) */
 		die_errno("unshare(CLONE_NEWCGROUP)");
+	if (r->netns >= 0 && (setns(r->netns, CLONE_NEWNET) < 0 || close(r->netns) < 0))
+		die_errno("join the network namespace of the user namespace");
 	if (r->cfg->hostname && sethostname(r->cfg->hostname, strlen(r->cfg->hostname)) < 0)
 		die_errno("sethostname %s", r->cfg->hostname);
 	timing_mark("namespaces");
@@ -123,6 +139,8 @@ static int child(void *arg)
 		close(master);
 		close(r->tty_sock[1]);
 	}
+	if (r->userns >= 0)
+		join_userns(r->userns);
 	init_run(r->cfg, slave, security_apply);
 }
 
@@ -132,7 +150,9 @@ static int clone_flags(const struct config *cfg)
 {
 	int flags = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD;
 
-	return cfg->namespaces.network == NET_HOST ? flags : flags | CLONE_NEWNET;
+	/* --userns=remap: one made in the user namespace, joined (userns.c) */
+	return cfg->namespaces.network == NET_HOST || cfg->userns.remap ? flags
+									: flags | CLONE_NEWNET;
 }
 
 /*
@@ -425,6 +445,31 @@ static int start_and_wait_ready(struct run *r, int notify_fd, int *master)
 	return 0;
 }
 
+/*
+ * --userns=remap: the image's layers as copies owned by the range (once),
+ * the writable layer's root and the --device nodes owned by the range's
+ * root, and a user namespace for the init to join.
+ */
+static int remap(struct run *r)
+{
+	struct config *cfg = r->cfg;
+	const struct id_shift *s = &cfg->userns.range;
+	static char lower[4096];
+
+	if (cfg->root.path != lower) {
+		if (userns_shift_lowers(cfg->root.path, s, r->fs.dir, lower, sizeof(lower)) < 0)
+			return -1;
+		cfg->root.path = lower;
+		for (int i = 0; i < cfg->ndevices; i++) {
+			cfg->devices[i].uid += cfg->devices[i].uid < s->count ? s->uid : 0;
+			cfg->devices[i].gid += cfg->devices[i].gid < s->count ? s->gid : 0;
+		}
+	}
+	if (chown(r->fs.upper, s->uid, s->gid) < 0)
+		return warn_errno("chown %s", r->fs.upper);
+	return (r->userns = userns_create(s, &r->netns)) < 0 ? -1 : 0;
+}
+
 /* One life of the container, from its layer to its teardown: CMD's status. */
 static int run_once(struct run *r, int notify_fd, bool *started)
 {
@@ -433,7 +478,7 @@ static int run_once(struct run *r, int notify_fd, bool *started)
 
 	*started = false;
 	r->pidfd = -1;
-	if (rootfs_prepare(&r->fs, r->c.id) < 0)
+	if (rootfs_prepare(&r->fs, r->c.id) < 0 || (r->cfg->userns.remap && remap(r) < 0))
 		return status;
 	timing_mark("layer");
 	if (net_prepare(&r->net, r->cfg, r->c.id) < 0)
@@ -445,11 +490,17 @@ static int run_once(struct run *r, int notify_fd, bool *started)
 		goto out_release; /* the child is made in it (v2) or joins it itself (v1) */
 	timing_mark("cgroup");
 	pid = spawn(r);
+	if (r->userns >= 0) /* the child has it */
+		close(r->userns);
+	r->userns = -1;
 	if (pid < 0)
 		goto out_release;
 	timing_mark("clone");
-	if (net_connect(&r->net, pid) < 0 || net_publish(&r->net) < 0 || record_init(r, pid) < 0)
+	if (net_connect(&r->net, pid, r->netns) < 0 || net_publish(&r->net) < 0 ||
+	    record_init(r, pid) < 0)
 		goto out_kill;
+	if (r->netns >= 0)
+		close(r->netns), r->netns = -1;
 	forward_pidfd = r->pidfd;
 	timing_mark("veth+ports+record");
 	*started = start_and_wait_ready(r, notify_fd, &master) == 0;
@@ -477,6 +528,8 @@ out_kill:
 	wait_status(pid);
 out_release:
 	forward_pidfd = -1;
+	if (r->netns >= 0)
+		close(r->netns), r->netns = -1;
 	if (r->pidfd >= 0)
 		close(r->pidfd);
 	release(r);
@@ -620,6 +673,7 @@ static int create_record(struct run *r)
 	r->c.caps = r->cfg->security.caps;
 	r->c.seccomp = r->cfg->security.seccomp;
 	r->c.no_new_privs = r->cfg->security.no_new_privs;
+	r->c.userns = r->cfg->userns.remap;
 	/* Before the record exists: a record without a live monitor is reaped as a crash. */
 	r->c.monitor_pid = getpid();
 	r->c.monitor_start = proc_start_time(getpid());
@@ -679,11 +733,18 @@ static int run_detached(struct run *r)
 static int run_container(struct config *cfg, const struct container *existing)
 {
 	static char lower[4096];
-	struct run r = {.cfg = cfg, .attach = -1};
+	struct run r = {.cfg = cfg, .attach = -1, .userns = -1, .netns = -1};
 
 	if (image_resolve(cfg, lower, sizeof(lower)) < 0)
 		return EXIT_RUNTIME;
 	cfg->root.path = lower;
+	if (cfg->userns.remap && cfg->namespaces.network == NET_HOST)
+		return warn("--userns=remap cannot share the host's network: its namespace belongs "
+			    "to "
+			    "the host's root (docker refuses it too)"),
+		       EXIT_RUNTIME;
+	if (cfg->userns.remap && userns_remap_range(&cfg->userns.range) < 0)
+		return EXIT_RUNTIME;
 	timing_mark("image");
 	if (existing) { /* the same id, name, writable layer and log; a new monitor */
 		r.c = *existing;
@@ -1372,7 +1433,10 @@ static int join_container(const char *name, const struct container *c)
 	 * this holds even when the container keeps them all (--cap-add ALL).
 	 */
 	prctl(PR_SET_DUMPABLE, 0);
-	if (proc_setns(pidfd, c->init_pid, c->init_start, nstypes) < 0)
+	/* --userns=remap: the user namespace last, as the init did (the others are the host's
+	 * root's) */
+	if (proc_setns(pidfd, c->init_pid, c->init_start, nstypes) < 0 ||
+	    (c->userns && proc_setns(pidfd, c->init_pid, c->init_start, CLONE_NEWUSER) < 0))
 		return close(pidfd), errno == ESRCH ? warn("container %s is not running", name)
 						    : warn_errno("setns into %s", name);
 	close(pidfd);

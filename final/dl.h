@@ -45,7 +45,21 @@
 	X(archive_, entry_set_uid)                                                                 \
 	X(archive_, entry_set_gid)                                                                 \
 	X(archive_, entry_set_rdev)                                                                \
-	X(archive_, entry_xattr_add_entry)
+	X(archive_, entry_xattr_add_entry)                                                        \
+	X(archive_, read_disk_new)                                                                 \
+	X(archive_, read_disk_set_symlink_physical)                                                \
+	X(archive_, read_disk_set_behavior)                                                        \
+	X(archive_, read_disk_open)                                                                \
+	X(archive_, read_disk_descend)                                                             \
+	X(archive_, read_next_header2)                                                             \
+	X(archive_, entry_new)                                                                     \
+	X(archive_, entry_free)                                                                    \
+	X(archive_, entry_uid)                                                                     \
+	X(archive_, entry_gid)                                                                     \
+	X(archive_, entry_linkresolver_new)                                                        \
+	X(archive_, entry_linkresolver_set_strategy)                                               \
+	X(archive_, entry_linkresolver_free)                                                       \
+	X(archive_, entry_linkify)
 
 #define CURL_FUNCTIONS(X)                                                                          \
 	X(curl_, global_init)                                                                      \

@@ -759,7 +759,9 @@ static void each_stored(struct store_walk *w, void (*fn)(const char *, enum stor
 		struct dirent *e;
 
 		while (d && (e = readdir(d))) {
-			char *key = xasprintf("\n%s\n", e->d_name), *path;
+			/* HEX@UID-GID, a copy for --userns=remap (userns.c): kept as long as HEX */
+			char *key = xasprintf("\n%.*s\n", (int)strcspn(e->d_name, "@"), e->d_name);
+			char *path;
 
 			path = xasprintf("%s/%s", dir, e->d_name);
 			if (e->d_name[0] != '.')

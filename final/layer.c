@@ -176,3 +176,88 @@ out:
 		close(cwd);
 	return ret;
 }
+
+/*
+ * --userns=remap: the container's root is a host uid of the range, so a
+ * layer owned by the host's root would be the overflow id ("nobody") inside,
+ * and nothing in it writable. Docker's answer, and ours: a copy of the
+ * layer with every owner moved into the range. libarchive reads the tree
+ * (archive_read_disk: not following symlinks nor crossing mounts, with
+ * xattrs such as trusted.overlay.opaque, whiteouts and hard links) and
+ * writes it with the same SECURE_* checks as an unpack.
+ */
+static int shift_owner(struct archive_entry *e, const struct id_shift *s)
+{
+	la_int64_t uid = archive.entry_uid(e), gid = archive.entry_gid(e);
+
+	if (uid < 0 || gid < 0 || (unsigned long)uid >= s->count || (unsigned long)gid >= s->count)
+		return -1;
+	archive.entry_set_uid(e, uid + s->uid);
+	archive.entry_set_gid(e, gid + s->gid);
+	return 0;
+}
+
+int layer_copy_shifted(const char *src, const char *dst, const struct id_shift *s)
+{
+	/*
+	 * Paths are DST/..., absolute: archive_read_disk changes the working
+	 * directory as it walks (a relative path would land in SRC's subdirectories,
+	 * or in ours). No SECURE_SYMLINKS: it would refuse a symlink anywhere in DST's
+	 * own path, and every entry comes from a real tree, so none can have a
+	 * symlink of the copy as a parent.
+	 */
+	const int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
+			  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+	struct archive_entry_linkresolver *links;
+	struct archive *in, *out;
+	struct archive_entry *e;
+	int r = ARCHIVE_OK, ret = 0;
+
+	if (dl_archive() < 0)
+		return -1;
+	in = archive.read_disk_new();
+	out = archive.write_disk_new();
+	links = archive.entry_linkresolver_new();
+	e = archive.entry_new();
+	archive.read_disk_set_symlink_physical(in);
+	archive.read_disk_set_behavior(in, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	archive.write_disk_set_options(out, flags);
+	/* a hard link's second name is written as a link to the first (tar's way) */
+	archive.entry_linkresolver_set_strategy(links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+	if (archive.read_disk_open(in, src) != ARCHIVE_OK) {
+		ret = warn("read %s: %s", src, archive.error_string(in));
+		goto out;
+	}
+	while (ret == 0 && (r = archive.read_next_header2(in, e)) == ARCHIVE_OK) {
+		struct archive_entry *w = e, *spare = NULL;
+		const char *rel = archive.entry_pathname(e) + strlen(src);
+		char *to = xasprintf("%s%s", dst, rel);
+
+		archive.read_disk_descend(in);
+		archive.entry_set_pathname(e, to);
+		rel = to + strlen(dst); /* the old pathname is gone */
+		if (shift_owner(e, s) < 0)
+			ret = warn("%s%s is owned by %lld:%lld, outside the %lu ids of the range",
+				   src, rel, (long long)archive.entry_uid(e),
+				   (long long)archive.entry_gid(e), s->count);
+		else
+			archive.entry_linkify(links, &w, &spare);
+		errno = 0;
+		if (ret == 0 && (archive.write_header(out, w) < ARCHIVE_OK ||
+				 (!archive.entry_hardlink(w) && copy_data(in, out) < 0) ||
+				 archive.write_finish_entry(out) < ARCHIVE_OK))
+			ret = warn("copy %s%s to %s: %s%s%s", src, rel, to,
+				   archive.error_string(out), full_disk(errno) ? ": " : "",
+				   full_disk(errno) ? strerror(errno) : "");
+		free(to);
+	}
+	if (ret == 0 && r != ARCHIVE_EOF)
+		ret = warn("read %s: %s", src, archive.error_string(in));
+out:
+	archive.entry_free(e);
+	archive.entry_linkresolver_free(links);
+	archive.read_free(in);
+	if (archive.write_free(out) != ARCHIVE_OK && ret == 0) /* the directories' modes, times */
+		ret = warn("copy %s to %s: %s", src, dst, "could not finish");
+	return ret;
+}

@@ -6,6 +6,7 @@
 #define FINAL_LAYER_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /*
  * Unpack TARBALL (tar, plain or compressed) into DIR, an existing empty
@@ -14,5 +15,17 @@
  * tarball in error messages. -1 with one message on the first bad entry.
  */
 int layer_unpack(const char *tarball, const char *dir, bool whiteouts, const char *what);
+
+/* An id range: container id N is host id UID + N (GID + N), for N below COUNT. */
+struct id_shift {
+	unsigned long uid, gid, count;
+};
+
+/*
+ * Copy the tree SRC into DST, an existing empty directory, with every owner
+ * moved into the range S (--userns=remap). -1 with one message if an owner
+ * is outside it or a copy fails.
+ */
+int layer_copy_shifted(const char *src, const char *dst, const struct id_shift *s);
 
 #endif

@@ -51,6 +51,8 @@ static const char *const usage_text[][2] = {
 	    "  --cpus N              CPU limit, fractions of one CPU\n"
 	    "  --pids-limit N        process limit\n"
 	    "  --network MODE        bridge (default), none or host\n"
+	    "  --userns=remap        root inside is an unprivileged id outside (the ranges\n"
+	    "                        of the user final-remap, made on first use); host: not\n"
 	    "  -p [IP:][HOST:]CTR[/PROTO]  publish a container port on the host (tcp or udp);\n"
 	    "                        no HOST: a free port (final port NAME shows it)\n"
 	    "  -v SRC:DST[:ro]       bind-mount a host path\n"
@@ -413,6 +415,7 @@ enum {
 	OPT_CPUS,
 	OPT_PIDS,
 	OPT_NETWORK,
+	OPT_USERNS,
 	OPT_READ_ONLY,
 	OPT_RM,
 	OPT_CAP_ADD,
@@ -546,6 +549,11 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 		else
 			bad("--network", arg, "use bridge, none or host");
 		break;
+	case OPT_USERNS:
+		if (strcmp(arg, "remap") != 0 && strcmp(arg, "host") != 0)
+			bad("--userns", arg, "use remap or host");
+		cfg->userns.remap = strcmp(arg, "remap") == 0;
+		break;
 	case 'p':
 		parse_port(cfg, arg);
 		break;
@@ -626,6 +634,7 @@ static const struct option run_options[] = {
     {"cpus", required_argument, NULL, OPT_CPUS},
     {"pids-limit", required_argument, NULL, OPT_PIDS},
     {"network", required_argument, NULL, OPT_NETWORK},
+    {"userns", required_argument, NULL, OPT_USERNS},
     {"publish", required_argument, NULL, 'p'},
     {"volume", required_argument, NULL, 'v'},
     {"device", required_argument, NULL, OPT_DEVICE},

@@ -382,7 +382,7 @@ int net_prepare(struct net *n, const struct config *cfg, const char *id)
 	return ret;
 }
 
-int net_connect(struct net *n, pid_t pid)
+int net_connect(struct net *n, pid_t pid, int netns)
 {
 	struct mnl_socket *nl;
 	int ret = 0;
@@ -391,7 +391,7 @@ int net_connect(struct net *n, pid_t pid)
 		return 0;
 	nl = nl_open();
 	snprintf(n->veth, sizeof(n->veth), "vf%.8s", n->id);
-	if (nl_create_veth(nl, n->veth, "eth0", pid) < 0)
+	if (nl_create_veth(nl, n->veth, "eth0", pid, netns) < 0)
 		ret = warn_errno("create veth pair %s - eth0", n->veth);
 	else if (nl_link_up(nl, n->veth, BRIDGE) < 0)
 		ret = warn_errno("attach %s to %s", n->veth, BRIDGE);

@@ -32,8 +32,9 @@ struct net {
 
 /* Parent, before the container exists: lease, bridge, NAT, resolv.conf. */
 int net_prepare(struct net *n, const struct config *cfg, const char *id);
-/* Parent, once the child exists: its veth pair, the peer as eth0 inside. */
-int net_connect(struct net *n, pid_t pid);
+/* Parent, once the child exists: its veth pair, the peer as eth0 in PID's network
+ * namespace, or NETNS's (a descriptor; -1: PID's). */
+int net_connect(struct net *n, pid_t pid, int netns);
 /* Parent: DNAT rules for -p, in a table of the container's own. */
 int net_publish(struct net *n);
 /* Child, in its network namespace: lo up; with a bridge, eth0 and the default route. */

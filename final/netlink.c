@@ -85,7 +85,7 @@ int nl_create_bridge(struct mnl_socket *nl, const char *name)
  * interfaces, whatever enters one leaves the other. The peer is created
  * directly in the container's network namespace.
  */
-int nl_create_veth(struct mnl_socket *nl, const char *host, const char *peer, pid_t pid)
+int nl_create_veth(struct mnl_socket *nl, const char *host, const char *peer, pid_t pid, int netns)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = link_message(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, host, 0);
@@ -99,7 +99,10 @@ int nl_create_veth(struct mnl_socket *nl, const char *host, const char *peer, pi
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm)); /* the peer's own ifinfomsg */
 	ifm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, pid);
+	if (netns >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, netns);
+	else
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, pid);
 	mnl_attr_nest_end(nlh, peer_attr);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);

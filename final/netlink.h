@@ -14,7 +14,7 @@ struct mnl_socket *nl_open(void);
 /* ip link add NAME type bridge (EEXIST is fine) */
 int nl_create_bridge(struct mnl_socket *nl, const char *name);
 /* ip link add HOST type veth peer name PEER netns PID */
-int nl_create_veth(struct mnl_socket *nl, const char *host, const char *peer, pid_t pid);
+int nl_create_veth(struct mnl_socket *nl, const char *host, const char *peer, pid_t pid, int netns);
 /* ip link set NAME up [master MASTER] */
 int nl_link_up(struct mnl_socket *nl, const char *name, const char *master);
 /* ip link del NAME (ENODEV is fine) */

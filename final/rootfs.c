@@ -312,6 +312,9 @@ void rootfs_enter(const struct rootfs *r, const struct config *cfg)
 	pivot_into(r->merged);
 	mount_pseudo_filesystems();
 	make_devices(cfg);
+	/* --userns=remap: /dev is the container root's, as its own tmpfs would be (userns.c) */
+	if (cfg->userns.remap && chown("/dev", cfg->userns.range.uid, cfg->userns.range.gid) < 0)
+		die_errno("chown /dev");
 	/* --read-only: the root itself; /proc, /dev, /tmp and volumes keep their own flags.
 	 * A bind remount sets all the flags: without MS_NODEV it would drop nodev. */
 	if (cfg->root.readonly &&

@@ -192,6 +192,7 @@ int state_save(const struct container *c)
 	put_num(f, "caps", "%llx", c->caps);
 	put_num(f, "seccomp", "%llu", c->seccomp);
 	put_num(f, "no_new_privs", "%llu", c->no_new_privs);
+	put_num(f, "userns", "%llu", c->userns);
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return warn_errno("write %s", path);
 	return 0;
@@ -271,6 +272,8 @@ static bool set_field(struct container *c, const char *k, const char *v)
 		return NUM(c->seccomp, 10, 1);
 	if (!strcmp(k, "no_new_privs"))
 		return NUM(c->no_new_privs, 10, 1);
+	if (!strcmp(k, "userns"))
+		return NUM(c->userns, 10, 1);
 	return true; /* a field of a later version: ignored */
 }
 

@@ -39,6 +39,7 @@ struct container {
 	bool remove;		    /* --rm */
 	unsigned long long caps;    /* what exec gives a new process: the capabilities... */
 	bool seccomp, no_new_privs; /* ...the filter and no_new_privs of the container */
+	bool userns;		    /* --userns=remap: exec joins its user namespace too */
 };
 
 const char *state_root(void);

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,50 @@ static void stop_runtimes(const pid_t *pids, int n)
 		}
 }
 
+/*** --userns=remap's user ***/
+
+static char remap_user[32];
+
+void use_test_remap_user(void)
+{
+	snprintf(remap_user, sizeof(remap_user), "final-test-%d", (int)getpid());
+	ck_assert_msg(!getpwnam(remap_user), "the user %s exists already", remap_user);
+	setenv("FINAL_REMAP_USER", remap_user, 1);
+}
+
+unsigned long remap_range_start(const char *file)
+{
+	char line[256], who[64];
+	unsigned long start, count;
+	FILE *f = fopen(file, "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63[^:]:%lu:%lu", who, &start, &count) == 3 &&
+		    strcmp(who, remap_user) == 0) {
+			fclose(f);
+			return start;
+		}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+/* userdel takes its group and its /etc/subuid and /etc/subgid lines too. */
+static void remove_test_remap_user(void)
+{
+	pid_t pid;
+
+	if (!remap_user[0] || !getpwnam(remap_user))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		execlp("userdel", "userdel", remap_user, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
 /*
  * When a test ends (passed: atexit(); failed by an assertion: the wrapper
  * below): stop what it started and left running. Check would SIGKILL the
@@ -208,8 +253,10 @@ static void stop_what_the_test_started(void)
 	stop_runtimes(started, nstarted);
 	/* ...and final's detached containers in the test's own state directory: `rm -f` them */
 	snprintf(records, sizeof(records), "%s/containers", final_state);
-	if (cli_stage < 7 || !final_state[0] || !(d = opendir(records)))
+	if (cli_stage < 7 || !final_state[0] || !(d = opendir(records))) {
+		remove_test_remap_user();
 		return;
+	}
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.') {
 			const char *const argv[] = {bin, "rm", "-f", e->d_name, NULL};
@@ -230,6 +277,7 @@ static void stop_what_the_test_started(void)
 				waitpid(pid, NULL, 0);
 		}
 	closedir(d);
+	remove_test_remap_user(); /* once its containers are gone */
 }
 
 /*

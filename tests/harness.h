@@ -140,6 +140,14 @@ void assert_unchanged(const char *what, char *before, char *after);
 /* Each {OPTION, VALUE} must be refused: exit 125, one line naming VALUE. */
 void assert_bad_options(const char *const bad[][2], size_t n);
 
+/*
+ * --userns=remap: FINAL_REMAP_USER is a user of the test's own (final-test-PID),
+ * which final creates on first use; it is removed (userdel) when the test ends.
+ */
+void use_test_remap_user(void);
+/* Its range's first id in FILE (/etc/subuid, /etc/subgid); 0 if it has none. */
+unsigned long remap_range_start(const char *file);
+
 /* Read a whole (small) file into a static buffer; NULL if unreadable. */
 const char *slurp(const char *path);
 

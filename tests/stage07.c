@@ -566,6 +566,145 @@ START_TEST(privileged_mounts_stay_inside)
 }
 END_TEST
 
+/*** --userns=remap ***/
+
+/* The container's (or exec's) view of a file of /proc/self, spaces squeezed. */
+static const char *squeezed(const char *text)
+{
+	static char out[256];
+	size_t n = 0;
+
+	for (const char *c = text; *c && n < sizeof(out) - 1; c++)
+		if (*c != ' ' || (n && out[n - 1] != ' ' && out[n - 1] != '\n'))
+			out[n++] = *c;
+	out[n] = '\0';
+	return out;
+}
+
+/*
+ * Root inside is the first id of a range nobody uses on the host, from a
+ * user final makes on first use: the init's uid_map and credentials seen
+ * from the host, exec in the same user namespace, the image's files its
+ * root's (and writable), a volume's new file owned by the range.
+ */
+START_TEST(userns_remap_maps_root_to_a_range)
+{
+	struct proc p = {0};
+	char vol[600], map[128], mount[700], uid[128];
+	unsigned long u, g;
+	struct stat st;
+	pid_t init;
+
+	use_test_remap_user();
+	snprintf(vol, sizeof(vol), "%s/vol", getenv("FINAL_DATA"));
+	ck_assert(mkdir(vol, 0777) == 0 && chmod(vol, 0777) == 0);
+	snprintf(mount, sizeof(mount), "%s:/vol", vol);
+	FINAL_OK(&p, "run", "-d", "--name", "remapped", "--network", "none", "--userns=remap", "-v",
+		 mount, test_rootfs, "/bin/sleep", "100");
+	assert_contains(p.err, "creating the user");
+	u = remap_range_start("/etc/subuid");
+	g = remap_range_start("/etc/subgid");
+	ck_assert_msg(u >= 65536 && g >= 65536, "no range of its own in /etc/subuid: %lu", u);
+	FINAL_OK(&p, "inspect", "--format", "{{.State.Pid}}", "remapped");
+	init = atoi(p.out);
+	snprintf(map, sizeof(map), "/proc/%d/uid_map", (int)init);
+	snprintf(uid, sizeof(uid), "0 %lu 65536\n", u);
+	ck_assert_str_eq(squeezed(slurp(map)), uid);
+	snprintf(map, sizeof(map), "/proc/%d/status", (int)init);
+	snprintf(uid, sizeof(uid), "\nUid:\t%lu\t%lu\t%lu\t%lu\n", u, u, u, u);
+	assert_contains(slurp(map), uid);
+	ck_assert(ns_inode(init, "user") != ns_inode(0, "user"));
+	/* exec: the same user namespace, root there too */
+	FINAL_OK(&p, "exec", "remapped", "/bin/sh", "-c",
+		 "id -u; stat -c %u:%g /etc/passwd; echo x > /etc/new && echo wrote; touch /vol/f;"
+		 "readlink /proc/self/ns/user");
+	snprintf(uid, sizeof(uid), "0\n0:0\nwrote\nuser:[%lu]\n", ns_inode(init, "user"));
+	assert_out_eq(&p, uid);
+	snprintf(mount, sizeof(mount), "%s/f", vol);
+	ck_assert_int_eq(stat(mount, &st), 0);
+	ck_assert_uint_eq(st.st_uid, u);
+	ck_assert_uint_eq(st.st_gid, g);
+	FINAL_OK(&p, "rm", "-f", "remapped");
+	/* made once: the next container uses it */
+	ctr_run(&p, CMD("--network", "none", "--userns=remap"),
+		CMD("/bin/cat", "/proc/self/uid_map"));
+	assert_exit(&p, 0);
+	ck_assert_msg(!strstr(p.err, "creating"), "the user was made again: %s", p.err);
+	snprintf(uid, sizeof(uid), "0 %lu 65536\n", u);
+	ck_assert_str_eq(squeezed(p.out), uid);
+}
+END_TEST
+
+/* Every attack fails with the option, and those that need the host's root fail even without
+ * the protections: capabilities count in the container's user namespace only. */
+START_TEST(escape_battery_is_blocked_with_userns_remap)
+{
+	const char *const remap[] = {"--userns=remap", NULL};
+	const char *const weak[] = {"--userns=remap",
+				    "--cap-add",
+				    "ALL",
+				    "--security-opt",
+				    "seccomp=unconfined",
+				    "--security-opt",
+				    "no-new-privileges=false",
+				    NULL};
+	const char *const host_root[] = {"mount", "time", "mknod"};
+	const char *const *list = attacks();
+	char out[512];
+
+	use_test_remap_user();
+	for (int i = 0; list[i]; i += 2) {
+		ck_assert_msg(attack(list[i], list[i + 1], remap, out, sizeof(out)) == 1 &&
+				  strstr(out, "blocked"),
+			      "--userns=remap: %s", out);
+		for (size_t j = 0; j < sizeof(host_root) / sizeof(host_root[0]); j++)
+			if (!strcmp(list[i], host_root[j]))
+				ck_assert_msg(
+				    attack(list[i], list[i + 1], weak, out, sizeof(out)) == 1 &&
+					strstr(out, "blocked"),
+				    "--userns=remap without the protections: %s", out);
+	}
+}
+END_TEST
+
+/* The bridge, a published port below 1024 and ping's raw socket: the network namespace is the
+ * container root's own. */
+START_TEST(userns_remap_keeps_the_network)
+{
+	struct proc p = {0};
+	const char *got;
+	int fds[2];
+	pid_t remote;
+
+	use_test_remap_user();
+	FINAL_OK(&p, "run", "-d", "--name", "srv", "--userns=remap", "-p", "8080:80", test_rootfs,
+		 "/bin/sh", "-c", "while :; do nc -l -p 80 -e echo hello-remapped; done");
+	ck_assert(pipe(fds) == 0);
+	remote = start_remote(fetch_published, fds[1]);
+	got = await_remote(remote, fds);
+	ck_assert_str_eq(got, "hello-remapped\n");
+	FINAL_OK(
+	    &p, "exec", "srv", "/bin/sh", "-c",
+	    "ping -c 1 -W 2 $(ip route | awk '/default/ {print $3}') >/dev/null && echo pinged");
+	assert_out_eq(&p, "pinged\n");
+	FINAL_OK(&p, "rm", "-f", "srv");
+}
+END_TEST
+
+START_TEST(userns_bad_input_is_one_line)
+{
+	const char *const bad[][2] = {{"--userns", "private"}};
+	struct proc p = {0};
+
+	assert_bad_options(bad, 1);
+	use_test_remap_user();
+	ctr_run(&p, CMD("--userns=remap", "--network", "host"), CMD("/bin/true"));
+	assert_exit(&p, 125);
+	assert_contains(p.err, "host's network");
+	ck_assert_msg(strchr(p.err, '\n') == p.err + strlen(p.err) - 1, "not one line: %s", p.err);
+}
+END_TEST
+
 void stage07_tests(void)
 {
 	add_test(7, 0, init_is_pid_1_and_reaps_orphans);
@@ -592,4 +731,8 @@ void stage07_tests(void)
 	add_test(7, 0, bad_security_options_are_one_line);
 	add_test(7, 0, ulimit_sets_rlimits);
 	add_test(7, 0, privileged_mounts_stay_inside);
+	add_test(7, 0, userns_remap_maps_root_to_a_range);
+	add_test(7, 0, escape_battery_is_blocked_with_userns_remap);
+	add_test(7, 0, userns_remap_keeps_the_network);
+	add_test(7, 0, userns_bad_input_is_one_line);
 }

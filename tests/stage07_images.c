@@ -108,6 +108,50 @@ START_TEST(pull_and_run_by_name)
 }
 END_TEST
 
+/* How many of FINAL_DATA/layers/sha256's entries are --userns=remap's copies (HEX@UID-GID). */
+static int remapped_layers(void)
+{
+	DIR *d = opendir(data("%s", "layers/sha256"));
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strchr(e->d_name, '@') != NULL;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * --userns=remap with an image: its layers, owned by the host's root, are
+ * copied once with their owners moved into the range (the image's user
+ * nobody, 65534, is the range's last id); rmi removes the copies with them.
+ */
+START_TEST(userns_remap_copies_an_images_layers_once)
+{
+	struct test_registry r;
+	struct proc p = {0};
+	char ref[64];
+	int copies;
+
+	use_test_remap_user();
+	registry_start(&r, NULL);
+	push_image(&r, "busybox", IMAGE_CONFIG, "");
+	snprintf(ref, sizeof(ref), "127.0.0.1:%d/busybox", r.port);
+	FINAL_OK(&p, "pull", ref);
+	FINAL_OK(&p, "run", "--rm", "--network", "none", "--userns=remap", ref);
+	assert_out_eq(&p, "hello from /tmp as 65534:65534\n");
+	copies = remapped_layers();
+	ck_assert_int_ge(copies, 1);
+	FINAL_OK(&p, "run", "--rm", "--network", "none", "--userns=remap", ref,
+		 "stat -c %u:%g /etc/passwd; cat /proc/self/uid_map | wc -l");
+	assert_out_eq(&p, "0:0\n1\n");
+	ck_assert_int_eq(remapped_layers(), copies);
+	FINAL_OK(&p, "rmi", ref);
+	ck_assert_int_eq(count_in("layers/sha256"), 0);
+}
+END_TEST
+
 START_TEST(progress_on_a_terminal)
 {
 	struct test_registry r;
@@ -450,4 +494,5 @@ void stage07_image_tests(void)
 	add_test(7, 0, https_unless_loopback_or_listed);
 	add_test(7, 0, two_pulls_at_once_then_exec);
 	add_test(7, 0, odd_manifests_are_refused);
+	add_test(7, 0, userns_remap_copies_an_images_layers_once);
 }

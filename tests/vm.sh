@@ -26,7 +26,8 @@ modules="crc32c_generic veth bridge overlay loop nf_tables nft_chain_nat nft_mas
 # strace to hold a syscall open in the lifecycle tests, util-linux's losetup
 # for the device tests (busybox's has no --show).
 host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)
-	$(command -v strace) $(command -v losetup)"
+	$(command -v strace) $(command -v losetup)
+	$(command -v useradd) $(command -v usermod) $(command -v userdel)"
 # VM_OCI=1: also the OCI runtime-tools validation suite (validate.sh beside the
 # repository in ../shared/oci, its build in /var/cache/oci-runtime-tools) and
 # the GNU tools validate.sh and the suite's executables use (busybox's lack
@@ -113,6 +114,8 @@ build_initramfs() {
 	done
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	# useradd, usermod and userdel (--userns=remap's user) read these
+	cp /etc/login.defs "$root/etc/"
 
 	# The repository's binaries at the same relative paths, so the runner's
 	# arguments mean the same thing inside.
