@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "dl.h"
 #include "ebpf.h"
+#include "rootless.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -55,6 +56,9 @@ void cgroup_init(struct cgroup *cg, const char *name)
 	else
 		cg->mode = "v1";
 	snprintf(cg->name, sizeof(cg->name), "%s", name);
+	/* An ordinary user owns no cgroup here: v1 never delegates, and a v2 subtree
+	 * delegated by systemd is not used yet. Limits are refused (container.c). */
+	cg->none = rootless();
 }
 
 /* The directory of CONTROLLER's parent (FILE NULL, NAME NULL), cgroup, or a file in it. */
@@ -108,13 +112,15 @@ static int enable_controllers(const char *dir, char *failed, size_t size)
 
 static size_t hierarchies(const struct cgroup *cg)
 {
-	return cg->v2 ? 1 : N_ELEMS(controllers);
+	return cg->none ? 0 : cg->v2 ? 1 : N_ELEMS(controllers);
 }
 
 static int try_create(const struct cgroup *cg, char *failed, size_t size)
 {
 	char path[512];
 
+	if (cg->none)
+		return 0;
 	if (cg->v2 && enable_controllers(CGROUP_ROOT, failed, size) < 0)
 		return -1;
 	for (size_t i = 0; i < hierarchies(cg); i++) {
@@ -187,6 +193,8 @@ int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg)
 	const typeof(cfg->resources) *r = &cfg->resources;
 	char value[64], period[16];
 
+	if (cg->none)
+		return 0;
 	if (r->memory) {
 		snprintf(value, sizeof(value), "%llu", r->memory);
 		if (cgroup_write(cg, "memory", cg->v2 ? "memory.max" : "memory.limit_in_bytes",
@@ -236,7 +244,7 @@ int cgroup_dir_fd(const struct cgroup *cg)
 {
 	char path[512];
 
-	if (!cg->v2)
+	if (!cg->v2 || cg->none)
 		return -1;
 	cgroup_path(cg, "memory", cg->name, NULL, path, sizeof(path));
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

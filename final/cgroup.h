@@ -13,6 +13,7 @@
 struct cgroup {
 	bool v2; /* one unified hierarchy, or one per controller */
 	const char *mode; /* "v2", "v1" or "hybrid", for messages */
+	bool none; /* rootless: no cgroup of ours at all (rootless.c); every call does nothing */
 	char name[64]; /* the container's cgroup, under CGROUP_PARENT */
 };
 

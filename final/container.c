@@ -30,6 +30,7 @@
 #include "net.h"
 #include "pidfd.h"
 #include "rootfs.h"
+#include "rootless.h"
 #include "security.h"
 #include "state.h"
 #include "tty.h"
@@ -729,6 +730,37 @@ static int run_detached(struct run *r)
 	return wait_status(pid);
 }
 
+/*
+ * Rootless (rootless.c), what needs the host's root is refused, one line:
+ * the bridge (a veth on the host, NAT), limits (no cgroup of the user's own:
+ * v1 never delegates one, and a v2 subtree systemd delegates is not used
+ * yet), --userns=remap (the user namespace is there already), devices.
+ */
+static int refuse_rootless(const struct config *cfg)
+{
+	const typeof(cfg->resources) *r = &cfg->resources;
+	struct stat st;
+
+	/* Files of an id the user namespace does not map are nobody's inside: root could
+	 * not even make the mount point of /etc/hosts. In the namespace, ours are 0. */
+	if (!strchr(cfg->root.path, ':') && stat(cfg->root.path, &st) == 0 && st.st_uid != 0)
+		return warn("rootless: %s is not yours: its files would be nobody's inside; use a "
+			    "rootfs of your own (make rootfs as yourself) or an image",
+			    cfg->image);
+	if (cfg->namespaces.network != NET_NONE)
+		return warn("rootless: only --network none (the bridge and NAT need root; a "
+			    "user-mode network, pasta or slirp4netns, is not there yet)");
+	if (r->memory || r->cpu_quota || r->pids_max)
+		return warn("rootless: --memory, --cpus and --pids-limit need a cgroup of your "
+			    "own, which final does not use yet (cgroup v1 never delegates one)");
+	if (cfg->userns.remap)
+		return warn("rootless: --userns=remap is for root; you are in a user "
+			    "namespace already");
+	if (cfg->ndevices)
+		return warn("rootless: --device needs root");
+	return 0;
+}
+
 /* RUN's container: a new record, or with EXISTING (start) that one again. */
 static int run_container(struct config *cfg, const struct container *existing)
 {
@@ -738,6 +770,8 @@ static int run_container(struct config *cfg, const struct container *existing)
 	if (image_resolve(cfg, lower, sizeof(lower)) < 0)
 		return EXIT_RUNTIME;
 	cfg->root.path = lower;
+	if (rootless() && refuse_rootless(cfg) < 0)
+		return EXIT_RUNTIME;
 	if (cfg->userns.remap && cfg->namespaces.network == NET_HOST)
 		return warn("--userns=remap cannot share the host's network: its namespace belongs "
 			    "to "
@@ -1434,8 +1468,10 @@ static int join_container(const char *name, const struct container *c)
 	 */
 	prctl(PR_SET_DUMPABLE, 0);
 	/* --userns=remap: the user namespace last, as the init did (the others are the host's
-	 * root's) */
-	if (proc_setns(pidfd, c->init_pid, c->init_start, nstypes) < 0 ||
+	 * root's). Rootless: first, in the same call, where its owner (we) gets the capabilities
+	 * to join the rest. */
+	if (proc_setns(pidfd, c->init_pid, c->init_start,
+		       nstypes | (geteuid() != 0 ? CLONE_NEWUSER : 0)) < 0 ||
 	    (c->userns && proc_setns(pidfd, c->init_pid, c->init_start, CLONE_NEWUSER) < 0))
 		return close(pidfd), errno == ESRCH ? warn("container %s is not running", name)
 						    : warn_errno("setns into %s", name);

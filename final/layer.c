@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include "layer.h"
 #include "dl.h"
+#include "rootless.h"
 #include "util.h"
 
 #include <errno.h>
@@ -76,7 +77,9 @@ static int convert_whiteout(struct archive_entry *e)
 		archive.entry_set_perm(e, st.st_mode & 07777);
 		archive.entry_set_uid(e, st.st_uid);
 		archive.entry_set_gid(e, st.st_gid);
-		archive.entry_xattr_add_entry(e, "trusted.overlay.opaque", "y", 1);
+		/* rootless: overlayfs mounted with userxattr reads user.overlay.* (rootfs.c) */
+		archive.entry_xattr_add_entry(
+		    e, rootless() ? "user.overlay.opaque" : "trusted.overlay.opaque", "y", 1);
 	} else if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
 		ret = -1;
 	} else {

@@ -18,6 +18,7 @@
 #include "image.h"
 #include "oci.h"
 #include "registry.h"
+#include "rootless.h"
 #include "security.h"
 #include "util.h"
 
@@ -917,9 +918,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	argc--, argv++;
-	if (geteuid() != 0)
-		die("must run as root (namespaces, cgroups, mounts and the network need it): try "
-		    "sudo");
+	/* An ordinary user: a user namespace of its own, where it is root (rootless.c);
+	 * exec joins the container's instead. */
+	if (geteuid() != 0 && rootless_enter(strcmp(command, "exec") != 0) < 0)
+		return EXIT_RUNTIME;
+	rootless(); /* known before any fork */
 	if (strcmp(command, "run") == 0) {
 		/* Before anything else: the container's init will be a sealed copy of us. */
 		security_run_from_sealed_copy(original_argv);

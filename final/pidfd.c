@@ -78,9 +78,11 @@ static const struct {
 	int type;
 	const char *name;
 } ns_files[] = {
-    /* the mount namespace last: it changes our root */
-    {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},	{CLONE_NEWNET, "net"},
-    {CLONE_NEWPID, "pid"}, {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWNS, "mnt"},
+    /* the user namespace first (rootless: the others need its capabilities); the mount
+     * namespace last: it changes our root */
+    {CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},
+    {CLONE_NEWNET, "net"},   {CLONE_NEWPID, "pid"}, {CLONE_NEWCGROUP, "cgroup"},
+    {CLONE_NEWNS, "mnt"},
 };
 
 /* Before Linux 5.8: the namespace files, checked to belong to PID, START once open. */

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 #include "path.h"
+#include "rootless.h"
 #include "spec.h"
 #include "state.h"
 #include "util.h"
@@ -102,8 +103,10 @@ static void mount_overlay(const struct rootfs *r, const char *image)
 		die_errno("a tmpfs for the writable layer on %s", r->dir);
 	if (strchr(image, ',') || strpbrk(r->dir, ",:"))
 		die("paths with ',' or ':' cannot be overlay layers: %s", image);
-	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", image, r->upper,
-		 r->work);
+	/* Rootless, the trusted.* xattrs overlayfs keeps its opaque directories in are
+	 * not ours to write: user.overlay.* instead (Linux 5.11; layer.c writes them). */
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s%s", image, r->upper,
+		 r->work, rootless() ? ",userxattr" : "");
 	/* Not nosuid, as docker: setuid binaries in the image work, and no_new_privs
 	 * (security.c) is what keeps them from gaining anything by default. But
 	 * nodev: a device node in the image (b 7:0, the host's loop device) opens
@@ -211,10 +214,15 @@ struct mount_spec {
 	const char *data;
 };
 
-static const struct mount_spec pseudo_mounts[] = {
+/* /proc, /sys and /dev: mounted before pivot_root (mount_kernel_filesystems) */
+static const struct mount_spec kernel_mounts[] = {
     {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
     {"sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
     {"tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k"},
+};
+
+/* ...and the rest after it */
+static const struct mount_spec pseudo_mounts[] = {
     {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"},
     {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m"},
     {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
@@ -234,6 +242,71 @@ static const char *const dev_links[][2] = {
     {"/proc/self/fd/2", "/dev/stderr"},
 };
 
+/*
+ * The nodes of /dev: mknod as root. Rootless, mknod is not allowed in a
+ * user namespace: the host's node is bound over an empty file instead
+ * (runc's way), which is why this happens while the host's /dev is still
+ * reachable, before pivot_root.
+ */
+static void make_devices_in(int devfd)
+{
+	for (size_t i = 0; i < N_ELEMS(devices); i++) {
+		const char *name = devices[i].path + strlen("/dev/");
+		char proc[32];
+		int fd;
+
+		if (!rootless()) {
+			/* fchmodat: mknod's mode went through the umask */
+			if (mknodat(devfd, name, S_IFCHR | 0666,
+				    makedev(devices[i].major, devices[i].minor)) < 0 ||
+			    fchmodat(devfd, name, 0666, 0) < 0)
+				die_errno("mknod %s", devices[i].path);
+			continue;
+		}
+		if ((fd = openat(devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0 ||
+		    mount(devices[i].path, fd_path(fd, proc), NULL, MS_BIND, NULL) < 0)
+			die_errno("bind the host's %s", devices[i].path);
+		close(fd);
+	}
+}
+
+/*
+ * /proc, /sys and /dev, into the new root before pivot_root: in a user
+ * namespace (rootless) the kernel mounts a proc or sysfs only while one of
+ * them is fully visible in the mount namespace (mount_too_revealing(): a
+ * new mount must not show what the masks over the old one hide), and after
+ * pivot_root the host's are gone; /dev's nodes may come from the host's.
+ * Each target is resolved in the root and refused if it is not a directory
+ * of the image: a symlink could lead into a volume that another container
+ * changes, and runc's masked paths then missed the real /proc
+ * (CVE-2019-19921; CVE-2019-16884).
+ */
+static void mount_kernel_filesystems(int rootfd)
+{
+	int dev;
+
+	for (size_t i = 0; i < N_ELEMS(kernel_mounts); i++) {
+		const struct mount_spec *m = &kernel_mounts[i];
+		int fd = make_in_root(rootfd, m->target, true);
+		struct stat st;
+		char proc[32];
+
+		if (fd >= 0)
+			close(fd);
+		fd = open_in_root(rootfd, m->target, O_PATH | O_NOFOLLOW);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+			die("%s in the container is not a directory: not mounting %s there",
+			    m->target, m->fstype);
+		if (mount(m->source, fd_path(fd, proc), m->fstype, m->flags, m->data) < 0)
+			die_errno("mount %s on %s", m->fstype, m->target);
+		close(fd);
+	}
+	if ((dev = open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW)) < 0)
+		die_errno("open the container's /dev");
+	make_devices_in(dev);
+	close(dev);
+}
+
 static void mount_pseudo_filesystems(void)
 {
 	struct stat st;
@@ -251,13 +324,6 @@ static void mount_pseudo_filesystems(void)
 			    m->target, m->fstype);
 		if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
 			die_errno("mount %s on %s", m->fstype, m->target);
-	}
-	for (size_t i = 0; i < N_ELEMS(devices); i++) {
-		const struct device *d = &devices[i];
-
-		if (mknod(d->path, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 ||
-		    chmod(d->path, 0666) < 0)
-			die_errno("mknod %s", d->path);
 	}
 	for (size_t i = 0; i < N_ELEMS(dev_links); i++)
 		if (symlink(dev_links[i][0], dev_links[i][1]) < 0)
@@ -308,6 +374,7 @@ void rootfs_enter(const struct rootfs *r, const struct config *cfg)
 		bind_into(root, r->hosts, "/etc/hosts", true);
 	if (r->hostname)
 		bind_into(root, r->hostname, "/etc/hostname", true);
+	mount_kernel_filesystems(root);
 	close(root);
 	pivot_into(r->merged);
 	mount_pseudo_filesystems();

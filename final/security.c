@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include "security.h"
 #include "dl.h"
+#include "rootless.h"
 #include "spec.h"
 #include "util.h"
 
@@ -266,8 +267,11 @@ void security_apply(const struct config *cfg)
 	if (s->seccomp)
 		load_seccomp();
 	drop_bounding_set(s->caps);
-	/* Keep the permitted set across setuid(), so set_capabilities() decides. */
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+	/* Keep the permitted set across setuid(), so set_capabilities() decides. Rootless
+	 * with only the user's own id mapped, setgroups is denied (rootless.c): the
+	 * user's groups stay, as they are outside. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+	    (setgroups(0, NULL) < 0 && !(errno == EPERM && rootless())) ||
 	    setresgid(cfg->process.gid, cfg->process.gid, cfg->process.gid) < 0 ||
 	    setresuid(cfg->process.uid, cfg->process.uid, cfg->process.uid) < 0)
 		die_errno("become user %d:%d", (int)cfg->process.uid, (int)cfg->process.gid);

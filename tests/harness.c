@@ -129,10 +129,13 @@ static int memfd_with(const char *name, const char *contents)
 	return fd;
 }
 
-/* In the child: become UID (with its own gid, no supplementary groups). */
+/* In the child: become UID (with its own group, no supplementary groups). */
 static void drop_to(uid_t uid)
 {
-	if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+	struct passwd *pw = getpwuid(uid);
+	gid_t gid = pw ? pw->pw_gid : uid;
+
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
 		_exit(124);
 }
 
@@ -223,20 +226,84 @@ unsigned long remap_range_start(const char *file)
 	return 0;
 }
 
-/* userdel takes its group and its /etc/subuid and /etc/subgid lines too. */
-static void remove_test_remap_user(void)
+/*** a user of the test's own (rootless) ***/
+
+static int remove_tree(const char *path);
+
+static char test_user[32], test_home[64];
+
+/* userdel takes the user's group and its /etc/subuid and /etc/subgid lines too. */
+static void userdel(const char *name)
 {
 	pid_t pid;
 
-	if (!remap_user[0] || !getpwnam(remap_user))
+	if (!name[0] || !getpwnam(name))
 		return;
 	pid = fork();
 	if (pid == 0) {
-		execlp("userdel", "userdel", remap_user, (char *)NULL);
+		execlp("userdel", "userdel", name, (char *)NULL);
 		_exit(127);
 	}
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
+}
+
+static void remove_test_remap_user(void)
+{
+	userdel(remap_user);
+	userdel(test_user);
+	if (test_home[0])
+		remove_tree(test_home);
+}
+
+uid_t use_test_user(bool ranges, const char **home)
+{
+	struct passwd *pw;
+	char dir[128];
+	int first = 400000 + getpid() % 1000 * 65536;
+
+	snprintf(test_user, sizeof(test_user), "final-user-%d", (int)getpid());
+	ck_assert_msg(!getpwnam(test_user), "the user %s exists already", test_user);
+	snprintf(test_home, sizeof(test_home), "/tmp/final-user-XXXXXX");
+	ck_assert(mkdtemp(test_home) != NULL && chmod(test_home, 0755) == 0);
+	/* a system user gets no ranges from useradd; ranges are added to an ordinary one if its
+	 * login.defs gave none */
+	sh("useradd %s --no-create-home --home-dir %s --shell /bin/sh %s", ranges ? "" : "--system",
+	   test_home, test_user);
+	ck_assert((pw = getpwnam(test_user)) != NULL);
+	if (ranges && !test_user_range("/etc/subuid"))
+		sh("usermod --add-subuids %d-%d --add-subgids %d-%d %s", first, first + 65535,
+		   first, first + 65535, test_user);
+	ck_assert(chown(test_home, pw->pw_uid, pw->pw_gid) == 0);
+	/* the user's directories: final's state and data go under them (rootless.c) */
+	unsetenv("FINAL_STATE");
+	unsetenv("FINAL_DATA");
+	sh("mkdir -m 700 %s/run %s/data && chown %u:%u %s/run %s/data", test_home, test_home,
+	   pw->pw_uid, pw->pw_gid, test_home, test_home);
+	snprintf(dir, sizeof(dir), "%s/run", test_home);
+	setenv("XDG_RUNTIME_DIR", dir, 1);
+	snprintf(dir, sizeof(dir), "%s/data", test_home);
+	setenv("XDG_DATA_HOME", dir, 1);
+	setenv("HOME", test_home, 1);
+	*home = test_home;
+	return pw->pw_uid;
+}
+
+unsigned long test_user_range(const char *file)
+{
+	char line[256], who[64];
+	unsigned long start, count;
+	FILE *f = fopen(file, "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63[^:]:%lu:%lu", who, &start, &count) == 3 &&
+		    strcmp(who, test_user) == 0) {
+			fclose(f);
+			return start;
+		}
+	if (f)
+		fclose(f);
+	return 0;
 }
 
 /*

@@ -148,6 +148,17 @@ void use_test_remap_user(void);
 /* Its range's first id in FILE (/etc/subuid, /etc/subgid); 0 if it has none. */
 unsigned long remap_range_start(const char *file);
 
+/*
+ * Rootless: a user of the test's own (final-user-PID), with /etc/subuid and
+ * /etc/subgid ranges when RANGES, a HOME of its own in /tmp (*HOME), and
+ * XDG_RUNTIME_DIR and XDG_DATA_HOME under it instead of FINAL_STATE and
+ * FINAL_DATA; all removed when the test ends. Its uid (run as it with
+ * struct proc's uid).
+ */
+uid_t use_test_user(bool ranges, const char **home);
+/* Its range's first id in FILE; 0 if it has none. */
+unsigned long test_user_range(const char *file);
+
 /* Read a whole (small) file into a static buffer; NULL if unreadable. */
 const char *slurp(const char *path);
 

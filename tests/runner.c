@@ -33,6 +33,7 @@ void stage07_hostile_tests(void);
 void stage07_fault_tests(void);
 void stage07_device_tests(void);
 void stage07_oci_tests(void);
+void stage07_rootless_tests(void);
 
 struct test_def {
 	int stage, until;
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
 	stage07_fault_tests();
 	stage07_device_tests();
 	stage07_oci_tests();
+	stage07_rootless_tests();
 
 	for (; i < argc; i++) {
 		char *colon = strchr(argv[i], ':');

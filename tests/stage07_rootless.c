@@ -1,0 +1,192 @@
+/*
+ * stage07_rootless.c: final run by an ordinary user, without sudo.
+ *
+ * Each test makes a user of its own (harness.c: useradd, with or without
+ * /etc/subuid ranges; removed when the test ends), gives it a copy of the
+ * test rootfs it owns, and runs final as that user with its own
+ * XDG_RUNTIME_DIR and XDG_DATA_HOME. What it may not do (the bridge,
+ * limits without a cgroup of its own, a rootfs that is not its own) must be
+ * refused in one line, and nothing may be left in its directories.
+ */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <dirent.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A copy of the test rootfs owned by UID, in HOME: the container's root is the user. */
+static const char *own_rootfs(const char *home, uid_t uid)
+{
+	static char path[128];
+	struct passwd *pw = getpwuid(uid);
+
+	snprintf(path, sizeof(path), "%s/rootfs", home);
+	sh("cp -a %s %s && chown -R %u:%u %s", test_rootfs, path, (unsigned)uid,
+	   (unsigned)pw->pw_gid, path);
+	return path;
+}
+
+/* `final ARGS...` as UID. */
+static int as_user(struct proc *p, uid_t uid, const char *const args[])
+{
+	*p = (struct proc){.uid = uid};
+	return bin_run(p, args);
+}
+
+/* How many containers (records, writable layers) the user's directories under HOME hold. */
+static int containers_left(const char *home)
+{
+	const char *const dirs[] = {"run/final/containers", "data/final/containers"};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char path[256];
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "%s/%s", home, dirs[i]);
+		if (!(d = opendir(path)))
+			continue;
+		while ((e = readdir(d)))
+			n += e->d_name[0] != '.';
+		closedir(d);
+	}
+	return n;
+}
+
+/* The lines of three numbers in TEXT (an id map among other output), spaces squeezed. */
+static const char *map_lines(const char *text)
+{
+	static char out[256];
+	unsigned long a, b, c;
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
+		char one[128];
+
+		snprintf(one, sizeof(one), "%.*s", (int)strcspn(line, "\n"), line);
+		if (sscanf(one, "%lu %lu %lu", &a, &b, &c) == 3)
+			n += snprintf(out + n, sizeof(out) - n, "%lu %lu %lu\n", a, b, c);
+	}
+	return out;
+}
+
+/*
+ * run, exec, ps, logs, inspect, stop, rm as an ordinary user: root inside
+ * is the user outside, the other ids the user's range; exec joins the
+ * container's user namespace; nothing is left in the user's directories.
+ */
+START_TEST(rootless_run_exec_and_lifecycle)
+{
+	struct proc p = {0};
+	const char *home, *rootfs;
+	char want[256], path[64];
+	unsigned long start;
+	pid_t init;
+	uid_t uid = use_test_user(true, &home);
+
+	rootfs = own_rootfs(home, uid);
+	start = test_user_range("/etc/subuid");
+	ck_assert(start > 0);
+	as_user(&p, uid,
+		CMD("run", "--rm", "--network", "none", rootfs, "/bin/sh", "-c",
+		    "id -u; cat /proc/self/uid_map; echo x > /etc/new && echo wrote"));
+	assert_exit(&p, 0);
+	snprintf(want, sizeof(want), "0 %u 1\n1 %lu 65536\n", (unsigned)uid, start);
+	ck_assert_str_eq(map_lines(p.out), want);
+	assert_contains(p.out, "wrote");
+	ck_assert_msg(strncmp(p.out, "0\n", 2) == 0, "not root inside: %s", p.out);
+	as_user(&p, uid,
+		CMD("run", "-d", "--name", "rl", "--network", "none", rootfs, "/bin/sh", "-c",
+		    "echo started; exec sleep 100"));
+	assert_exit(&p, 0);
+	as_user(&p, uid, CMD("ps"));
+	assert_contains(p.out, " rl ");
+	as_user(&p, uid, CMD("inspect", "-f", "{{.State.Pid}}", "rl"));
+	init = atoi(p.out);
+	ck_assert(init > 1);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)init);
+	snprintf(want, sizeof(want), "\nUid:\t%u\t%u\t%u\t%u\n", (unsigned)uid, (unsigned)uid,
+		 (unsigned)uid, (unsigned)uid);
+	assert_contains(slurp(path), want);
+	as_user(&p, uid, CMD("exec", "rl", "/bin/sh", "-c", "id -u; readlink /proc/self/ns/user"));
+	assert_exit(&p, 0);
+	snprintf(want, sizeof(want), "0\nuser:[%lu]\n", ns_inode(init, "user"));
+	assert_out_eq(&p, want);
+	ck_assert(ns_inode(init, "user") != ns_inode(0, "user"));
+	as_user(&p, uid, CMD("logs", "rl"));
+	assert_out_eq(&p, "started\n");
+	as_user(&p, uid, CMD("stop", "-t", "1", "rl"));
+	assert_exit(&p, 0);
+	as_user(&p, uid, CMD("rm", "rl"));
+	assert_exit(&p, 0);
+	ck_assert_int_eq(containers_left(home), 0);
+}
+END_TEST
+
+/* What needs the host's root is one line and exit 125, and leaves nothing. */
+START_TEST(rootless_refuses_what_needs_root)
+{
+	struct proc p = {0};
+	const char *home;
+	uid_t uid = use_test_user(true, &home);
+	const char *rootfs = own_rootfs(home, uid);
+	const struct {
+		const char *argv[9];
+		const char *says;
+	} refused[] = {
+	    {{"run", "--rm", rootfs, "/bin/true"}, "only --network none"},
+	    {{"run", "--rm", "--network", "none", "-m", "10m", rootfs, "/bin/true"},
+	     "cgroup of your own"},
+	    {{"run", "--rm", "--network", "none", "--userns=remap", rootfs, "/bin/true"},
+	     "for root"},
+	    {{"run", "--rm", "--network", "none", test_rootfs, "/bin/true"}, "is not yours"},
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		as_user(&p, uid, refused[i].argv);
+		ck_assert_msg(p.status == 125, "%s: exit %d: %s", p.cmdline, p.status, p.err);
+		assert_contains(p.err, refused[i].says);
+		ck_assert_msg(strchr(p.err, '\n') == p.err + strlen(p.err) - 1,
+			      "%s: not one line: %s", p.cmdline, p.err);
+	}
+	ck_assert_int_eq(containers_left(home), 0);
+}
+END_TEST
+
+/* No /etc/subuid range: only the user's own id is mapped, and final says so once. */
+START_TEST(rootless_without_ranges_maps_only_the_user)
+{
+	struct proc p = {0};
+	const char *home, *rootfs;
+	char want[64];
+	uid_t uid = use_test_user(false, &home);
+
+	ck_assert_int_eq(test_user_range("/etc/subuid"), 0);
+	rootfs = own_rootfs(home, uid);
+	snprintf(want, sizeof(want), "0 %u 1\n", (unsigned)uid);
+	for (int i = 0; i < 2; i++) {
+		as_user(&p, uid,
+			CMD("run", "--rm", "--network", "none", rootfs, "/bin/cat",
+			    "/proc/self/uid_map"));
+		assert_exit(&p, 0);
+		ck_assert_str_eq(map_lines(p.out), want);
+		if (i == 0)
+			assert_contains(p.err, "no range in /etc/subuid");
+		else
+			ck_assert_msg(!*p.err, "said again: %s", p.err);
+	}
+}
+END_TEST
+
+void stage07_rootless_tests(void)
+{
+	add_test(7, 0, rootless_run_exec_and_lifecycle);
+	add_test(7, 0, rootless_refuses_what_needs_root);
+	add_test(7, 0, rootless_without_ranges_maps_only_the_user);
+}
