@@ -1202,6 +1202,11 @@ int container_stats(char *const names[], bool no_stream)
 	struct stats_list l = {0};
 	struct sample *before;
 
+	if (rootless())
+		return warn("rootless: stats reads the containers' cgroups, which they do not "
+			    "have"),
+		       EXIT_RUNTIME;
+
 	if (!*names)
 		state_each(add_running, &l);
 	for (; *names; names++) {
@@ -1243,6 +1248,9 @@ int container_top(const char *name)
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
 	cgroup_init(&cg, c.id);
+	if (cg.none)
+		return warn("rootless: top lists a container's cgroup, and %s has none", name),
+		       EXIT_RUNTIME;
 	if (!running(&c) || (n = cgroup_procs(&cg, pids, N_ELEMS(pids))) < 0)
 		return warn("container %s is not running", name), EXIT_RUNTIME;
 	printf("%-8s  %-8s  %-8s  %s\n", "PID", "PPID", "UID", "CMD");

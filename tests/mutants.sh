@@ -25,6 +25,7 @@ cd "$(dirname "$0")/.."
 runner=tests/build/runner
 [ -x "$runner" ] || { echo "mutants: build the tests first (make -C tests)" >&2; exit 2; }
 work=$(mktemp -d /tmp/mutants-XXXXXX)
+chmod 755 "$work" # the rootless tests run the mutant as an ordinary user
 trap 'rm -rf --one-file-system "$work"' EXIT
 
 # What a mutant's runs leave behind (a mutant that skips its cleanup, a test

@@ -163,7 +163,7 @@ void stage01_tests(void)
 	add_test(1, 0, no_arguments_prints_usage);
 	add_test(1, 0, help_prints_usage_and_exits_0);
 	add_test(1, 6, unknown_option_is_one_line); /* final: 125, as docker */
-	add_test(1, 0, not_root_is_one_clear_line);
+	add_test(1, 6, not_root_is_one_clear_line); /* final runs rootless: stage07_rootless.c */
 	add_test(1, 0, stdio_passes_through);
 	add_test(1, 0, leaves_no_process_behind);
 }

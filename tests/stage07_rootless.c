@@ -12,10 +12,12 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* A copy of the test rootfs owned by UID, in HOME: the container's root is the user. */
@@ -184,9 +186,57 @@ START_TEST(rootless_without_ranges_maps_only_the_user)
 }
 END_TEST
 
+/*
+ * pull as the user: layers unpacked in its user namespace, their owners in
+ * its range, whiteouts and an opaque directory in the xattrs an overlay
+ * mounted with userxattr reads; rmi removes them.
+ */
+START_TEST(rootless_pull_and_run_an_image)
+{
+	struct test_registry r;
+	struct proc p = {0};
+	const char *home;
+	char layers[1300], ref[64], one[600], two[600], dir[600];
+	uid_t uid;
+
+	registry_start(&r, NULL); /* in the test's FINAL_DATA, before it is the user's */
+	snprintf(one, sizeof(one), "%s/one.tar.gz", r.dir);
+	snprintf(two, sizeof(two), "%s/two.tar.gz", r.dir);
+	sh("%s/mkimage tar %s dir:data file:data/a:1 dir:keep file:keep/k:k file:gone:x",
+	   tests_build(), one);
+	sh("%s/mkimage tar %s file:.wh.gone: dir:data file:data/.wh..wh..opq: file:data/c:3",
+	   tests_build(), two);
+	snprintf(layers, sizeof(layers), "%s %s", one, two);
+	push_image(&r, "layered", "{\"User\":\"nobody\"}", layers);
+	snprintf(ref, sizeof(ref), "127.0.0.1:%d/layered", r.port);
+	uid = use_test_user(true, &home);
+	if (setxattr(home, "user.final-test", "y", 1, 0) < 0 && errno == EOPNOTSUPP) {
+		/* the test VM's root is a tmpfs: user.* xattrs only from Linux 6.6 */
+		fprintf(stderr,
+			"rootless_pull_and_run_an_image: no user.* xattrs on %s's "
+			"filesystem: not tested here\n",
+			home);
+		return;
+	}
+	as_user(&p, uid, CMD("pull", ref));
+	assert_exit(&p, 0);
+	as_user(&p, uid,
+		CMD("run", "--rm", "--network", "none", ref, "/bin/sh", "-c",
+		    "id -u; ls /data; ls /keep; test -e /gone || echo gone-is-gone; "
+		    "stat -c %u /bin/busybox"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "65534\nc\nk\ngone-is-gone\n0\n");
+	as_user(&p, uid, CMD("rmi", ref));
+	assert_exit(&p, 0);
+	snprintf(dir, sizeof(dir), "%s/data/final/layers/sha256", home);
+	sh("test -z \"$(ls -A %s)\"", dir);
+}
+END_TEST
+
 void stage07_rootless_tests(void)
 {
 	add_test(7, 0, rootless_run_exec_and_lifecycle);
 	add_test(7, 0, rootless_refuses_what_needs_root);
 	add_test(7, 0, rootless_without_ranges_maps_only_the_user);
+	add_test(7, 0, rootless_pull_and_run_an_image);
 }

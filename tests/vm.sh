@@ -27,7 +27,8 @@ modules="crc32c_generic veth bridge overlay loop nf_tables nft_chain_nat nft_mas
 # for the device tests (busybox's has no --show).
 host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)
 	$(command -v strace) $(command -v losetup)
-	$(command -v useradd) $(command -v usermod) $(command -v userdel)"
+	$(command -v useradd) $(command -v usermod) $(command -v userdel)
+	$(command -v newuidmap) $(command -v newgidmap)"
 # VM_OCI=1: also the OCI runtime-tools validation suite (validate.sh beside the
 # repository in ../shared/oci, its build in /var/cache/oci-runtime-tools) and
 # the GNU tools validate.sh and the suite's executables use (busybox's lack
@@ -114,8 +115,11 @@ build_initramfs() {
 	done
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-	# useradd, usermod and userdel (--userns=remap's user) read these
+	# useradd, usermod and userdel (--userns=remap's user, the rootless tests' users) read
+	# these; newuidmap and newgidmap are setuid root (the copy lost the bit)
 	cp /etc/login.defs "$root/etc/"
+	: >"$root/etc/subuid"
+	: >"$root/etc/subgid"
 
 	# The repository's binaries at the same relative paths, so the runner's
 	# arguments mean the same thing inside.
@@ -134,6 +138,7 @@ build_initramfs() {
 		rm -f "$root$tool"
 		copy_with_libs "$tool"
 	done
+	chmod u+s "$root$(command -v newuidmap)" "$root$(command -v newgidmap)"
 	# Libraries final loads with dlopen() (ldd cannot see them; final/dl.h).
 	local lib soname
 	for soname in libarchive.so.13 libcurl.so.4 libjansson.so.4 libcrypto.so.3; do
