@@ -668,7 +668,10 @@ static int create_record(struct run *r)
 
 	snprintf(r->c.image, sizeof(r->c.image), "%s", r->cfg->image);
 	join_args(r->cfg->process.args, r->c.command, sizeof(r->c.command));
-	snprintf(r->c.network, sizeof(r->c.network), "%s", modes[r->cfg->namespaces.network]);
+	snprintf(r->c.network, sizeof(r->c.network), "%s",
+		 rootless() && r->cfg->namespaces.network == NET_BRIDGE
+		     ? "slirp"
+		     : modes[r->cfg->namespaces.network]);
 	format_ports(r->cfg->ports, r->cfg->nports, r->c.ports, sizeof(r->c.ports));
 	r->c.remove = r->cfg->remove;
 	r->c.caps = r->cfg->security.caps;
@@ -747,9 +750,9 @@ static int refuse_rootless(const struct config *cfg)
 		return warn("rootless: %s is not yours: its files would be nobody's inside; use a "
 			    "rootfs of your own (make rootfs as yourself) or an image",
 			    cfg->image);
-	if (cfg->namespaces.network != NET_NONE)
-		return warn("rootless: only --network none (the bridge and NAT need root; a "
-			    "user-mode network, pasta or slirp4netns, is not there yet)");
+	if (cfg->namespaces.network == NET_HOST)
+		return warn("rootless: --network host: the host's network namespace is the host "
+			    "root's (bridge: slirp4netns; or none)");
 	if (r->memory || r->cpu_quota || r->pids_max)
 		return warn("rootless: --memory, --cpus and --pids-limit need a cgroup of your "
 			    "own, which final does not use yet (cgroup v1 never delegates one)");

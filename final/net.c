@@ -13,6 +13,7 @@
 #include "net.h"
 #include "netlink.h"
 #include "pidfd.h"
+#include "rootless.h"
 #include "state.h"
 #include "util.h"
 
@@ -302,7 +303,7 @@ static int enable_nat(const struct net *n)
  * The host's resolv.conf without loopback nameservers (they would be the
  * container's own lo); with --dns, those servers instead of the host's.
  */
-static void write_resolv_conf(struct net *n, const struct config *cfg)
+static void write_resolv_conf(struct net *n, const struct config *cfg, const char *server)
 {
 	const char *src = access("/run/systemd/resolve/resolv.conf", R_OK) == 0
 			      ? "/run/systemd/resolve/resolv.conf"
@@ -319,9 +320,11 @@ static void write_resolv_conf(struct net *n, const struct config *cfg)
 	}
 	for (int i = 0; i < cfg->dns.nservers; i++)
 		fprintf(out, "nameserver %s\n", cfg->dns.servers[i]);
+	if (!cfg->dns.nservers && server)
+		fprintf(out, "nameserver %s\n", server);
 	while (in && fgets(line, sizeof(line), in))
 		if (strncmp(line, "nameserver ", 11) != 0 ||
-		    (!cfg->dns.nservers && strncmp(line, "nameserver 127.", 15) &&
+		    (!cfg->dns.nservers && !server && strncmp(line, "nameserver 127.", 15) &&
 		     strncmp(line, "nameserver ::1", 14)))
 			fputs(line, out);
 	if (in)
@@ -355,6 +358,22 @@ static int setup_bridge(struct net *n)
 	return ret;
 }
 
+/* Rootless: its resolv.conf (slirp4netns's resolver) and -p's free ports; slirp4netns later. */
+static int prepare_user_network(struct net *n, const struct config *cfg)
+{
+	int lock;
+
+	n->user = true;
+	if (usernet_check() < 0 || (lock = net_lock()) < 0)
+		return -1;
+	for (int i = 0; i < n->nports; i++)
+		if (n->ports[i].host_port == 0 && free_port(&n->ports[i]) < 0)
+			return close(lock), -1;
+	write_resolv_conf(n, cfg, usernet_resolver());
+	close(lock);
+	return 0;
+}
+
 int net_prepare(struct net *n, const struct config *cfg, const char *id)
 {
 	int lock, ret;
@@ -368,13 +387,15 @@ int net_prepare(struct net *n, const struct config *cfg, const char *id)
 		return 0;
 	memcpy(n->ports, cfg->ports, sizeof(n->ports));
 	n->nports = cfg->nports;
+	if (rootless()) /* no bridge of ours: slirp4netns, once the container exists */
+		return prepare_user_network(n, cfg);
 	if (n->nports && n->mode != NET_BRIDGE)
 		return warn("-p needs --network bridge");
 	lock = net_lock();
 	ret =
 	    lock < 0 || lease_address(n) < 0 || claim_ports(n) < 0 || setup_bridge(n) < 0 ? -1 : 0;
 	if (ret == 0)
-		write_resolv_conf(n, cfg);
+		write_resolv_conf(n, cfg, NULL);
 	if (lock >= 0)
 		close(lock);
 	if (ret < 0)
@@ -389,6 +410,8 @@ int net_connect(struct net *n, pid_t pid, int netns)
 
 	if (n->mode != NET_BRIDGE)
 		return 0;
+	if (n->user)
+		return usernet_start(&n->slirp, n->id, pid);
 	nl = nl_open();
 	snprintf(n->veth, sizeof(n->veth), "vf%.8s", n->id);
 	if (nl_create_veth(nl, n->veth, "eth0", pid, netns) < 0)
@@ -413,6 +436,8 @@ int net_publish(struct net *n)
 
 	if (n->nports == 0)
 		return 0;
+	if (n->user)
+		return usernet_publish(&n->slirp, n->ports, n->nports);
 	len = snprintf(script, sizeof(script), "table ip final_%s {\n", n->id);
 	for (int hook = 0; hook < 2; hook++) {
 		len +=
@@ -447,7 +472,7 @@ void net_configure_inside(const struct net *n)
 	nl = nl_open();
 	if (nl_link_up(nl, "lo", NULL) < 0)
 		die_errno("set lo up");
-	if (n->mode == NET_BRIDGE) {
+	if (n->mode == NET_BRIDGE && !n->user) { /* slirp4netns configured tap0 */
 		if (nl_add_address(nl, "eth0", n->ip, n->prefix) < 0)
 			die_errno("add %s/%d to eth0", net_ntoa(n->ip), n->prefix);
 		if (nl_link_up(nl, "eth0", NULL) < 0)
@@ -482,6 +507,12 @@ void net_teardown(struct net *n)
 
 	if (n->mode != NET_BRIDGE)
 		return;
+	if (n->user) {
+		usernet_stop(&n->slirp);
+		if (n->resolv_conf[0])
+			unlink(n->resolv_conf);
+		return;
+	}
 	snprintf(table, sizeof(table), "final_%s", n->id);
 	if (n->published)
 		delete_nft_table(table);

@@ -10,6 +10,7 @@
 #define FINAL_NET_H
 
 #include "config.h"
+#include "usernet.h"
 
 #include <net/if.h>
 #include <netinet/in.h>
@@ -28,6 +29,8 @@ struct net {
 	char resolv_conf[256];		      /* bind-mounted over the rootfs's /etc/resolv.conf */
 	struct port_mapping ports[MAX_PORTS]; /* -p, with the host ports chosen */
 	int nports;
+	bool user;		/* rootless: slirp4netns instead of the bridge (usernet.c) */
+	struct usernet slirp;
 };
 
 /* Parent, before the container exists: lease, bridge, NAT, resolv.conf. */

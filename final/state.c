@@ -289,7 +289,7 @@ static bool one_of(const char *v, const char *const set[])
 static const char *invalid_field(const struct container *c, const char *id)
 {
 	static const char *const statuses[] = {"created", "running", "exited", NULL};
-	static const char *const networks[] = {"bridge", "none", "host", NULL};
+	static const char *const networks[] = {"bridge", "none", "host", "slirp", NULL};
 	struct in_addr addr;
 
 	if (strlen(c->id) != 16 || strspn(c->id, "0123456789abcdef") != 16 || strcmp(c->id, id))

@@ -16,7 +16,14 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -142,7 +149,7 @@ START_TEST(rootless_refuses_what_needs_root)
 		const char *argv[9];
 		const char *says;
 	} refused[] = {
-	    {{"run", "--rm", rootfs, "/bin/true"}, "only --network none"},
+	    {{"run", "--rm", "--network", "host", rootfs, "/bin/true"}, "host's network namespace"},
 	    {{"run", "--rm", "--network", "none", "-m", "10m", rootfs, "/bin/true"},
 	     "cgroup of your own"},
 	    {{"run", "--rm", "--network", "none", "--userns=remap", rootfs, "/bin/true"},
@@ -183,6 +190,61 @@ START_TEST(rootless_without_ranges_maps_only_the_user)
 		else
 			ck_assert_msg(!*p.err, "said again: %s", p.err);
 	}
+}
+END_TEST
+
+/*
+ * The bridge needs the host's root; rootless, the default network is
+ * slirp4netns (usernet.c): tap0 with its address and resolver, and -p a
+ * port it forwards, here on the test's own "host" network namespace. It
+ * needs /dev/net/tun open to users, as udev makes it (0666); this machine's
+ * and the VM's bare devtmpfs leave it 0600, so the test binds such a node
+ * over it in a mount namespace of its own.
+ */
+START_TEST(rootless_default_network_publishes_ports)
+{
+	struct sockaddr_in lo = {.sin_family = AF_INET,
+				 .sin_port = htons(7777),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct proc p = {0};
+	const char *home, *rootfs;
+	uid_t uid = use_test_user(true, &home);
+	int local;
+	pid_t server;
+
+	rootfs = own_rootfs(home, uid);
+	ck_assert(unshare(CLONE_NEWNS) == 0 &&
+		  mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	sh("mknod -m 666 %s/tun c 10 200 && mount --bind %s/tun /dev/net/tun", home, home);
+	/* a service on the host's loopback, which trusts local users: out of the container's reach
+	 * (slirp4netns would map it to 10.0.2.2 without --disable-host-loopback) */
+	ck_assert((local = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	ck_assert(bind(local, (struct sockaddr *)&lo, sizeof(lo)) == 0 && listen(local, 8) == 0);
+	if ((server = fork()) == 0) {
+		for (int c; (c = accept(local, NULL, NULL)) >= 0; close(c))
+			dprintf(c, "host-secret\n");
+		_exit(0);
+	}
+	as_user(&p, uid,
+		CMD("run", "--rm", rootfs, "/bin/sh", "-c",
+		    "ip -4 -o addr show tap0 | grep -o 10.0.2.100/24; grep nameserver "
+		    "/etc/resolv.conf; nc 10.0.2.2 7777 </dev/null 2>/dev/null; echo done"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "10.0.2.100/24\nnameserver 10.0.2.3\ndone\n"); /* no host-secret */
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	close(local);
+	as_user(&p, uid,
+		CMD("run", "-d", "--name", "web", "-p", "8080:80", rootfs, "/bin/sh", "-c",
+		    "while :; do nc -l -p 80 -e echo hello-rootless; done"));
+	assert_exit(&p, 0);
+	ck_assert_str_eq(fetch("127.0.0.1", 8080), "hello-rootless\n");
+	as_user(&p, uid, CMD("port", "web"));
+	assert_out_eq(&p, "80/tcp -> 0.0.0.0:8080\n");
+	as_user(&p, uid, CMD("rm", "-f", "web"));
+	assert_exit(&p, 0);
+	ck_assert_int_eq(containers_left(home), 0);
+	sh("! ls %s/run/final | grep slirp", home);
 }
 END_TEST
 
@@ -239,4 +301,5 @@ void stage07_rootless_tests(void)
 	add_test(7, 0, rootless_refuses_what_needs_root);
 	add_test(7, 0, rootless_without_ranges_maps_only_the_user);
 	add_test(7, 0, rootless_pull_and_run_an_image);
+	add_test(7, 0, rootless_default_network_publishes_ports);
 }
