@@ -42,6 +42,39 @@ static const struct {
 	bool v2;
 } controllers[] = {{"memory", true}, {"cpu", true}, {"pids", true}, {"devices", false}};
 
+/*
+ * Rootless on v2: the topmost cgroup above ours that is ours (owned by our
+ * uid, with cgroup.procs and cgroup.subtree_control ours to write), as
+ * systemd hands user@UID.service to the user. Moving a process needs write
+ * access to cgroup.procs of the source's and destination's common ancestor:
+ * inside that subtree, that is ours. False if there is none.
+ */
+static bool delegated(char *base, size_t size)
+{
+	char line[400], dir[512], file[600], top[512] = "";
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	struct stat st;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f) && strncmp(line, "0::/", 4) != 0)
+		;
+	fclose(f);
+	if (strncmp(line, "0::/", 4) != 0)
+		return false;
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(dir, sizeof(dir), "%s%.*s", CGROUP_ROOT, 400, line + 3);
+	while (strlen(dir) > strlen(CGROUP_ROOT) && stat(dir, &st) == 0 && st.st_uid == getuid()) {
+		snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
+		if (access(file, W_OK) == 0 &&
+		    (snprintf(file, sizeof(file), "%s/cgroup.procs", dir), access(file, W_OK) == 0))
+			snprintf(top, sizeof(top), "%s", dir);
+		*strrchr(dir, '/') = '\0';
+	}
+	snprintf(base, size, "%s", top);
+	return top[0] != '\0';
+}
+
 void cgroup_init(struct cgroup *cg, const char *name)
 {
 	struct statfs fs;
@@ -56,18 +89,20 @@ void cgroup_init(struct cgroup *cg, const char *name)
 	else
 		cg->mode = "v1";
 	snprintf(cg->name, sizeof(cg->name), "%s", name);
-	/* An ordinary user owns no cgroup here: v1 never delegates, and a v2 subtree
-	 * delegated by systemd is not used yet. Limits are refused (container.c). */
-	cg->none = rootless();
+	snprintf(cg->base, sizeof(cg->base), "%s", CGROUP_ROOT);
+	/* An ordinary user owns a cgroup only where one was delegated to it: never on v1;
+	 * on v2, systemd's user@UID.service (Delegate=yes). Without one, no cgroup at all,
+	 * and limits are refused (container.c). */
+	cg->none = rootless() && !(cg->v2 && delegated(cg->base, sizeof(cg->base)));
 }
 
 /* The directory of CONTROLLER's parent (FILE NULL, NAME NULL), cgroup, or a file in it. */
 static void cgroup_path(const struct cgroup *cg, const char *controller, const char *name,
 			const char *file, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s/%s%s" CGROUP_PARENT "%s%s%s%s", CGROUP_ROOT,
-		 cg->v2 ? "" : controller, cg->v2 ? "" : "/", name ? "/" : "", name ? name : "",
-		 file ? "/" : "", file ? file : "");
+	snprintf(buf, size, "%s/%s%s" CGROUP_PARENT "%s%s%s%s", cg->base, cg->v2 ? "" : controller,
+		 cg->v2 ? "" : "/", name ? "/" : "", name ? name : "", file ? "/" : "",
+		 file ? file : "");
 }
 
 static int cgroup_write(const struct cgroup *cg, const char *controller, const char *file,
@@ -101,10 +136,17 @@ static int enable_controllers(const char *dir, char *failed, size_t size)
 {
 	char path[512], value[32];
 
+	char available[512] = "";
+
+	/* only what DIR has (a delegated subtree may lack cpu): a limit on a missing one fails
+	 * loudly when it is written */
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	read_file(path, available, sizeof(available));
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
 	for (size_t i = 0; i < N_ELEMS(controllers); i++) {
 		snprintf(value, sizeof(value), "+%s", controllers[i].name);
-		if (controllers[i].v2 && write_file(path, value) < 0)
+		if (controllers[i].v2 && strstr(available, controllers[i].name) &&
+		    write_file(path, value) < 0)
 			return snprintf(failed, size, "write %s to %s", value, path), -1;
 	}
 	return 0;
@@ -121,7 +163,7 @@ static int try_create(const struct cgroup *cg, char *failed, size_t size)
 
 	if (cg->none)
 		return 0;
-	if (cg->v2 && enable_controllers(CGROUP_ROOT, failed, size) < 0)
+	if (cg->v2 && enable_controllers(cg->base, failed, size) < 0)
 		return -1;
 	for (size_t i = 0; i < hierarchies(cg); i++) {
 		cgroup_path(cg, controllers[i].name, NULL, NULL, path, sizeof(path));
@@ -217,7 +259,9 @@ int cgroup_set_limits(const struct cgroup *cg, const struct config *cfg)
 		if (cgroup_write(cg, "pids", "pids.max", value) < 0)
 			return -1;
 	}
-	return set_devices(cg, cfg);
+	/* Rootless, /dev's nodes are the host's, bound, and mknod is not allowed at all; the
+	 * eBPF program v2 needs could not be attached (bpf(2) wants the host's CAP_SYS_ADMIN). */
+	return rootless() ? 0 : set_devices(cg, cfg);
 }
 
 /*

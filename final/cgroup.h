@@ -13,7 +13,8 @@
 struct cgroup {
 	bool v2; /* one unified hierarchy, or one per controller */
 	const char *mode; /* "v2", "v1" or "hybrid", for messages */
-	bool none; /* rootless: no cgroup of ours at all (rootless.c); every call does nothing */
+	bool none; /* rootless without a delegated v2 subtree: no cgroup, every call does nothing */
+	char base[256]; /* where CGROUP_PARENT is: /sys/fs/cgroup, or the subtree delegated to us */
 	char name[64]; /* the container's cgroup, under CGROUP_PARENT */
 };
 

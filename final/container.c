@@ -742,6 +742,7 @@ static int run_detached(struct run *r)
 static int refuse_rootless(const struct config *cfg)
 {
 	const typeof(cfg->resources) *r = &cfg->resources;
+	struct cgroup cg;
 	struct stat st;
 
 	/* Files of an id the user namespace does not map are nobody's inside: root could
@@ -753,9 +754,13 @@ static int refuse_rootless(const struct config *cfg)
 	if (cfg->namespaces.network == NET_HOST)
 		return warn("rootless: --network host: the host's network namespace is the host "
 			    "root's (bridge: slirp4netns; or none)");
-	if (r->memory || r->cpu_quota || r->pids_max)
-		return warn("rootless: --memory, --cpus and --pids-limit need a cgroup of your "
-			    "own, which final does not use yet (cgroup v1 never delegates one)");
+	cgroup_init(&cg, "");
+	if ((r->memory || r->cpu_quota || r->pids_max) && cg.none)
+		return warn(
+		    "rootless: --memory, --cpus and --pids-limit need a cgroup of your own: "
+		    "a cgroup v2 subtree delegated to you (systemd's user@UID.service), and "
+		    "this machine has %s",
+		    cg.v2 ? "none above yours" : "cgroup v1, which never delegates one");
 	if (cfg->userns.remap)
 		return warn("rootless: --userns=remap is for root; you are in a user "
 			    "namespace already");
@@ -1204,10 +1209,12 @@ int container_stats(char *const names[], bool no_stream)
 {
 	struct stats_list l = {0};
 	struct sample *before;
+	struct cgroup cg;
 
-	if (rootless())
-		return warn("rootless: stats reads the containers' cgroups, which they do not "
-			    "have"),
+	cgroup_init(&cg, "");
+	if (cg.none)
+		return warn("rootless: stats reads the containers' cgroups, and without a cgroup "
+			    "subtree delegated to you they have none"),
 		       EXIT_RUNTIME;
 
 	if (!*names)

@@ -248,8 +248,20 @@ static void userdel(const char *name)
 		waitpid(pid, NULL, 0);
 }
 
+static void (*end_hooks[8])(void);
+static int nend_hooks;
+
+void at_test_end(void (*fn)(void))
+{
+	ck_assert(nend_hooks < 8);
+	end_hooks[nend_hooks++] = fn;
+}
+
+/* What the test made outside its directories: hooks, users, the user's home. */
 static void remove_test_remap_user(void)
 {
+	while (nend_hooks > 0)
+		end_hooks[--nend_hooks]();
 	userdel(remap_user);
 	userdel(test_user);
 	if (test_home[0])

@@ -158,6 +158,8 @@ unsigned long remap_range_start(const char *file);
 uid_t use_test_user(bool ranges, const char **home);
 /* Its range's first id in FILE; 0 if it has none. */
 unsigned long test_user_range(const char *file);
+/* FN when the test ends, passed or failed, after its containers are removed. */
+void at_test_end(void (*fn)(void));
 
 /* Read a whole (small) file into a static buffer; NULL if unreadable. */
 const char *slurp(const char *path);

@@ -295,6 +295,76 @@ START_TEST(rootless_pull_and_run_an_image)
 }
 END_TEST
 
+/*** limits in a delegated cgroup v2 subtree ***/
+
+static char deleg[128], home_cgroup[512];
+
+/* Back where the test process was, and the subtree gone (final removed what it made). */
+static void undelegate(void)
+{
+	char path[600];
+
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.procs", home_cgroup);
+	if ((f = fopen(path, "we"))) {
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/leaf", deleg);
+	rmdir(path);
+	rmdir(deleg);
+}
+
+/*
+ * Limits rootless, where the user has a cgroup of its own: a v2 subtree
+ * delegated to it, chowned as systemd chowns user@UID.service (the directory,
+ * its cgroup.procs, cgroup.subtree_control and cgroup.threads), with the
+ * test's process (and so final's) in a leaf of it. The OOM kill and the pids
+ * limit work as for root. On v1 the refusal is rootless_refuses_what_needs_root's.
+ */
+START_TEST(rootless_limits_in_a_delegated_cgroup)
+{
+	struct proc p = {0};
+	const char *home, *rootfs, *self;
+	uid_t uid;
+	gid_t gid;
+	int forked = 0;
+
+	if (!cgroup_v2()) {
+		fprintf(stderr, "rootless_limits_in_a_delegated_cgroup: cgroup v1 here (make "
+				"test-vm runs it)\n");
+		return;
+	}
+	uid = use_test_user(true, &home);
+	gid = getpwuid(uid)->pw_gid;
+	rootfs = own_rootfs(home, uid);
+	self = slurp("/proc/self/cgroup");
+	ck_assert(self && strncmp(self, "0::", 3) == 0);
+	snprintf(home_cgroup, sizeof(home_cgroup), "%.*s", (int)strcspn(self + 3, "\n"), self + 3);
+	snprintf(deleg, sizeof(deleg), "/sys/fs/cgroup/final-user-%d", (int)getpid());
+	at_test_end(undelegate);
+	sh("echo +memory > /sys/fs/cgroup/cgroup.subtree_control; "
+	   "echo +pids > /sys/fs/cgroup/cgroup.subtree_control; mkdir %s %s/leaf && "
+	   "chown %u:%u %s %s/cgroup.procs %s/cgroup.subtree_control %s/cgroup.threads %s/leaf "
+	   "%s/leaf/cgroup.procs",
+	   deleg, deleg, (unsigned)uid, (unsigned)gid, deleg, deleg, deleg, deleg, deleg, deleg);
+	sh("echo %d > %s/leaf/cgroup.procs", (int)getpid(), deleg);
+	as_user(&p, uid,
+		CMD("run", "--rm", "--network", "none", "-m", "32M", rootfs, "/t/memhog", "64"));
+	assert_exit(&p, 137);
+	assert_contains(p.err, "out of memory");
+	p = (struct proc){.uid = uid};
+	proc_start(&p, CMD(bin, "run", "--rm", "--network", "none", "--pids-limit", "16", rootfs,
+			   "/t/forkloop"));
+	proc_wait(&p, 30);
+	assert_exit(&p, 0);
+	ck_assert_msg(sscanf(p.out, "forked %d", &forked) == 1 && forked >= 13 && forked <= 15,
+		      "the fork loop got %s", p.out);
+	sh("test ! -e %s/final", deleg); /* removed with the last container */
+}
+END_TEST
+
 void stage07_rootless_tests(void)
 {
 	add_test(7, 0, rootless_run_exec_and_lifecycle);
@@ -302,4 +372,5 @@ void stage07_rootless_tests(void)
 	add_test(7, 0, rootless_without_ranges_maps_only_the_user);
 	add_test(7, 0, rootless_pull_and_run_an_image);
 	add_test(7, 0, rootless_default_network_publishes_ports);
+	add_test(7, 0, rootless_limits_in_a_delegated_cgroup);
 }
