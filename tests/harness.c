@@ -301,6 +301,18 @@ uid_t use_test_user(bool ranges, const char **home)
 	return pw->pw_uid;
 }
 
+const char *test_user_rootfs(uid_t uid)
+{
+	static char path[128];
+	struct passwd *pw = getpwuid(uid);
+
+	ck_assert(pw && test_home[0]);
+	snprintf(path, sizeof(path), "%s/rootfs", test_home);
+	sh("cp -a %s %s && chown -R %u:%u %s", test_rootfs, path, (unsigned)uid,
+	   (unsigned)pw->pw_gid, path);
+	return path;
+}
+
 unsigned long test_user_range(const char *file)
 {
 	char line[256], who[64];

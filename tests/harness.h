@@ -156,6 +156,8 @@ unsigned long remap_range_start(const char *file);
  * struct proc's uid).
  */
 uid_t use_test_user(bool ranges, const char **home);
+/* A copy of the test rootfs in its home, owned by it (a rootfs of the user's own). */
+const char *test_user_rootfs(uid_t uid);
 /* Its range's first id in FILE; 0 if it has none. */
 unsigned long test_user_range(const char *file);
 /* FN when the test ends, passed or failed, after its containers are removed. */

@@ -444,12 +444,14 @@ static const char *const *attacks(void)
 	return list;
 }
 
+static uid_t attacker; /* rootless: final runs as this user (0: as root) */
+
 /* Run one attack in a container with OPTS (setuid runs as user 1000); its exit status. */
 static int attack(const char *name, const char *arg, const char *const opts[], char *out,
 		  size_t size)
 {
 	const char *argv[32];
-	struct proc p = {0};
+	struct proc p = {.uid = attacker};
 	int n = 0;
 
 	for (; opts && *opts; opts++)
@@ -691,6 +693,42 @@ START_TEST(userns_remap_keeps_the_network)
 }
 END_TEST
 
+/*
+ * Rootless (stage07_rootless.c): every attack fails, and those that need
+ * the host's root fail without the protections too. Unlike --userns=remap,
+ * the container's mount namespace is its user namespace's: with
+ * CAP_SYS_ADMIN, mounting inside works (harmlessly), so it is not one of them.
+ */
+START_TEST(escape_battery_is_blocked_rootless)
+{
+	const char *const weak[] = {"--cap-add",
+				    "ALL",
+				    "--security-opt",
+				    "seccomp=unconfined",
+				    "--security-opt",
+				    "no-new-privileges=false",
+				    NULL};
+	const char *const host_root[] = {"time", "mknod"};
+	const char *const *list = attacks();
+	const char *home;
+	char out[512];
+
+	attacker = use_test_user(true, &home);
+	test_rootfs = test_user_rootfs(attacker);
+	for (int i = 0; list[i]; i += 2) {
+		ck_assert_msg(attack(list[i], list[i + 1], NULL, out, sizeof(out)) == 1 &&
+				  strstr(out, "blocked"),
+			      "rootless: %s", out);
+		for (size_t j = 0; j < sizeof(host_root) / sizeof(host_root[0]); j++)
+			if (!strcmp(list[i], host_root[j]))
+				ck_assert_msg(
+				    attack(list[i], list[i + 1], weak, out, sizeof(out)) == 1 &&
+					strstr(out, "blocked"),
+				    "rootless without the protections: %s", out);
+	}
+}
+END_TEST
+
 START_TEST(userns_bad_input_is_one_line)
 {
 	const char *const bad[][2] = {{"--userns", "private"}};
@@ -735,4 +773,5 @@ void stage07_tests(void)
 	add_test(7, 0, escape_battery_is_blocked_with_userns_remap);
 	add_test(7, 0, userns_remap_keeps_the_network);
 	add_test(7, 0, userns_bad_input_is_one_line);
+	add_test(7, 0, escape_battery_is_blocked_rootless);
 }

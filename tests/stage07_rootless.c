@@ -27,18 +27,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* A copy of the test rootfs owned by UID, in HOME: the container's root is the user. */
-static const char *own_rootfs(const char *home, uid_t uid)
-{
-	static char path[128];
-	struct passwd *pw = getpwuid(uid);
-
-	snprintf(path, sizeof(path), "%s/rootfs", home);
-	sh("cp -a %s %s && chown -R %u:%u %s", test_rootfs, path, (unsigned)uid,
-	   (unsigned)pw->pw_gid, path);
-	return path;
-}
-
 /* `final ARGS...` as UID. */
 static int as_user(struct proc *p, uid_t uid, const char *const args[])
 {
@@ -99,7 +87,7 @@ START_TEST(rootless_run_exec_and_lifecycle)
 	pid_t init;
 	uid_t uid = use_test_user(true, &home);
 
-	rootfs = own_rootfs(home, uid);
+	rootfs = test_user_rootfs(uid);
 	start = test_user_range("/etc/subuid");
 	ck_assert(start > 0);
 	as_user(&p, uid,
@@ -144,7 +132,7 @@ START_TEST(rootless_refuses_what_needs_root)
 	struct proc p = {0};
 	const char *home;
 	uid_t uid = use_test_user(true, &home);
-	const char *rootfs = own_rootfs(home, uid);
+	const char *rootfs = test_user_rootfs(uid);
 	const struct {
 		const char *argv[9];
 		const char *says;
@@ -177,7 +165,7 @@ START_TEST(rootless_without_ranges_maps_only_the_user)
 	uid_t uid = use_test_user(false, &home);
 
 	ck_assert_int_eq(test_user_range("/etc/subuid"), 0);
-	rootfs = own_rootfs(home, uid);
+	rootfs = test_user_rootfs(uid);
 	snprintf(want, sizeof(want), "0 %u 1\n", (unsigned)uid);
 	for (int i = 0; i < 2; i++) {
 		as_user(&p, uid,
@@ -212,7 +200,7 @@ START_TEST(rootless_default_network_publishes_ports)
 	int local;
 	pid_t server;
 
-	rootfs = own_rootfs(home, uid);
+	rootfs = test_user_rootfs(uid);
 	ck_assert(unshare(CLONE_NEWNS) == 0 &&
 		  mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
 	sh("mknod -m 666 %s/tun c 10 200 && mount --bind %s/tun /dev/net/tun", home, home);
@@ -338,7 +326,7 @@ START_TEST(rootless_limits_in_a_delegated_cgroup)
 	}
 	uid = use_test_user(true, &home);
 	gid = getpwuid(uid)->pw_gid;
-	rootfs = own_rootfs(home, uid);
+	rootfs = test_user_rootfs(uid);
 	self = slurp("/proc/self/cgroup");
 	ck_assert(self && strncmp(self, "0::", 3) == 0);
 	snprintf(home_cgroup, sizeof(home_cgroup), "%.*s", (int)strcspn(self + 3, "\n"), self + 3);
