@@ -38,7 +38,7 @@ DEB_PACKAGES := gcc make libc6-dev pkg-config check libcap-dev libmnl-dev libarc
 	libseccomp-dev libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev ca-certificates \
 	busybox-static util-linux iproute2 procps nftables strace docker-registry skopeo \
 	runc crun bubblewrap umoci hyperfine jq time gnuplot-nox \
-	podman containerd golang-go patch tcpdump passwd uidmap slirp4netns
+	podman containerd golang-go patch tcpdump passwd uidmap slirp4netns fuse-overlayfs
 
 VM_PACKAGES := qemu-system-x86 cpio kmod
 

@@ -267,6 +267,7 @@ static void release(struct run *r)
 {
 	cgroup_remove(&r->cg);
 	net_teardown(&r->net);
+	rootfs_unmount_fuse(&r->fs);
 }
 
 /* Everything of a container, its record last. By its monitor, or under lock_record(). */
@@ -479,7 +480,8 @@ static int run_once(struct run *r, int notify_fd, bool *started)
 
 	*started = false;
 	r->pidfd = -1;
-	if (rootfs_prepare(&r->fs, r->c.id) < 0 || (r->cfg->userns.remap && remap(r) < 0))
+	if (rootfs_prepare(&r->fs, r->c.id) < 0 || (r->cfg->userns.remap && remap(r) < 0) ||
+	    rootfs_mount_fuse(&r->fs, r->cfg->root.path) < 0)
 		return status;
 	timing_mark("layer");
 	if (net_prepare(&r->net, r->cfg, r->c.id) < 0)

@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -33,6 +34,8 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void rootfs_paths(struct rootfs *r, const char *id)
@@ -113,6 +116,67 @@ static void mount_overlay(const struct rootfs *r, const char *image)
 	 * nothing; the container's own are on the /dev tmpfs. */
 	if (mount("overlay", r->merged, "overlay", MS_NODEV, opts) < 0)
 		die_errno("mount overlay %s on %s", opts, r->merged);
+}
+
+static bool fuse_wanted(void)
+{
+	const char *want = getenv("FINAL_OVERLAY");
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (!rootless())
+		return false;
+	if (want && want[0])
+		return strcmp(want, "fuse-overlayfs") == 0;
+	/* overlayfs may be mounted in a user namespace from Linux 5.11 */
+	return uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	       (major < 5 || (major == 5 && minor < 11));
+}
+
+int rootfs_mount_fuse(struct rootfs *r, const char *image)
+{
+	static bool own_namespace;
+	char opts[4096];
+	int status;
+	pid_t pid;
+
+	if (!fuse_wanted())
+		return 0;
+	/* Our own mount namespace (once): the mount is not the host's, and goes with us. */
+	if (!own_namespace && unshare(CLONE_NEWNS) < 0)
+		return warn_errno("unshare(CLONE_NEWNS) for fuse-overlayfs");
+	own_namespace = true;
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", image, r->upper,
+		 r->work);
+	pid = fork();
+	if (pid < 0)
+		return warn_errno("fork");
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		/* quiet: it warns of every mount option it does not know, on each run */
+		if (null >= 0)
+			dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		execlp("fuse-overlayfs", "fuse-overlayfs", "-o", opts, r->merged, (char *)NULL);
+		die_errno("fuse-overlayfs (Debian's fuse-overlayfs package; or Linux 5.11, whose "
+			  "overlayfs mounts in a user namespace)");
+	}
+	/* it returns once the mount is there, its daemon in the background */
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return warn(
+		    "fuse-overlayfs could not mount %s (is it installed, and /dev/fuse open "
+		    "to you?)",
+		    r->merged);
+	r->fuse = true;
+	return 0;
+}
+
+void rootfs_unmount_fuse(struct rootfs *r)
+{
+	/* the daemon ends when its mount goes */
+	if (r->fuse && umount2(r->merged, MNT_DETACH) < 0)
+		warn_errno("umount %s", r->merged);
+	r->fuse = false;
 }
 
 /*** mount targets, resolved inside the root ***/
@@ -361,7 +425,8 @@ void rootfs_enter(const struct rootfs *r, const struct config *cfg)
 	/* Before any mount: nothing may propagate to the host (step 02). */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die_errno("mount --make-rprivate /");
-	mount_overlay(r, cfg->root.path);
+	if (!r->fuse)
+		mount_overlay(r, cfg->root.path);
 	root = open(r->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		die_errno("open %s", r->merged);
@@ -505,7 +570,7 @@ static void make_spec_devices(const char *root, const struct spec *s, bool in_us
 		snprintf(path, sizeof(path), "%s%s", root, d->path);
 		if (mkdir_p(dirname_of(path)) < 0)
 			die_errno("mkdir for %s", path);
-		unlink(path);	 /* config.json's device replaces one of the defaults */
+		unlink(path); /* config.json's device replaces one of the defaults */
 		if (in_userns) { /* mknod is not ours there: bind the host's node (runc does) */
 			if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
 			    close(fd) < 0 || mount(d->path, path, NULL, MS_BIND, NULL) < 0)

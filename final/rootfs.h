@@ -17,7 +17,18 @@ struct rootfs {
 	const char *hosts;	 /* ...over /etc/hosts */
 	const char *hostname;	 /* ...over /etc/hostname */
 	bool upper_on_tmpfs;	 /* DIR is on overlayfs: the writable layer goes on a tmpfs */
+	bool fuse;		 /* rootless: fuse-overlayfs mounted MERGED already */
 };
+
+/*
+ * Rootless where the kernel's overlayfs cannot be mounted in a user
+ * namespace (before Linux 5.11), or FINAL_OVERLAY=fuse-overlayfs: R's root
+ * mounted by fuse-overlayfs, in a mount namespace of the caller's own (the
+ * monitor's, which the container's copies), its daemon outside the
+ * container. 0 if not needed or done.
+ */
+int rootfs_mount_fuse(struct rootfs *r, const char *image);
+void rootfs_unmount_fuse(struct rootfs *r);
 
 /* Where container ID's layer (and, detached, its log) lives: R's paths, nothing made. */
 void rootfs_paths(struct rootfs *r, const char *id);

@@ -20,7 +20,7 @@ timeout_s=${VM_TIMEOUT:-900}
 # Modules for the network step and final/ (overlayfs; loop: the device tests'
 # "host disk"); missing ones are skipped.
 # crc32c_generic first: libcrc32c (for nf_tables) needs it, as a soft dependency.
-modules="crc32c_generic veth bridge overlay loop nf_tables nft_chain_nat nft_masq nft_nat nf_nat nft_fib nft_fib_ipv4 tun"
+modules="crc32c_generic veth bridge overlay loop nf_tables nft_chain_nat nft_masq nft_nat nf_nat nft_fib nft_fib_ipv4 tun fuse"
 # Host programs the tests and steps run, copied in with their libraries:
 # iproute2 and nft for the networks, a registry and skopeo for final pull,
 # strace to hold a syscall open in the lifecycle tests, util-linux's losetup
@@ -28,7 +28,8 @@ modules="crc32c_generic veth bridge overlay loop nf_tables nft_chain_nat nft_mas
 host_tools="$(command -v ip) $(command -v nft) $(command -v docker-registry) $(command -v skopeo)
 	$(command -v strace) $(command -v losetup)
 	$(command -v useradd) $(command -v usermod) $(command -v userdel)
-	$(command -v newuidmap) $(command -v newgidmap) $(command -v slirp4netns)"
+	$(command -v newuidmap) $(command -v newgidmap) $(command -v slirp4netns)
+	$(command -v fuse-overlayfs)"
 # VM_OCI=1: also the OCI runtime-tools validation suite (validate.sh beside the
 # repository in ../shared/oci, its build in /var/cache/oci-runtime-tools) and
 # the GNU tools validate.sh and the suite's executables use (busybox's lack
