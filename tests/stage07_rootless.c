@@ -27,6 +27,24 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+/*
+ * DEV (MAJOR:MINOR) open to every user, as udev makes /dev/net/tun and the
+ * kernel /dev/fuse on distributions (this machine's and the VM's bare
+ * devtmpfs leave them 0600): a 0666 node made in HOME, bound over DEV in a
+ * mount namespace of the test's own.
+ */
+static void open_to_users(const char *home, const char *dev, int major, int minor)
+{
+	static bool own_namespace;
+
+	if (!own_namespace)
+		ck_assert(unshare(CLONE_NEWNS) == 0 &&
+			  mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	own_namespace = true;
+	sh("mknod -m 666 %s/dev-%d-%d c %d %d && mount --bind %s/dev-%d-%d %s", home, major, minor,
+	   major, minor, home, major, minor, dev);
+}
+
 /* `final ARGS...` as UID. */
 static int as_user(struct proc *p, uid_t uid, const char *const args[])
 {
@@ -201,9 +219,7 @@ START_TEST(rootless_default_network_publishes_ports)
 	pid_t server;
 
 	rootfs = test_user_rootfs(uid);
-	ck_assert(unshare(CLONE_NEWNS) == 0 &&
-		  mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
-	sh("mknod -m 666 %s/tun c 10 200 && mount --bind %s/tun /dev/net/tun", home, home);
+	open_to_users(home, "/dev/net/tun", 10, 200);
 	/* a service on the host's loopback, which trusts local users: out of the container's reach
 	 * (slirp4netns would map it to 10.0.2.2 without --disable-host-loopback) */
 	ck_assert((local = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
@@ -370,9 +386,7 @@ START_TEST(rootless_fuse_overlayfs_where_the_kernel_cannot)
 	char ps[128];
 
 	rootfs = test_user_rootfs(uid);
-	ck_assert(unshare(CLONE_NEWNS) == 0 &&
-		  mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
-	sh("mknod -m 666 %s/fuse c 10 229 && mount --bind %s/fuse /dev/fuse", home, home);
+	open_to_users(home, "/dev/fuse", 10, 229);
 	setenv("FINAL_OVERLAY", "fuse-overlayfs", 1);
 	as_user(&p, uid,
 		CMD("run", "--rm", "--network", "none", rootfs, "/bin/sh", "-c",
