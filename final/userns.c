@@ -149,6 +149,12 @@ int userns_remap_range(struct id_shift *s)
 	struct passwd *pw;
 	int lock, ret;
 
+	/* a name useradd takes as a name, never as an option */
+	if (!name[0] || strlen(name) > 32 || name[0] == '-' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(name))
+		return warn("FINAL_REMAP_USER %s: use lowercase letters, digits, '_' and '-' (not "
+			    "first), at most 32",
+			    name);
 	/* Two first runs at once would both create the user: one at a time. */
 	snprintf(path, sizeof(path), "%s/remap.lock", data_root());
 	if (mkdir_p(data_root()) < 0 ||
