@@ -91,8 +91,9 @@ static int run_tool(char *const argv[])
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 
+		/* quiet: our one line names it if it fails */
 		if (null >= 0)
-			dup2(null, 1);
+			dup2(null, 1), dup2(null, 2);
 		execvp(argv[0], argv);
 		die_errno("%s (Debian's passwd package)", argv[0]);
 	}
@@ -102,21 +103,39 @@ static int run_tool(char *const argv[])
 }
 
 /* The user, its /etc/subuid and /etc/subgid ranges: made with shadow's tools if missing. */
-static int ensure_user(const char *name, struct passwd **pw)
+static int ensure_user(const char *name, struct passwd **pw, bool *made)
 {
 	char *const useradd[] = {
-	    "useradd",	  "--system",	  "--no-create-home", "--shell",    "/usr/sbin/nologin",
-	    "--home-dir", "/nonexistent", "--user-group",     (char *)name, NULL};
+	    "useradd",	  "--system",	  "--no-create-home", "--shell", "/usr/sbin/nologin",
+	    "--home-dir", "/nonexistent", "--user-group",     "--",	 (char *)name,
+	    NULL};
+	const char *shell;
 
-	if ((*pw = getpwnam(name)))
+	*made = false;
+	if ((*pw = getpwnam(name))) {
+		/*
+		 * Its ranges are the container's root: an account someone can log in as
+		 * (or an ordinary user's uid) could use them itself through newuidmap, and
+		 * signal, trace or own what the container's root runs and writes.
+		 */
+		shell = (*pw)->pw_shell ? strrchr((*pw)->pw_shell, '/') : NULL;
+		if ((*pw)->pw_uid >= 1000 || (*pw)->pw_uid == 0 || !shell ||
+		    (strcmp(shell, "/nologin") != 0 && strcmp(shell, "/false") != 0))
+			return warn("--userns=remap: %s is not a dedicated system user (uid below "
+				    "1000, no login shell): its ranges would be its own to use",
+				    name);
 		return 0;
+	}
 	fprintf(stderr, "final: --userns=remap: creating the user %s for its id range\n", name);
 	if (run_tool(useradd) < 0 || !(*pw = getpwnam(name)))
 		return warn("--userns=remap: cannot create the user %s", name);
+	*made = true;
 	return 0;
 }
 
-static int ensure_range(const char *file, const char *option, const struct passwd *pw,
+/* PW's range in FILE; added (OPTION of usermod) only to a user we MADE: an existing one's
+ * ranges are its administrator's to give. */
+static int ensure_range(const char *file, const char *option, const struct passwd *pw, bool made,
 			unsigned long *start, unsigned long *count)
 {
 	unsigned long end;
@@ -125,13 +144,17 @@ static int ensure_range(const char *file, const char *option, const struct passw
 
 	if (find_range(file, pw->pw_name, pw->pw_uid, start, count, &end))
 		return 0;
+	if (!made)
+		return warn("--userns=remap: %s has no range in %s, and final adds ranges only to "
+			    "the user it makes (sudo usermod %s START-END %s)",
+			    pw->pw_name, file, option, pw->pw_name);
 	/* usermod refuses to add ranges to a file that does not exist (a minimal system) */
 	if ((fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return warn_errno("create %s", file);
 	close(fd);
 	snprintf(range, sizeof(range), "%lu-%lu", end, end + RANGE_SIZE - 1);
 	{
-		char *const usermod[] = {"usermod", (char *)option, range, pw->pw_name, NULL};
+		char *const usermod[] = {"usermod", (char *)option, range, "--", pw->pw_name, NULL};
 
 		if (run_tool(usermod) < 0 ||
 		    !find_range(file, pw->pw_name, pw->pw_uid, start, count, &end))
@@ -147,6 +170,7 @@ int userns_remap_range(struct id_shift *s)
 	char path[600];
 	unsigned long gcount;
 	struct passwd *pw;
+	bool made;
 	int lock, ret;
 
 	/* a name useradd takes as a name, never as an option */
@@ -160,9 +184,10 @@ int userns_remap_range(struct id_shift *s)
 	if (mkdir_p(data_root()) < 0 ||
 	    (lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || flock(lock, LOCK_EX) < 0)
 		return warn_errno("lock %s", path);
-	ret = ensure_user(name, &pw) < 0 ||
-		      ensure_range("/etc/subuid", "--add-subuids", pw, &s->uid, &s->count) < 0 ||
-		      ensure_range("/etc/subgid", "--add-subgids", pw, &s->gid, &gcount) < 0
+	ret = ensure_user(name, &pw, &made) < 0 ||
+		      ensure_range("/etc/subuid", "--add-subuids", pw, made, &s->uid, &s->count) <
+			  0 ||
+		      ensure_range("/etc/subgid", "--add-subgids", pw, made, &s->gid, &gcount) < 0
 		  ? -1
 		  : 0;
 	close(lock);

@@ -734,7 +734,20 @@ START_TEST(userns_bad_input_is_one_line)
 	const char *const bad[][2] = {{"--userns", "private"}};
 	struct proc p = {0};
 
+	const char *const not_dedicated[][2] = {{"nobody", "not a dedicated system user"},
+						{"root", "not a dedicated system user"},
+						{"-o", "use lowercase letters"}};
+
 	assert_bad_options(bad, 1);
+	/* the container's root is FINAL_REMAP_USER's range: never an account that could use it */
+	for (size_t i = 0; i < sizeof(not_dedicated) / sizeof(not_dedicated[0]); i++) {
+		setenv("FINAL_REMAP_USER", not_dedicated[i][0], 1);
+		ctr_run(&p, CMD("--userns=remap", "--network", "none"), CMD("/bin/true"));
+		assert_exit(&p, 125);
+		assert_contains(p.err, not_dedicated[i][1]);
+		ck_assert_msg(strchr(p.err, '\n') == p.err + strlen(p.err) - 1, "not one line: %s",
+			      p.err);
+	}
 	use_test_remap_user();
 	ctr_run(&p, CMD("--userns=remap", "--network", "host"), CMD("/bin/true"));
 	assert_exit(&p, 125);
