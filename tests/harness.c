@@ -232,13 +232,34 @@ static int remove_tree(const char *path);
 
 static char test_user[32], test_home[64];
 
-/* userdel takes the user's group and its /etc/subuid and /etc/subgid lines too. */
+/*
+ * userdel takes the user's group and its /etc/subuid and /etc/subgid lines
+ * too. It refuses while a process of the user exists, zombies included:
+ * what is left of them (a fuse-overlayfs daemon that ended, reparented to
+ * us, the subreaper) is killed and reaped first.
+ */
 static void userdel(const char *name)
 {
+	struct passwd *pw = name[0] ? getpwnam(name) : NULL;
+	struct dirent *e;
 	pid_t pid;
+	DIR *d;
 
-	if (!name[0] || !getpwnam(name))
+	if (!pw)
 		return;
+	for (d = opendir("/proc"); d && (e = readdir(d));) {
+		char path[64], want[32];
+		const char *status;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", atoi(e->d_name));
+		snprintf(want, sizeof(want), "\nUid:\t%u\t", (unsigned)pw->pw_uid);
+		if (atoi(e->d_name) > 0 && (status = slurp(path)) && strstr(status, want))
+			kill(atoi(e->d_name), SIGKILL);
+	}
+	if (d)
+		closedir(d);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	pid = fork();
 	if (pid == 0) {
 		execlp("userdel", "userdel", name, (char *)NULL);
@@ -246,6 +267,8 @@ static void userdel(const char *name)
 	}
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
+	if (getpwnam(name))
+		fprintf(stderr, "harness: userdel %s failed: remove it by hand\n", name);
 }
 
 static void (*end_hooks[8])(void);
