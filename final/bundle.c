@@ -24,6 +24,7 @@
 #include "bundle.h"
 #include "cgroup.h"
 #include "dl.h"
+#include "launch.h"
 #include "pidfd.h"
 #include "rootfs.h"
 #include "security.h"
@@ -53,7 +54,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STACK_SIZE	      (1024 * 1024)
 #define DEFAULT_CGROUP_PARENT "/final-oci" /* when config.json has no cgroupsPath */
 
 /* What ROOT/ID/state says: enough for every command after create. */
@@ -232,13 +232,12 @@ static int run_hooks(const struct spec *s, enum hook_kind kind, const char *stat
 
 struct child {
 	struct config *cfg;
-	const struct record *rec;
-	int sync[2];  /* the parent's go, with our pid as the host numbers it */
-	int ready[2]; /* closed by us once created; what went wrong otherwise */
-	int fifo;     /* exec.fifo, O_RDWR: `start` writes its byte here */
-	int console;  /* --console-socket, or -1 */
-	int preserve; /* --preserve-fds */
+	struct record rec; /* the child's copy; its pid comes with the parent's go */
+	int console;	   /* --console-socket, or -1 */
+	int preserve;	   /* --preserve-fds */
 	bool new_userns;
+	const struct bundle_opts *o;
+	const char *prog; /* process.args[0], found in the container; NULL: none */
 };
 
 /* setns() into the namespaces config.json names by path; the user namespace first. */
@@ -381,44 +380,43 @@ static void set_up_filesystem(const struct child *c, const struct record *rec)
 }
 
 /*
- * The child: waits for the parent's go (its cgroup, id maps, prestart hooks),
- * sets up, reports "created" by closing the ready pipe, waits for `start`
- * on exec.fifo, and becomes the container's process.
+ * The child (launch.c calls it once the parent's go came: its cgroup, id
+ * maps, prestart hooks): everything up to "created". A CMD that cannot be
+ * found fails here, so `create` fails, as runc's.
  */
-static int child_main(void *arg)
+static void child_setup(struct launch *l)
 {
-	struct child *c = arg;
+	struct child *c = l->arg;
 	struct config *cfg = c->cfg;
-	struct record rec = *c->rec;
-	char go[32] = "";
-	const char *prog = NULL;
 
-	close(c->sync[1]);
-	close(c->ready[0]);
-	if (read(c->sync[0], go, sizeof(go) - 1) <= 0 || sscanf(go, "%d", &rec.pid) != 1)
-		_exit(EXIT_RUNTIME); /* the parent failed: it cleans up */
-	close(c->sync[0]);
-	report_errors_to(c->ready[1]);
+	c->rec.pid = l->pid;
 	enter_namespaces(c);
-	set_up_filesystem(c, &rec);
-	if (cfg->process.args) { /* none: created, and start will refuse it */
-		if (cfg->process.terminal)
-			attach_console(c);
-		write_oom_score_adj(cfg->spec);
-		prog = prepare_process(cfg);
-		/* CVE-2024-21626: nothing of the runtime's reaches CMD but --preserve-fds (5.11) */
-		if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-			die_errno("close_range");
-		security_apply_spec(cfg);
-	}
-	report_errors_to(-1); /* complete: `create` returns, the container is "created" */
-	if (read(c->fifo, go, 1) != 1 || !prog)
+	set_up_filesystem(c, &c->rec);
+	if (!cfg->process.args) /* none: created, and start will refuse it */
+		return;
+	if (cfg->process.terminal)
+		attach_console(c);
+	write_oom_score_adj(cfg->spec);
+	c->prog = prepare_process(cfg);
+	/* CVE-2024-21626: nothing of the runtime's reaches CMD but --preserve-fds (5.11) */
+	if (syscall(SYS_close_range, 3 + c->preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die_errno("close_range");
+	security_apply_spec(cfg);
+}
+
+/* ...and, once `start` opened the gate (exec.fifo), the container's process. */
+static void child_run(struct launch *l)
+{
+	struct child *c = l->arg;
+	struct config *cfg = c->cfg;
+
+	if (!c->prog)
 		_exit(EXIT_RUNTIME);
 	if (run_hooks(cfg->spec, HOOK_START_CONTAINER,
-		      state_json(&rec, "running", cfg->spec->annotations)) < 0)
+		      state_json(&c->rec, "running", cfg->spec->annotations)) < 0)
 		_exit(EXIT_RUNTIME);
-	execv(prog, cfg->process.args);
-	die_errno("exec %s", prog);
+	execv(c->prog, cfg->process.args);
+	die_errno("exec %s", c->prog);
 }
 
 /*** create ***/
@@ -498,21 +496,6 @@ static int write_pid_file(const char *file, pid_t pid)
 	return 0;
 }
 
-/* Until the ready pipe closes: "" if the container is complete, else why not. */
-static void wait_ready(int fd, char *why, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1 < size && (n = read(fd, why + len, size - len - 1)) != 0)
-		if (n > 0)
-			len += n;
-		else if (errno != EINTR)
-			break;
-	why[len] = '\0';
-	close(fd);
-}
-
 /* The record's directory and what is in it: state, config.json's copy, exec.fifo. */
 static int make_record(const struct config *cfg, const char *id, const struct bundle_opts *o,
 		       struct record *r)
@@ -540,16 +523,18 @@ static int make_record(const struct config *cfg, const char *id, const struct bu
 	snprintf(dst, sizeof(dst), "%s/config.json", r->dir);
 	/* the copy delete and exec read: the bundle may be gone or changed by then */
 	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (n = read(fd, text, sizeof(text) - 1)) < 0)
-		return warn_errno("read %s", src);
+	    (n = read(fd, text, sizeof(text) - 1)) < 0) {
+		warn_errno("read %s", src);
+		goto fail;
+	}
 	close(fd);
 	text[n] = '\0';
-	snprintf(src, sizeof(src), "%s/exec.fifo", r->dir);
-	if (n == sizeof(text) - 1 || write_new_file(dst, text) < 0)
-		return warn_errno("copy %s", dst);
-	if (mkfifo(src, 0622) < 0 || chmod(src, 0622) < 0)
-		return warn_errno("mkfifo %s", src);
-	return 0;
+	if (n < (ssize_t)sizeof(text) - 1 && write_new_file(dst, text) == 0)
+		return 0; /* exec.fifo: launch_create() makes it */
+	warn_errno("copy %s", dst);
+fail:
+	remove_tree(r->dir); /* ours: we made it above */
+	return -1;
 }
 
 static void remove_record(const struct record *r)
@@ -622,81 +607,74 @@ static int join_pid_namespace(const struct spec *s)
 	return 0;
 }
 
-/* The parent's half of create, once the child exists; -1 if the container must go. */
-static int set_up_child(struct child *c, struct record *r, const struct bundle_opts *o)
+/* The parent's half of create, while the child waits: id maps, cgroup, record, hooks. */
+static int prepare_child(struct launch *l)
 {
+	struct child *c = l->arg;
+	struct record *r = &c->rec;
 	const struct spec *s = c->cfg->spec;
-	char go[32], why[2048];
 
+	r->pid = l->pid, r->start = l->start;
+	r->fifo_fd = l->gate; /* the child's descriptor of exec.fifo: the same number */
+	if (c->console >= 0)
+		close(c->console);
 	if (c->new_userns && (write_id_map(r->pid, "uid_map", s->uid_map, s->nuid_map) < 0 ||
 			      write_id_map(r->pid, "gid_map", s->gid_map, s->ngid_map) < 0))
 		return -1;
-	cgroup_path_of(s, o, r->id, r->cgroup, sizeof(r->cgroup));
+	cgroup_path_of(s, c->o, r->id, r->cgroup, sizeof(r->cgroup));
 	if (cgroup_spec_create(r->cgroup, s->resources, r->pid) < 0 || record_save(r) < 0)
 		return -1;
 	if (run_hooks(s, HOOK_PRESTART, state_json(r, "created", s->annotations)) < 0 ||
 	    run_hooks(s, HOOK_CREATE_RUNTIME, state_json(r, "created", s->annotations)) < 0)
 		return -1;
-	snprintf(go, sizeof(go), "%d", (int)r->pid);
-	if (write(c->sync[1], go, strlen(go)) < 0)
-		return warn_errno("release the container");
-	close(c->sync[1]);
-	wait_ready(c->ready[0], why, sizeof(why));
-	if (why[0]) /* the child said it on stderr already, which is ours */
-		return -1;
-	return write_pid_file(o->pid_file, r->pid);
+	return 0;
 }
 
 /* create; with WAIT_PID, the pid of the container's first process (for run). */
 static int create(struct config *cfg, const char *id, const struct bundle_opts *o, pid_t *wait_pid)
 {
-	struct child c = {.cfg = cfg, .console = -1, .preserve = o->preserve_fds};
-	char *stack = malloc(STACK_SIZE), fifo[PATH_MAX + 16];
-	struct record r = {0};
-	int status;
+	struct child c = {.cfg = cfg, .console = -1, .preserve = o->preserve_fds, .o = o};
+	char fifo[PATH_MAX + 16];
+	struct launch l = {.flags = clone_flags(cfg->spec),
+			   .cgroup_fd = -1,
+			   .fifo = fifo,
+			   .prepare = prepare_child,
+			   .setup = child_setup,
+			   .run = child_run,
+			   .arg = &c};
+	struct record *r = &c.rec;
 
-	if (!stack)
-		die("out of memory");
 	if (cfg->process.terminal && !o->console_socket && o->console_fd < 0)
 		return warn("process.terminal needs --console-socket"), EXIT_RUNTIME;
-	if (make_record(cfg, id, o, &r) < 0)
+	if (make_record(cfg, id, o, r) < 0) /* "exists": another's, not ours to remove */
 		return EXIT_RUNTIME;
-	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", r.dir);
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", r->dir);
 	if (cfg->spec->seccomp)
 		precompile_seccomp(cfg->spec, o->root);
-	c.rec = &r;
 	c.new_userns = spec_namespace(cfg->spec, CLONE_NEWUSER) &&
 		       !spec_namespace(cfg->spec, CLONE_NEWUSER)->path;
-	if ((c.fifo = open(fifo, O_RDWR | O_CLOEXEC)) < 0 || pipe2(c.sync, O_CLOEXEC) < 0 ||
-	    pipe2(c.ready, O_CLOEXEC) < 0 || join_pid_namespace(cfg->spec) < 0 ||
+	if (join_pid_namespace(cfg->spec) < 0 ||
 	    (cfg->process.terminal &&
 	     (c.console = o->console_socket ? connect_console(o->console_socket) : o->console_fd) <
 		 0))
 		goto fail;
-	r.pid = clone(child_main, stack + STACK_SIZE, clone_flags(cfg->spec), &c);
-	if (r.pid < 0) {
-		warn_errno("clone");
+	if (launch_create(&l) < 0) { /* the child said why on stderr already, which is ours */
+		if (r->cgroup[0])
+			cgroup_spec_remove(r->cgroup, own_parent(r));
 		goto fail;
 	}
-	r.start = proc_start_time(r.pid); /* our unreaped child: the number cannot move */
-	r.fifo_fd = c.fifo;		  /* the child's copy has the same number */
-	close(c.fifo);
-	close(c.sync[0]);
-	close(c.ready[1]);
-	if (c.console >= 0)
-		close(c.console);
-	if (set_up_child(&c, &r, o) < 0) {
-		kill(r.pid, SIGKILL);
-		waitpid(r.pid, &status, 0);
-		if (r.cgroup[0])
-			cgroup_spec_remove(r.cgroup, own_parent(&r));
+	if (l.pidfd >= 0)
+		close(l.pidfd);
+	if (write_pid_file(o->pid_file, r->pid) < 0) {
+		launch_kill(r->pid, r->start);
+		cgroup_spec_remove(r->cgroup, own_parent(r));
 		goto fail;
 	}
 	if (wait_pid)
-		*wait_pid = r.pid;
+		*wait_pid = r->pid;
 	return 0;
 fail:
-	remove_record(&r);
+	remove_record(r);
 	return EXIT_RUNTIME;
 }
 
@@ -706,8 +684,6 @@ int bundle_create(struct config *cfg, const char *id, const struct bundle_opts *
 }
 
 /*** the other commands ***/
-
-static void kill_and_wait(const struct record *r);
 
 /*
  * Until R's process has exec'd (its exec.fifo, FIFO, closed by execve) or
@@ -731,7 +707,6 @@ int bundle_start(const char *id, const struct bundle_opts *o)
 	struct stat st;
 	struct config cfg;
 	struct record r;
-	int fd;
 
 	if (record_load(o->root, id, &r) < 0)
 		return EXIT_RUNTIME;
@@ -740,16 +715,12 @@ int bundle_start(const char *id, const struct bundle_opts *o)
 		       EXIT_RUNTIME;
 	load_saved_spec(&r, &cfg);
 	if (!cfg.process.args) { /* runtime.md: start MUST generate an error; it ends here */
-		kill_and_wait(&r);
+		launch_kill(r.pid, r.start);
 		return warn("container %s: config.json has no process to start", id), EXIT_RUNTIME;
 	}
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", r.dir);
-	/* O_NONBLOCK: ENXIO, not a hang, if nobody waits on it any more */
-	if ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0 ||
-	    write(fd, "1", 1) != 1)
+	if (launch_start(fifo, &st) < 0)
 		return warn_errno("start %s: write %s", id, fifo), EXIT_RUNTIME;
-	close(fd);
-	unlink(fifo);
 	wait_for_exec(&r, &st);
 	run_hooks(cfg.spec, HOOK_POSTSTART,
 		  state_json(&r, "running", cfg.spec->annotations)); /* warns */
@@ -806,19 +777,6 @@ int bundle_kill(const char *id, const char *signame, const struct bundle_opts *o
 	return 0;
 }
 
-/* SIGKILL the container's first process, and wait (5 s at most) until it is gone. */
-static void kill_and_wait(const struct record *r)
-{
-	int pidfd = proc_open(r->pid, r->start);
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
-
-	if (pidfd < 0)
-		return;
-	proc_signal(pidfd, SIGKILL);
-	poll(&p, 1, 5000); /* a pidfd is readable once its process has exited (5.3) */
-	close(pidfd);
-}
-
 int bundle_delete(const char *id, const struct bundle_opts *o)
 {
 	struct config cfg;
@@ -832,7 +790,7 @@ int bundle_delete(const char *id, const struct bundle_opts *o)
 			return warn("container %s is %s: stop it first, or delete --force", id,
 				    status_of(&r)),
 			       EXIT_RUNTIME;
-		kill_and_wait(&r);
+		launch_kill(r.pid, r.start);
 	}
 	load_saved_spec(&r, &cfg);
 	if (!spec_namespace(cfg.spec, CLONE_NEWPID) || spec_namespace(cfg.spec, CLONE_NEWPID)->path)
@@ -1016,7 +974,7 @@ int bundle_exec(struct config *cfg, const char *id, const struct bundle_opts *o)
 		exec_child(cfg, &r, console, ready[1]);
 	}
 	close(ready[1]);
-	wait_ready(ready[0], why, sizeof(why));
+	launch_wait_word(ready[0], why, sizeof(why));
 	if (why[0]) {
 		waitpid(pid, &status, 0);
 		return EXIT_RUNTIME;

@@ -1,0 +1,201 @@
+/*
+ * launch.c: create, start, kill, for `final run` and final-oci alike
+ * (launch.h says the protocol).
+ *
+ * Why a gate at all: `created` must mean complete (the readiness rule of
+ * container.c), and the container's process must not run before `start`.
+ * A FIFO is the gate the OCI lifecycle needs across processes (runc's
+ * exec.fifo): `create` has returned by the time `start` comes, and a FIFO
+ * in the record is how a later command reaches a process that waits.
+ */
+#define _GNU_SOURCE
+#include "launch.h"
+#include "pidfd.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STACK_SIZE (1024 * 1024)
+
+/* The child: the parent's go (with our pid as the host numbers it), SETUP, created, gate, RUN. */
+static int child(void *arg)
+{
+	struct launch *l = arg;
+	char go[32] = "", byte;
+
+	close(l->sync[1]);
+	close(l->ready[0]);
+	if (read(l->sync[0], go, sizeof(go) - 1) <= 0 || sscanf(go, "%d", &l->pid) != 1)
+		_exit(EXIT_RUNTIME); /* EOF: the parent failed or died; it cleans up */
+	close(l->sync[0]);
+	report_errors_to(l->ready[1]); /* every die() of the setup reaches create */
+	l->setup(l);
+	report_errors_to(-1); /* closes the ready pipe: created */
+	while (read(l->gate, &byte, 1) < 0)
+		if (errno != EINTR)
+			_exit(EXIT_RUNTIME);
+	l->run(l);
+	_exit(EXIT_RUNTIME);
+}
+
+/*
+ * v2: clone3(CLONE_INTO_CGROUP) (Linux 5.7) creates the child in its
+ * cgroup, so nothing has to move it there, and moving a process
+ * write-locks every thread group on the machine until an RCU grace period
+ * ends (cgroup.c, cgroup_enter()). -1 where the kernel refuses it: clone()
+ * then, and the caller's SETUP joins the cgroup itself.
+ */
+static pid_t clone_into_cgroup(struct launch *l)
+{
+	struct clone_args args = {.flags = (l->flags & ~0xff) | CLONE_PIDFD | CLONE_INTO_CGROUP,
+				  .pidfd = (uintptr_t)&l->pidfd,
+				  .cgroup = l->cgroup_fd,
+				  .exit_signal = SIGCHLD};
+	pid_t pid;
+
+	l->in_cgroup = true; /* the child's copy says so */
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) { /* the child: fork's way, on a copy of our stack */
+		/*
+		 * An init never execs, so O_CLOEXEC never closes this: open,
+		 * the host's cgroup tree would be /proc/1/fd/N/.. to anyone in
+		 * the container allowed to ptrace (--cap-add SYS_PTRACE).
+		 */
+		close(l->cgroup_fd);
+		_exit(child(l));
+	}
+	l->in_cgroup = pid > 0;
+	return pid;
+}
+
+static pid_t spawn(struct launch *l)
+{
+	char *stack;
+	pid_t pid = -1;
+
+	l->in_cgroup = false;
+	if (l->cgroup_fd >= 0)
+		pid = clone_into_cgroup(l);
+	if (pid >= 0)
+		return pid;
+	if (!(stack = malloc(STACK_SIZE)))
+		die("out of memory");
+	/* CLONE_PIDFD (Linux 5.2) */
+	pid = clone(child, stack + STACK_SIZE, l->flags | SIGCHLD | CLONE_PIDFD, l, &l->pidfd);
+	free(stack); /* the child runs on its own copy of our memory */
+	return pid;
+}
+
+int launch_create(struct launch *l)
+{
+	char go[32];
+	int status;
+
+	l->pid = -1, l->pidfd = -1, l->gate = -1, l->why[0] = '\0';
+	l->sync[0] = l->sync[1] = l->ready[0] = l->ready[1] = -1;
+	unlink(l->fifo); /* a --restart's last life may have left its own */
+	/* O_RDWR: open does not wait for a writer, and the child's read waits for start */
+	if (mkfifo(l->fifo, 0622) < 0 || chmod(l->fifo, 0622) < 0 ||
+	    (l->gate = open(l->fifo, O_RDWR | O_CLOEXEC)) < 0) {
+		warn_errno("mkfifo %s", l->fifo);
+		goto fail;
+	}
+	if (pipe2(l->sync, O_CLOEXEC) < 0 || pipe2(l->ready, O_CLOEXEC) < 0) {
+		warn_errno("pipe2");
+		goto fail;
+	}
+	l->pid = spawn(l);
+	/* the child's alone from now: with ours open, a start would not see it gone */
+	close(l->gate);
+	if (l->pid < 0) {
+		warn_errno("clone");
+		goto fail;
+	}
+	l->start = proc_start_time(l->pid); /* our unreaped child: the number cannot move */
+	close(l->sync[0]), l->sync[0] = -1;
+	close(l->ready[1]), l->ready[1] = -1;
+	if (l->prepare && l->prepare(l) < 0)
+		goto fail;
+	snprintf(go, sizeof(go), "%d", (int)l->pid);
+	if (write(l->sync[1], go, strlen(go)) < 0) {
+		warn_errno("release the container");
+		goto fail;
+	}
+	close(l->sync[1]), l->sync[1] = -1;
+	launch_wait_word(l->ready[0], l->why, sizeof(l->why));
+	l->ready[0] = -1;
+	if (!l->why[0])
+		return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (l->sync[i] >= 0)
+			close(l->sync[i]);
+		if (l->ready[i] >= 0)
+			close(l->ready[i]);
+	}
+	if (l->pid > 0) { /* ours and unreaped: its number is still its own */
+		kill(l->pid, SIGKILL);
+		while (waitpid(l->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (l->pidfd >= 0)
+		close(l->pidfd), l->pidfd = -1;
+	unlink(l->fifo);
+	return -1;
+}
+
+int launch_start(const char *fifo, struct stat *st)
+{
+	int fd;
+
+	/* O_NONBLOCK: ENXIO, not a hang, if nobody waits on it any more */
+	if ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || write(fd, "1", 1) != 1) {
+		int saved = errno;
+
+		close(fd);
+		return errno = saved, -1;
+	}
+	close(fd);
+	unlink(fifo);
+	return 0;
+}
+
+void launch_kill(pid_t pid, unsigned long long start)
+{
+	int pidfd = proc_open(pid, start);
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	if (pidfd < 0)
+		return;
+	proc_signal(pidfd, SIGKILL);
+	poll(&p, 1, 5000); /* a pidfd is readable once its process has exited (5.3) */
+	close(pidfd);
+}
+
+void launch_wait_word(int fd, char *why, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size && (n = read(fd, why + len, size - len - 1)) != 0)
+		if (n > 0)
+			len += n;
+		else if (errno != EINTR)
+			break;
+	why[len] = '\0';
+	close(fd);
+}

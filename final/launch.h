@@ -1,0 +1,59 @@
+/*
+ * launch.h: create, start, kill: the lifecycle both command lines share.
+ *
+ * `final run` (container.c) and final-oci's create/start/delete (bundle.c)
+ * bring a container up the same way, the OCI runtime spec's:
+ *
+ *   create: clone the first process into its new namespaces; it waits on a
+ *     pipe while the caller does the host's half (cgroup, id maps, veth,
+ *     hooks: PREPARE); then it sets itself up (SETUP) and closes the ready
+ *     pipe: "created" means complete. Anything it writes there before is
+ *     the line that says why not. It then waits at a gate, the FIFO FIFO...
+ *   start: ...until somebody writes a byte into it; it becomes the
+ *     container's process (RUN).
+ *   kill: by pidfd, never by a bare number, and until it is gone.
+ *
+ * The two command lines differ in what PREPARE, SETUP and RUN do, not in
+ * how a container comes to be: `final run` is create + start + wait,
+ * `final create` + `final start` the same in two commands.
+ */
+#ifndef FINAL_LAUNCH_H
+#define FINAL_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct launch {
+	/* the caller's */
+	int flags;	  /* CLONE_NEW* of the namespaces to make */
+	int cgroup_fd;	  /* v2: born in this cgroup (clone3 CLONE_INTO_CGROUP); -1: no */
+	const char *fifo; /* the gate; launch_create makes it (mode 0622, as runc's) */
+	int (*prepare)(struct launch *l);	 /* ours, before the child goes; -1 ends it */
+	void (*setup)(struct launch *l);	 /* the child's, up to "created" (dies) */
+	void (*run)(struct launch *l);		 /* the child's, on start: never returns */
+	void *arg;
+	/* launch_create's */
+	pid_t pid;		  /* the first process, as the host numbers it (the child too) */
+	unsigned long long start; /* its start time (pidfd.h) */
+	int pidfd;		  /* CLONE_PIDFD: a name for it no later process can take */
+	int gate;		  /* the child's descriptor of FIFO: the same number in both */
+	bool in_cgroup;		  /* CLONE_INTO_CGROUP made it in cgroup_fd's cgroup */
+	char why[2048];		  /* why it was not created, as the child said ("": no word) */
+	int sync[2], ready[2];
+};
+
+/*
+ * Clone, PREPARE, go, wait until created; 0 then, with L's pid, start and
+ * pidfd. -1 if it was not: the child is killed and reaped, the FIFO gone.
+ */
+int launch_create(struct launch *l);
+/* One byte into FIFO: the process waiting there runs; FIFO goes (ST: what it was). */
+int launch_start(const char *fifo, struct stat *st);
+/* SIGKILL the process PID that started at START, and wait (5 s at most) until it is gone. */
+void launch_kill(pid_t pid, unsigned long long start);
+/* Read FD until EOF: "" if it closed without a word, else the line that says why not. */
+void launch_wait_word(int fd, char *why, size_t size);
+
+#endif
