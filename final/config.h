@@ -146,6 +146,7 @@ struct config {
 	const char *image;    /* ROOTFS: a directory, a tarball or an image name */
 	const char *platform; /* --platform for an image pulled by run; NULL: this machine's */
 	bool detach;	      /* -d */
+	bool create_only;     /* final create: set up, and wait for `final start` */
 	bool remove;	      /* --rm */
 	char **run_argv;      /* run's options and arguments as given, for a later `start` */
 	struct {	      /* --restart no|on-failure[:N]|always */

@@ -26,6 +26,7 @@
 #include "dl.h"
 #include "image.h"
 #include "init.h"
+#include "launch.h"
 #include "log.h"
 #include "net.h"
 #include "pidfd.h"
@@ -62,25 +63,26 @@ struct run {
 	struct cgroup cg;
 	struct net net;
 	struct rootfs fs;
-	int sync[2]; /* the child waits on sync[0] until its cgroup and veth exist */
-	int ready[2]; /* ...and reports on ready[1] until CMD runs (see above) */
-	int pidfd; /* the container's init, from clone(CLONE_PIDFD) */
-	bool in_cgroup; /* v2: clone3 made the child in its cgroup (CLONE_INTO_CGROUP) */
+	struct launch l; /* create/start (launch.h): the init, its pidfd, the gate */
+	char fifo[600]; /* ...STATE/ID/exec.fifo, which `final start` opens too */
+	int execd[2]; /* once started, the init reports on execd[1] until CMD runs (above) */
 	int tty_sock[2]; /* the child sends the pty's master back over this */
+	int tty_slave; /* ...and keeps the slave for CMD (in the child) */
 	int log_fd[2]; /* -d: the pipes the container's stdout and stderr go to... */
 	int log_read[2]; /* ...which the monitor copies into the log */
 	int attach; /* -dt: where `final attach` connects */
 	int userns; /* --userns=remap: the user namespace the init joins last, or -1... */
 	int netns; /* ...and the network namespace made in it, which it joins first */
 	bool again; /* `final start`: an existing container */
+	bool created; /* a life of it got as far as "created" */
 	bool detached; /* -d: output into the log, through log_fd/log_read */
 	struct log log;
 };
 
-#define STACK_SIZE (1024 * 1024)
-
 static bool running(const struct container *c);
 static int find(const char *name, struct container *c);
+static bool monitor_gone(const struct container *c);
+static bool wait_for(struct container *c, bool (*done)(const struct container *), double seconds);
 
 /*** the child ***/
 
@@ -94,30 +96,18 @@ static void join_userns(int fd)
 		die_errno("become root of the user namespace");
 }
 
-/* Until the parent writes a byte: EOF means it failed or died, and we must not run. */
-static void wait_for_parent(struct run *r)
+/* Inside: everything up to "created" (launch.c calls it once the monitor's go came). */
+static void child_setup(struct launch *l)
 {
-	char byte;
-
-	close(r->sync[1]);
-	if (read(r->sync[0], &byte, 1) != 1)
-		_exit(EXIT_RUNTIME);
-	close(r->sync[0]);
-}
-
-static int child(void *arg)
-{
-	struct run *r = arg;
-	int slave = -1, master;
+	struct run *r = l->arg;
+	int master;
 
 	/* If the monitor dies, so does the container: nobody would clean up after it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	wait_for_parent(r);
-	report_errors_to(r->ready[1]); /* every die() of the setup reaches `run -d` too */
 	timing_restart();
 	if (r->detached && (dup2(r->log_fd[0], 1) < 0 || dup2(r->log_fd[1], 2) < 0))
 		die_errno("dup2 the log");
-	if (!r->in_cgroup && cgroup_enter(&r->cg) < 0) /* before anything of the container's */
+	if (!l->in_cgroup && cgroup_enter(&r->cg) < 0) /* before anything of the container's */
 		exit(EXIT_RUNTIME);
 	if (unshare(CLONE_NEWCGROUP) < 0) /* now that we are in our cgroup (step 05) */
 		die_errno("unshare(CLONE_NEWCGROUP)");
@@ -133,8 +123,9 @@ static int child(void *arg)
 	timing_mark("rootfs: overlay+pivot_root+/proc+/dev");
 	security_mask_paths();
 	timing_mark("masked paths");
+	r->tty_slave = -1;
 	if (r->cfg->process.terminal) {
-		master = tty_open(&slave);
+		master = tty_open(&r->tty_slave);
 		if (master < 0 || tty_send_fd(r->tty_sock[1], master) < 0)
 			exit(EXIT_RUNTIME);
 		close(master);
@@ -142,7 +133,15 @@ static int child(void *arg)
 	}
 	if (r->userns >= 0)
 		join_userns(r->userns);
-	init_run(r->cfg, slave, security_apply);
+}
+
+/* ...and once started: the init (PID 1), which runs CMD; CMD's execve closes execd. */
+static void child_run(struct launch *l)
+{
+	struct run *r = l->arg;
+
+	report_errors_to(r->execd[1]); /* command not found, ... reach `run -d` too */
+	init_run(r->cfg, r->tty_slave, security_apply);
 }
 
 /*** the monitor ***/
@@ -156,50 +155,18 @@ static int clone_flags(const struct config *cfg)
 									: flags | CLONE_NEWNET;
 }
 
-/*
- * v2: clone3(CLONE_INTO_CGROUP) (Linux 5.7) creates the child in its cgroup,
- * so nothing has to move it there, and moving a process write-locks every
- * thread group on the machine until an RCU grace period ends (cgroup.c,
- * cgroup_enter()). -1 on v1, or where the kernel refuses: clone() then, and
- * the child joins itself.
- */
-static pid_t clone_into_cgroup(struct run *r)
+/* Close *FD unless it is closed already, and say it is. */
+static void close_once(int *fd)
 {
-	struct clone_args args = {.flags = (clone_flags(r->cfg) & ~0xff) | CLONE_PIDFD |
-					   CLONE_INTO_CGROUP,
-				  .pidfd = (uintptr_t)&r->pidfd,
-				  .exit_signal = SIGCHLD};
-	int fd;
-	pid_t pid;
-
-	r->in_cgroup = false; /* a --restart's next life decides again */
-	if ((fd = cgroup_dir_fd(&r->cg)) < 0)
-		return -1;
-	args.cgroup = fd;
-	r->in_cgroup = true;
-	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0) { /* the child: fork's way, on a copy of our stack */
-		/*
-		 * Our init never execs, so O_CLOEXEC never closes this: open,
-		 * the host's cgroup tree would be /proc/1/fd/N/.. to anyone in
-		 * the container allowed to ptrace (--cap-add SYS_PTRACE).
-		 */
-		close(fd);
-		_exit(child(r));
-	}
-	close(fd);
-	r->in_cgroup = pid > 0;
-	return pid;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
-static pid_t spawn(struct run *r)
+/* What the child needs besides launch.c's pipes: execd, the log's pipes, the tty's socket. */
+static int make_pipes(struct run *r)
 {
-	char *stack = malloc(STACK_SIZE);
-	pid_t pid;
-
-	if (!stack)
-		die("out of memory");
-	if (pipe2(r->sync, O_CLOEXEC) < 0 || pipe2(r->ready, O_CLOEXEC) < 0)
+	if (pipe2(r->execd, O_CLOEXEC) < 0)
 		return warn_errno("pipe2");
 	for (int i = 0; r->detached && i < 2; i++) { /* [0] stdout, [1] stderr */
 		int fds[2];
@@ -211,21 +178,27 @@ static pid_t spawn(struct run *r)
 	if (r->cfg->process.terminal &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->tty_sock) < 0)
 		return warn_errno("socketpair");
-	/* CLONE_PIDFD (Linux 5.2): a name for the init that no later process can take. */
-	pid = clone_into_cgroup(r);
-	if (pid < 0)
-		pid = clone(child, stack + STACK_SIZE, clone_flags(r->cfg) | CLONE_PIDFD, r,
-			    &r->pidfd);
-	if (pid < 0)
-		return warn_errno("clone");
-	close(r->sync[0]);
-	close(r->ready[1]);
-	if (r->cfg->process.terminal)
-		close(r->tty_sock[1]);
-	for (int i = 0; r->detached && i < 2; i++) /* the child has them: ours would keep */
-		close(r->log_fd[i]); /* the pipes open forever */
-	free(stack); /* the child runs on its own copy of our memory */
-	return pid;
+	return 0;
+}
+
+/* The child has them now: ours would keep the pipes open forever. */
+static void close_child_ends(struct run *r)
+{
+	close_once(&r->execd[1]);
+	close_once(&r->tty_sock[1]);
+	close_once(&r->log_fd[0]);
+	close_once(&r->log_fd[1]);
+	close_once(&r->userns);
+}
+
+/* ...and ours, at the end of a life. */
+static void close_pipes(struct run *r)
+{
+	close_child_ends(r);
+	close_once(&r->execd[0]);
+	close_once(&r->tty_sock[0]);
+	close_once(&r->log_read[0]);
+	close_once(&r->log_read[1]);
 }
 
 static volatile pid_t forward_to; /* exec: our own child */
@@ -325,21 +298,6 @@ static void notify(int fd, const char *msg)
 	}
 }
 
-/* Until the ready pipe closes: "" if CMD runs, else the line that says why not. */
-static void wait_ready(struct run *r, char *why, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1 < size && (n = read(r->ready[0], why + len, size - len - 1)) != 0)
-		if (n > 0)
-			len += n;
-		else if (errno != EINTR)
-			break;
-	why[len] = '\0';
-	close(r->ready[0]);
-}
-
 /* -p as the record keeps it: "[IP:]HOST:CTR/PROTO,..." (HOST 0: not chosen yet). */
 static void format_ports(const struct port_mapping *p, int n, char *out, size_t size)
 {
@@ -412,32 +370,57 @@ static int write_etc_files(struct run *r)
 	return 0;
 }
 
-/* The container exists (init_pid) but is not complete: stop and rm -f can end it already. */
-static int record_init(struct run *r, pid_t pid)
+/*
+ * The monitor's half of create, while the child waits for its go: the veth
+ * into its network namespace, the published ports, and the record's init.
+ * From here the container exists but is not complete: stop and rm -f can
+ * end it already.
+ */
+static int prepare_child(struct launch *l)
 {
-	r->c.init_pid = pid;
-	r->c.init_start = proc_start_time(pid); /* ours, unreaped: the number cannot move */
+	struct run *r = l->arg;
+
+	close_child_ends(r);
+	timing_mark("clone");
+	if (net_connect(&r->net, l->pid, r->netns) < 0 || net_publish(&r->net) < 0)
+		return -1;
+	if (r->netns >= 0)
+		close(r->netns), r->netns = -1;
+	r->c.init_pid = l->pid;
+	r->c.init_start = l->start;
 	snprintf(r->c.ip, sizeof(r->c.ip), "%s", r->net.leased ? net_ntoa(r->net.ip) : "");
 	format_ports(r->net.ports, r->net.nports, r->c.ports, sizeof(r->c.ports));
-	return state_save(&r->c);
+	if (state_save(&r->c) < 0)
+		return -1;
+	timing_mark("veth+ports+record");
+	return 0;
 }
 
 /*
- * Release the child, then wait for its word: "ready" makes the container
- * "running" (and `run -d` returns); a failed setup ends it here, and its
- * line goes to `run -d` (a foreground run has printed it already).
+ * Start the created container, as `final start` would (or, for `final
+ * create`, say it is created and leave that to `final start`), then wait
+ * for CMD's word: "ready" makes the container "running" (and `run -d`
+ * returns); a CMD that cannot run ends it here, and its line goes to
+ * `run -d` (a foreground run has printed it already).
  */
-static int start_and_wait_ready(struct run *r, int notify_fd, int *master)
+static int start_and_wait_ready(struct run *r, int notify_fd, bool start)
 {
 	char why[1024];
+	struct stat st;
 
-	if (write(r->sync[1], "1", 1) != 1) /* go */
-		warn_errno("release the container");
-	close(r->sync[1]);
-	if (r->cfg->process.terminal)
-		*master = tty_recv_fd(r->tty_sock[0]);
-	wait_ready(r, why, sizeof(why));
+	if (!start) {
+		notify(notify_fd, "ok"); /* `final create` prints the id and returns */
+		notify_fd = -1;
+	} else if (launch_start(r->fifo, &st) < 0 && errno != ENOENT) {
+		/* ENOENT: a `final start` came first, and did it */
+		warn_errno("start: write %s", r->fifo);
+		proc_signal(r->l.pidfd, SIGKILL);
+	}
+	launch_wait_word(r->execd[0], why, sizeof(why));
+	r->execd[0] = -1;
 	if (why[0]) {
+		if (notify_fd < 0 && r->detached) /* `final start`'s: final logs says it */
+			log_write(&r->log, 2, why, strlen(why));
 		notify(notify_fd, why);
 		return -1;
 	}
@@ -473,13 +456,20 @@ static int remap(struct run *r)
 }
 
 /* One life of the container, from its layer to its teardown: CMD's status. */
-static int run_once(struct run *r, int notify_fd, bool *started)
+static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 {
 	int status = EXIT_RUNTIME, master = -1;
-	pid_t pid;
 
 	*started = false;
-	r->pidfd = -1;
+	r->execd[0] = r->execd[1] = r->tty_sock[0] = r->tty_sock[1] = -1;
+	r->log_read[0] = r->log_read[1] = r->log_fd[0] = r->log_fd[1] = -1;
+	r->l = (struct launch){.flags = clone_flags(r->cfg),
+			       .cgroup_fd = -1,
+			       .fifo = r->fifo,
+			       .prepare = prepare_child,
+			       .setup = child_setup,
+			       .run = child_run,
+			       .arg = r};
 	if (rootfs_prepare(&r->fs, r->c.id) < 0 || (r->cfg->userns.remap && remap(r) < 0) ||
 	    rootfs_mount_fuse(&r->fs, r->cfg->root.path) < 0)
 		return status;
@@ -492,21 +482,19 @@ static int run_once(struct run *r, int notify_fd, bool *started)
 	if (cgroup_create(&r->cg) < 0 || cgroup_set_limits(&r->cg, r->cfg) < 0)
 		goto out_release; /* the child is made in it (v2) or joins it itself (v1) */
 	timing_mark("cgroup");
-	pid = spawn(r);
-	if (r->userns >= 0) /* the child has it */
-		close(r->userns);
-	r->userns = -1;
-	if (pid < 0)
+	if (make_pipes(r) < 0)
 		goto out_release;
-	timing_mark("clone");
-	if (net_connect(&r->net, pid, r->netns) < 0 || net_publish(&r->net) < 0 ||
-	    record_init(r, pid) < 0)
-		goto out_kill;
-	if (r->netns >= 0)
-		close(r->netns), r->netns = -1;
-	forward_pidfd = r->pidfd;
-	timing_mark("veth+ports+record");
-	*started = start_and_wait_ready(r, notify_fd, &master) == 0;
+	r->l.cgroup_fd = cgroup_dir_fd(&r->cg);
+	if (launch_create(&r->l) < 0) {
+		notify(notify_fd, r->l.why);
+		goto out_release;
+	}
+	forward_pidfd = r->l.pidfd;
+	r->created = true;
+	timing_mark("created");
+	if (r->cfg->process.terminal)
+		master = tty_recv_fd(r->tty_sock[0]);
+	*started = start_and_wait_ready(r, notify_fd, start) == 0;
 	timing_mark("ready");
 	if (r->detached) /* from now on our own messages go to the log too */
 		dup2(r->log.fd, 2);
@@ -516,25 +504,21 @@ static int run_once(struct run *r, int notify_fd, bool *started)
 		tty_relay(master);
 	else if (r->detached && *started)
 		log_relay(&r->log, r->log_read); /* until every process of the container is gone */
-	for (int i = 0; r->detached && i < 2; i++)
-		close(r->log_read[i]);
+	close_once(&r->log_read[0]);
+	close_once(&r->log_read[1]);
 	if (master >= 0)
 		close(master);
-	status = wait_status(pid);
+	status = wait_status(r->l.pid);
 	timing_mark("container");
 	if (status == 128 + SIGKILL && r->cfg->resources.memory && cgroup_oom_kills(&r->cg) > 0)
 		fprintf(stderr, "final: container killed: out of memory (limit %s)\n",
 			r->cfg->resources.memory_arg);
-	goto out_release;
-out_kill:
-	proc_signal(r->pidfd, SIGKILL);
-	wait_status(pid);
 out_release:
 	forward_pidfd = -1;
-	if (r->netns >= 0)
-		close(r->netns), r->netns = -1;
-	if (r->pidfd >= 0)
-		close(r->pidfd);
+	close_pipes(r);
+	close_once(&r->l.cgroup_fd);
+	close_once(&r->netns);
+	close_once(&r->l.pidfd);
 	release(r);
 	timing_mark("teardown");
 	return status;
@@ -571,8 +555,10 @@ static int monitor(struct run *r, int notify_fd)
 	forward_signals();
 	if (r->detached && r->cfg->process.terminal && (r->attach = listen_attach(r)) < 0)
 		goto out;
+	snprintf(r->fifo, sizeof(r->fifo), "%s/exec.fifo", r->c.dir);
 	for (;;) {
-		status = run_once(r, notify_fd, &started);
+		/* `final create`: the first life waits for `final start`; a restart does not */
+		status = run_once(r, notify_fd, !r->cfg->create_only || restarts, &started);
 		ever |= started;
 		notify_fd = -1; /* `run -d` heard about the first start */
 		if (!started || !restart_wanted(r, status, restarts))
@@ -588,8 +574,12 @@ out:
 	r->c.exit_code = status;
 	snprintf(r->c.status, sizeof(r->c.status), "exited");
 	state_save(&r->c);
-	/* A new container that never ran leaves nothing; one started again stays. */
-	if (r->cfg->remove || (!ever && !r->again))
+	/*
+	 * A new container that never ran leaves nothing; one started again
+	 * stays, and so does one `final create` made (docker's: its status
+	 * says why it did not start).
+	 */
+	if (r->cfg->remove || (!ever && !r->again && !(r->cfg->create_only && r->created)))
 		destroy(&r->c);
 	timing_mark("record");
 	timing_report("runtime");
@@ -848,6 +838,33 @@ int container_run_args(const char *name, int *argc, char ***argv)
 	return 0;
 }
 
+static bool not_created(const struct container *c)
+{
+	return strcmp(c->status, "created") != 0;
+}
+
+/*
+ * `final start` of a container `final create` made: the byte into its
+ * exec.fifo that launch.c's gate waits for (its monitor does the same for
+ * `final run`); then until CMD runs, or why it did not.
+ */
+static int start_created(struct container *c, const char *name)
+{
+	char fifo[600];
+	struct stat st;
+
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", c->dir);
+	if (launch_start(fifo, &st) < 0) /* gone: started by another, or being restarted */
+		return warn("container %s is running already", name), EXIT_RUNTIME;
+	if (!wait_for(c, not_created, 10) || running(c)) {
+		printf("%s\n", name);
+		return 0;
+	}
+	return warn("container %s exited with status %d as it started (final logs %s)", name,
+		    c->exit_code, name),
+	       EXIT_RUNTIME;
+}
+
 int container_start(const char *name, struct config *cfg)
 {
 	struct container c;
@@ -855,6 +872,8 @@ int container_start(const char *name, struct config *cfg)
 	container_reap_orphans(); /* a crashed life's cgroup and lease go first */
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
+	if (strcmp(c.status, "created") == 0 && !monitor_gone(&c))
+		return start_created(&c, name);
 	/*
 	 * Held by the new monitor from here (fork keeps it): a second start fails
 	 * here. A monitor that has just recorded "exited" may hold it a moment more.
@@ -978,6 +997,10 @@ int container_stop(const char *name, int timeout)
 	if (find(name, &c) < 0)
 		return EXIT_RUNTIME;
 	mark_stopped(&c);
+	/* Created: CMD has not run, and the init that waits ignores SIGTERM (it has no
+	 * handler yet, and it is PID 1: pid_namespaces(7)). Nothing to be graceful with. */
+	if (strcmp(c.status, "created") == 0)
+		timeout = 0;
 	while (running(&c) && waited < timeout + 10) {
 		if (c.init_start != termed && signal_init(&c, SIGTERM)) /* init forwards it */
 			termed = c.init_start;
@@ -1035,8 +1058,8 @@ static void print_row(struct container *c, void *arg)
 		return;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&created));
-	if (up)
-		snprintf(status, sizeof(status), "running");
+	if (up) /* created: set up, CMD not started (yet, or until `final start`) */
+		snprintf(status, sizeof(status), "%s", c->status);
 	else
 		snprintf(status, sizeof(status), "exited (%d)", c->exit_code);
 	if (o->format) {

@@ -73,6 +73,9 @@ static const char *const usage_text[][2] = {
 	    "  --security-opt no-new-privileges=false  let setuid binaries gain privileges\n"
 	    "  --ulimit NAME=SOFT[:HARD]   a resource limit (nofile, nproc, core, ...)\n"
 	    "  --timings             print how long each phase took, on stderr"},
+    {"create", "create [OPTIONS] ROOTFS|IMAGE [CMD [ARG...]]   run's options: set the\n"
+	       "  container up (in the background) and print its id; it waits, \"created\",\n"
+	       "  until `final start NAME` runs CMD. run is create + start (+ wait)"},
     {"ps",
      "ps [-a] [-q] [--format F]    list running containers (-a: all; -q: ids only;\n"
      "                             F: {{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.Status}}\n"
@@ -85,8 +88,9 @@ static const char *const usage_text[][2] = {
     {"version", "version, --version          final's version"},
     {"logs", "logs [-f] NAME              output of a detached container (-f: follow)"},
     {"inspect", "inspect [-f|--format F] NAME|IMAGE...   as JSON, or F with {{.A.B}} fields"},
-    {"start", "start NAME                  run an exited container again: its configuration,\n"
-	      "                             its writable layer, in the background"},
+    {"start", "start NAME                  run a created container's CMD; or run an exited\n"
+	      "                             container again: its configuration, its writable\n"
+	      "                             layer, in the background"},
     {"restart", "restart NAME                stop, then start"},
     {"network", "network prune               remove the bridge final0 and its NAT table,\n"
 		"                             which stay between containers (as docker0)"},
@@ -923,7 +927,7 @@ int main(int argc, char **argv)
 	if (geteuid() != 0 && rootless_enter(strcmp(command, "exec") != 0) < 0)
 		return EXIT_RUNTIME;
 	rootless(); /* known before any fork */
-	if (strcmp(command, "run") == 0) {
+	if (strcmp(command, "run") == 0 || strcmp(command, "create") == 0) {
 		/* Before anything else: the container's init will be a sealed copy of us. */
 		security_run_from_sealed_copy(original_argv);
 		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 1);
@@ -935,6 +939,8 @@ int main(int argc, char **argv)
 		refuse_input_not_a_tty(&cfg);
 		cfg.image = argv[i];
 		cfg.process.args = &argv[i + 1];
+		if (command[0] == 'c') /* docker create: set up, in the background, not started */
+			cfg.create_only = cfg.detach = true;
 		return container_run(&cfg);
 	}
 	if (strcmp(command, "start") == 0 || strcmp(command, "restart") == 0) {

@@ -53,16 +53,18 @@ const char *fetch(const char *addr, int port)
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		ssize_t n;
 
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			n = read(fd, buf, sizeof(buf) - 1);
-			buf[n > 0 ? n : 0] = '\0';
+		/* An empty answer is retried too: a user-mode proxy (slirp4netns) accepts the
+		 * connection before the container's server listens, then closes it. */
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = '\0';
 			close(fd);
 			return buf;
 		}
 		close(fd);
 		usleep(100000);
 	}
-	return "(no connection)";
+	return "(no connection, or no answer)";
 }
 
 void accept_and_report(int port, int fd)

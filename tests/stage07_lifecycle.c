@@ -499,8 +499,62 @@ START_TEST(start_is_once)
 }
 END_TEST
 
+/*
+ * `final run` is `final create` + `final start` (launch.c, as final-oci's):
+ * a created container is complete but its CMD has not run; exec refuses it
+ * as not running; start runs CMD, once; a CMD that cannot run fails start
+ * with one line, and its record stays to say why, as docker's.
+ */
+START_TEST(create_then_start)
+{
+	struct proc p = {0}, q = {0};
+
+	FINAL_OK(&p, "create", "--name", "made", "--network", "none", test_rootfs, "/bin/sh", "-c",
+		 "echo started; sleep 100");
+	ck_assert_msg(strlen(p.out) == 17, "create printed no id: '%s'", p.out);
+	FINAL_OK(&p, "ps", "-a", "--format", "{{.Names}} {{.Status}}");
+	assert_contains(p.out, "made created");
+	FINAL_OK(&p, "logs", "made");
+	assert_out_eq(&p, ""); /* CMD has not run */
+	bin_run(&p, CMD("exec", "made", "/bin/true"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	assert_contains(p.err, "not running");
+	FINAL_OK(&p, "start", "made");
+	assert_out_eq(&p, "made\n");
+	FINAL_OK(&p, "ps", "--format", "{{.Names}} {{.Status}}");
+	assert_contains(p.out, "made running");
+	bin_run(&q, CMD("start", "made"));
+	assert_exit(&q, 125);
+	assert_contains(q.err, "running already");
+	for (int i = 0; i < 100 && !strstr(p.out, "started"); i++) {
+		usleep(50000);
+		FINAL_OK(&p, "logs", "made");
+	}
+	assert_out_eq(&p, "started\n"); /* once */
+	FINAL_OK(&p, "rm", "-f", "made");
+
+	FINAL_OK(&p, "create", "--name", "unrunnable", "--network", "none", test_rootfs, "/nope");
+	bin_run(&p, CMD("start", "unrunnable"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	assert_contains(p.err, "status 127");
+	FINAL_OK(&p, "logs", "unrunnable");
+	assert_contains(p.err, "/nope: command not found");
+	FINAL_OK(&p, "rm", "unrunnable");
+
+	/* stop of a created container: nothing ran, so nothing to wait for */
+	FINAL_OK(&p, "create", "--name", "never", "--network", "none", test_rootfs, "/bin/true");
+	FINAL_OK(&p, "stop", "never");
+	FINAL_OK(&p, "ps", "-a", "--format", "{{.Names}} {{.Status}}");
+	assert_contains(p.out, "never exited (137)");
+	FINAL_OK(&p, "rm", "never");
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
+	add_test(7, 0, create_then_start);
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
 	add_test(7, 0, damaged_records_are_left_alone);
 	add_test(7, 0, exec_never_lands_before_the_root_is_ready);
