@@ -1,8 +1,9 @@
 /*
  * bundle.c: the OCI lifecycle, for final-oci (podman, containerd, the
  * runtime-tools suite): create, start, state, kill, delete, and exec, ps,
- * list. Like container.c it combines the mechanisms; unlike container.c it
- * has no monitor, because the engines bring their own (conmon, the shim):
+ * list. Like container.c it combines the mechanisms, and brings the
+ * container up through the same create and start (launch.c); unlike
+ * container.c it has no monitor, because the engines bring their own (conmon, the shim):
  * `create` leaves the container's first process waiting, its parent is the
  * engine's subreaper once `create` exits, and every later command finds it
  * through the record in ROOT/ID (--root, default /run/final-oci).

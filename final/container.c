@@ -7,18 +7,21 @@
  * order of `final run` (see monitor()) is the steps' order:
  *
  *   state record -> writable layer -> network (host side, step 06) ->
+ *   cgroup with limits (step 05) -> create (launch.c, as final-oci's):
  *   clone into new namespaces (step 02), the child waits on a pipe ->
- *   cgroup with limits (step 05) -> veth, published ports -> go ->
- *   child: cgroup namespace, hostname, its network, overlay + volumes +
- *   pivot_root + /proc /sys /dev (steps 03-04), terminal -> init (PID 1),
+ *   veth, published ports -> go -> child: cgroup namespace, hostname, its
+ *   network, overlay + volumes + pivot_root + /proc /sys /dev (steps
+ *   03-04), terminal -> "created", waiting on exec.fifo -> start (a byte
+ *   there; `final create` leaves it to `final start`) -> init (PID 1),
  *   which runs CMD -> ready -> "running" -> wait -> teardown.
  *
- * "ready" is the last word of the setup: until CMD's execve() succeeds, the
- * record says "created" and exec refuses to join, because until then the
- * child's mount namespace may still have the host's root (an exec that
- * joined it early ran in the host's filesystem). The child reports on a
- * pipe that closes by itself at that execve (O_CLOEXEC): EOF alone means
- * ready; anything written before it is the line that says why setup failed.
+ * "ready" is the last word: until CMD's execve() succeeds, the record says
+ * "created" and exec refuses to join, because until then the child's mount
+ * namespace may still have the host's root (an exec that joined it early
+ * ran in the host's filesystem). The child reports on two pipes: launch.c's
+ * ready pipe, which it closes once its setup is complete, and then execd,
+ * which closes by itself at CMD's execve (O_CLOEXEC): EOF alone means done;
+ * anything written before it is the line that says why not.
  */
 #define _GNU_SOURCE
 #include "container.h"
