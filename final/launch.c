@@ -106,8 +106,13 @@ int launch_create(struct launch *l)
 	l->pid = -1, l->pidfd = -1, l->gate = -1, l->why[0] = '\0';
 	l->sync[0] = l->sync[1] = l->ready[0] = l->ready[1] = -1;
 	unlink(l->fifo); /* a --restart's last life may have left its own */
-	/* O_RDWR: open does not wait for a writer, and the child's read waits for start */
-	if (mkfifo(l->fifo, 0622) < 0 || chmod(l->fifo, 0622) < 0 ||
+	/*
+	 * 0600, not runc's 0622: final-oci's records are 0711 under a 0755
+	 * root, and any user could otherwise start a created container. The
+	 * child reads the descriptor it inherits; it never opens the path.
+	 * O_RDWR: open does not wait for a writer, and the child's read waits.
+	 */
+	if (mkfifo(l->fifo, 0600) < 0 || chmod(l->fifo, 0600) < 0 ||
 	    (l->gate = open(l->fifo, O_RDWR | O_CLOEXEC)) < 0) {
 		warn_errno("mkfifo %s", l->fifo);
 		goto fail;

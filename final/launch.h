@@ -29,7 +29,7 @@ struct launch {
 	/* the caller's */
 	int flags;	  /* CLONE_NEW* of the namespaces to make */
 	int cgroup_fd;	  /* v2: born in this cgroup (clone3 CLONE_INTO_CGROUP); -1: no */
-	const char *fifo; /* the gate; launch_create makes it (mode 0622, as runc's) */
+	const char *fifo; /* the gate; launch_create makes it (mode 0600) */
 	int (*prepare)(struct launch *l);	 /* ours, before the child goes; -1 ends it */
 	void (*setup)(struct launch *l);	 /* the child's, up to "created" (dies) */
 	void (*run)(struct launch *l);		 /* the child's, on start: never returns */

@@ -159,7 +159,8 @@ START_TEST(oci_create_start_state_delete)
 {
 	struct proc p = {0};
 	struct bundle b;
-	char pid_file[700];
+	char pid_file[700], fifo[700];
+	struct stat st;
 	pid_t pid;
 
 	make_bundle(&b, "[\"/bin/sh\", \"-c\", \"echo ran-$((6*7)) > /out/ran; sleep 100\"]", "",
@@ -172,6 +173,11 @@ START_TEST(oci_create_start_state_delete)
 	assert_contains(p.out, "\"status\": \"created\"");
 	assert_contains(p.out, "\"id\": \"life\"");
 	ck_assert_str_eq(out_file(&b, "ran"), ""); /* created is not started */
+	/* and only by its owner: /run/final-oci is 0755, a record 0711 (as runc's) */
+	snprintf(fifo, sizeof(fifo), "%s/life/exec.fifo", oci_root());
+	ck_assert_msg(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "no FIFO at %s", fifo);
+	ck_assert_msg((st.st_mode & 0077) == 0, "%s is mode %o: any user may start the container",
+		      fifo, (unsigned)(st.st_mode & 0777));
 	OCI_OK(&p, "start", "life");
 	for (int i = 0; i < 50 && !out_file(&b, "ran")[0]; i++)
 		usleep(100000);
