@@ -1029,7 +1029,7 @@ int container_rm(const char *name, bool force)
 			       EXIT_RUNTIME;
 		mark_stopped(&c);
 		wait_for(&c, has_init, 10);
-		signal_init(&c, SIGKILL);
+		launch_kill(c.init_pid, c.init_start); /* final-oci delete --force's kill */
 		wait_for(&c, ended, 10);
 	}
 	container_reap_orphans();
