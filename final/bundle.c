@@ -526,6 +526,8 @@ static int make_record(const struct config *cfg, const char *id, const struct bu
 	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    (n = read(fd, text, sizeof(text) - 1)) < 0) {
 		warn_errno("read %s", src);
+		if (fd >= 0)
+			close(fd);
 		goto fail;
 	}
 	close(fd);
@@ -660,6 +662,8 @@ static int create(struct config *cfg, const char *id, const struct bundle_opts *
 		 0))
 		goto fail;
 	if (launch_create(&l) < 0) { /* the child said why on stderr already, which is ours */
+		if (l.pid < 0 && c.console >= 0 && c.console != o->console_fd)
+			close(c.console); /* prepare_child() did not */
 		if (r->cgroup[0])
 			cgroup_spec_remove(r->cgroup, own_parent(r));
 		goto fail;
@@ -722,6 +726,7 @@ int bundle_start(const char *id, const struct bundle_opts *o)
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", r.dir);
 	if (launch_start(fifo, &st) < 0)
 		return warn_errno("start %s: write %s", id, fifo), EXIT_RUNTIME;
+	unlink(fifo); /* "running" from now: the status is the FIFO's absence */
 	wait_for_exec(&r, &st);
 	run_hooks(cfg.spec, HOOK_POSTSTART,
 		  state_json(&r, "running", cfg.spec->annotations)); /* warns */

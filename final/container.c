@@ -143,6 +143,8 @@ static void child_run(struct launch *l)
 {
 	struct run *r = l->arg;
 
+	if (write(r->execd[1], "", 1) != 1) /* the mark: started (launch.h) */
+		_exit(EXIT_RUNTIME);
 	report_errors_to(r->execd[1]); /* command not found, ... reach `run -d` too */
 	init_run(r->cfg, r->tty_slave, security_apply);
 }
@@ -408,22 +410,30 @@ static int prepare_child(struct launch *l)
  */
 static int start_and_wait_ready(struct run *r, int notify_fd, bool start)
 {
-	char why[1024];
+	char why[1024], path[640];
 	struct stat st;
+	int passed;
 
 	if (!start) {
-		notify(notify_fd, "ok"); /* `final create` prints the id and returns */
+		notify(notify_fd, "ok"); /* `final create` prints the id and returns... */
 		notify_fd = -1;
-	} else if (launch_start(r->fifo, &st) < 0 && errno != ENOENT) {
-		/* ENOENT: a `final start` came first, and did it */
+		dup2(r->log.fd, 2); /* ...and its caller's stderr is not ours to hold */
+	} else if (launch_start(r->fifo, &st) < 0) {
 		warn_errno("start: write %s", r->fifo);
 		proc_signal(r->l.pidfd, SIGKILL);
 	}
-	launch_wait_word(r->execd[0], why, sizeof(why));
+	/* the mark: past the gate; then EOF at CMD's execve, or the line that says why not */
+	passed = launch_wait_word(r->execd[0], why, sizeof(why));
 	r->execd[0] = -1;
+	unlink(r->fifo); /* ours to remove, once it has been passed (or never will be) */
+	if (passed < 0 && !why[0]) /* killed while it waited: CMD never ran */
+		return -1;
 	if (why[0]) {
-		if (notify_fd < 0 && r->detached) /* `final start`'s: final logs says it */
+		if (notify_fd < 0 && r->detached) { /* `final start`'s: it and the log say it */
+			snprintf(path, sizeof(path), "%s/start-error", r->c.dir);
+			write_new_file(path, why);
 			log_write(&r->log, 2, why, strlen(why));
+		}
 		notify(notify_fd, why);
 		return -1;
 	}
@@ -555,6 +565,8 @@ static int monitor(struct run *r, int notify_fd)
 	cgroup_init(&r->cg, r->c.id);
 	stopped_path(&r->c, path, sizeof(path));
 	unlink(path); /* a new start */
+	snprintf(path, sizeof(path), "%s/start-error", r->c.dir);
+	unlink(path); /* ...whose word this would not be */
 	forward_signals();
 	if (r->detached && r->cfg->process.terminal && (r->attach = listen_attach(r)) < 0)
 		goto out;
@@ -853,19 +865,20 @@ static bool not_created(const struct container *c)
  */
 static int start_created(struct container *c, const char *name)
 {
-	char fifo[600];
+	char fifo[600], error[640], why[1024] = "";
 	struct stat st;
 
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", c->dir);
-	if (launch_start(fifo, &st) < 0) /* gone: started by another, or being restarted */
+	snprintf(error, sizeof(error), "%s/start-error", c->dir);
+	/* ENXIO: nobody waits (passed, or being restarted); ENOENT: its monitor removed it */
+	if (launch_start(fifo, &st) < 0)
 		return warn("container %s is running already", name), EXIT_RUNTIME;
-	if (!wait_for(c, not_created, 10) || running(c)) {
-		printf("%s\n", name);
-		return 0;
-	}
-	return warn("container %s exited with status %d as it started (final logs %s)", name,
-		    c->exit_code, name),
-	       EXIT_RUNTIME;
+	/* Its monitor writes start-error (CMD could not run) before the record leaves
+	 * "created"; gone, with --rm, the line is in nobody's hands: as started. */
+	if (wait_for(c, not_created, 10) && read_file(error, why, sizeof(why)) >= 0 && why[0])
+		return fputs(why, stderr), EXIT_RUNTIME;
+	printf("%s\n", name);
+	return 0;
 }
 
 int container_start(const char *name, struct config *cfg)

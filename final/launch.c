@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +36,13 @@ static int child(void *arg)
 	struct launch *l = arg;
 	char go[32] = "", byte;
 
+	/*
+	 * Not dumpable (CVE-2016-9962's fix in runc): until it execs, this is
+	 * the runtime, with the host's descriptors (exec.fifo among them); a
+	 * process that joins the container (exec) must not reach them through
+	 * /proc/PID/fd. execve() makes CMD dumpable again.
+	 */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(l->sync[1]);
 	close(l->ready[0]);
 	if (read(l->sync[0], go, sizeof(go) - 1) <= 0 || sscanf(go, "%d", &l->pid) != 1)
@@ -42,7 +50,9 @@ static int child(void *arg)
 	close(l->sync[0]);
 	report_errors_to(l->ready[1]); /* every die() of the setup reaches create */
 	l->setup(l);
-	report_errors_to(-1); /* closes the ready pipe: created */
+	if (write(l->ready[1], "", 1) != 1) /* the mark: created (EOF alone: we died) */
+		_exit(EXIT_RUNTIME);
+	report_errors_to(-1); /* closes the ready pipe */
 	while (read(l->gate, &byte, 1) < 0)
 		if (errno != EINTR)
 			_exit(EXIT_RUNTIME);
@@ -103,6 +113,8 @@ int launch_create(struct launch *l)
 	char go[32];
 	int status;
 
+	bool gate_open = false;
+
 	l->pid = -1, l->pidfd = -1, l->gate = -1, l->why[0] = '\0';
 	l->sync[0] = l->sync[1] = l->ready[0] = l->ready[1] = -1;
 	unlink(l->fifo); /* a --restart's last life may have left its own */
@@ -117,6 +129,7 @@ int launch_create(struct launch *l)
 		warn_errno("mkfifo %s", l->fifo);
 		goto fail;
 	}
+	gate_open = true;
 	if (pipe2(l->sync, O_CLOEXEC) < 0 || pipe2(l->ready, O_CLOEXEC) < 0) {
 		warn_errno("pipe2");
 		goto fail;
@@ -124,6 +137,7 @@ int launch_create(struct launch *l)
 	l->pid = spawn(l);
 	/* the child's alone from now: with ours open, a start would not see it gone */
 	close(l->gate);
+	gate_open = false;
 	if (l->pid < 0) {
 		warn_errno("clone");
 		goto fail;
@@ -139,11 +153,14 @@ int launch_create(struct launch *l)
 		goto fail;
 	}
 	close(l->sync[1]), l->sync[1] = -1;
-	launch_wait_word(l->ready[0], l->why, sizeof(l->why));
+	if (launch_wait_word(l->ready[0], l->why, sizeof(l->why)) == 0 && !l->why[0])
+		return l->ready[0] = -1, 0;
 	l->ready[0] = -1;
-	if (!l->why[0])
-		return 0;
+	if (!l->why[0]) /* killed (stop, rm -f) while it was set up */
+		warn("the container's first process ended before its setup was complete");
 fail:
+	if (gate_open)
+		close(l->gate);
 	for (int i = 0; i < 2; i++) {
 		if (l->sync[i] >= 0)
 			close(l->sync[i]);
@@ -175,7 +192,6 @@ int launch_start(const char *fifo, struct stat *st)
 		return errno = saved, -1;
 	}
 	close(fd);
-	unlink(fifo);
 	return 0;
 }
 
@@ -191,16 +207,21 @@ void launch_kill(pid_t pid, unsigned long long start)
 	close(pidfd);
 }
 
-void launch_wait_word(int fd, char *why, size_t size)
+int launch_wait_word(int fd, char *why, size_t size)
 {
 	size_t len = 0;
 	ssize_t n;
+	bool mark;
 
 	while (len + 1 < size && (n = read(fd, why + len, size - len - 1)) != 0)
 		if (n > 0)
 			len += n;
 		else if (errno != EINTR)
 			break;
-	why[len] = '\0';
 	close(fd);
+	mark = len > 0 && why[0] == '\0';
+	if (mark) /* the line, if any, follows the mark */
+		memmove(why, why + 1, --len);
+	why[len] = '\0';
+	return mark ? 0 : -1;
 }

@@ -49,11 +49,20 @@ struct launch {
  * pidfd. -1 if it was not: the child is killed and reaped, the FIFO gone.
  */
 int launch_create(struct launch *l);
-/* One byte into FIFO: the process waiting there runs; FIFO goes (ST: what it was). */
+/*
+ * One byte into FIFO: the process waiting there runs (ST: the FIFO). The
+ * FIFO stays: its creator removes it, never a starter, which could remove
+ * the FIFO of a later life (--restart) by its path.
+ */
 int launch_start(const char *fifo, struct stat *st);
 /* SIGKILL the process PID that started at START, and wait (5 s at most) until it is gone. */
 void launch_kill(pid_t pid, unsigned long long start);
-/* Read FD until EOF: "" if it closed without a word, else the line that says why not. */
-void launch_wait_word(int fd, char *why, size_t size);
+/*
+ * Read FD until EOF, and close it. A process reports on such a pipe: a NUL
+ * byte (the mark) once it got as far as it says, and before or after it
+ * the line that says why not. 0 if the mark came, -1 if not (EOF alone:
+ * the process died, killed perhaps); WHY: the line, "" if none.
+ */
+int launch_wait_word(int fd, char *why, size_t size);
 
 #endif

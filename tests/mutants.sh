@@ -67,7 +67,11 @@ for patch; do
 		survived=$((survived + 1)); continue
 	fi
 	# The usual flags without -Werror (final's Makefile appends its own to these).
-	if ! CFLAGS="-std=gnu11 -Wall -Wextra -O2 -g" make -s -C "$work/src/$dir" OUT="$work/bin" \
+	# final's binary keeps its name: the OCI tests run it as NAME-oci, the link
+	# `make` makes beside it, and only a link called final-oci speaks OCI.
+	bin="$work/bin"
+	[ "$dir" = final ] && bin="$work/final"
+	if ! CFLAGS="-std=gnu11 -Wall -Wextra -O2 -g" make -s -C "$work/src/$dir" OUT="$bin" \
 		WERROR=0 >"$work/log" 2>&1; then
 		echo "SURVIVED $name: it does not build"; cat "$work/log"
 		survived=$((survived + 1)); continue
@@ -76,7 +80,7 @@ for patch; do
 	# In namespaces of its own: a mutant may do to the machine what its
 	# missing mechanism was there to prevent (rename it, mount on it).
 	RUNNER_ONLY=$tests unshare --uts --ipc --mount --propagation private \
-		"$runner" "$stage:$work/bin" >"$work/out" 2>&1
+		"$runner" "$stage:$bin" >"$work/out" 2>&1
 	clean_up_after "$work/before"
 	ok=true
 	for t in ${tests//,/ }; do

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A process of the test's own that no final command may signal or join. */
@@ -508,6 +510,11 @@ END_TEST
 START_TEST(create_then_start)
 {
 	struct proc p = {0}, q = {0};
+	int out[2], status = -1;
+	char buf[256];
+	bool eof = false;
+	ssize_t n;
+	pid_t pid;
 
 	FINAL_OK(&p, "create", "--name", "made", "--network", "none", test_rootfs, "/bin/sh", "-c",
 		 "echo started; sleep 100");
@@ -538,7 +545,9 @@ START_TEST(create_then_start)
 	bin_run(&p, CMD("start", "unrunnable"));
 	assert_exit(&p, 125);
 	assert_one_line(p.err);
-	assert_contains(p.err, "status 127");
+	assert_contains(p.err, "/nope: command not found");
+	FINAL_OK(&p, "ps", "-a", "--format", "{{.Names}} {{.Status}}");
+	assert_contains(p.out, "unrunnable exited (127)");
 	FINAL_OK(&p, "logs", "unrunnable");
 	assert_contains(p.err, "/nope: command not found");
 	FINAL_OK(&p, "rm", "unrunnable");
@@ -549,12 +558,82 @@ START_TEST(create_then_start)
 	FINAL_OK(&p, "ps", "-a", "--format", "{{.Names}} {{.Status}}");
 	assert_contains(p.out, "never exited (137)");
 	FINAL_OK(&p, "rm", "never");
+
+	/* killed while created: not started, so --restart has nothing to restart */
+	FINAL_OK(&p, "create", "--name", "killed", "--restart", "always", "--network", "none",
+		 test_rootfs, "/bin/sh", "-c", "echo ran; sleep 100");
+	FINAL_OK(&p, "kill", "killed");
+	usleep(1500000); /* a restart would come after 0.1 s */
+	FINAL_OK(&p, "ps", "-a", "--format", "{{.Names}} {{.Status}}");
+	assert_contains(p.out, "killed exited (137)");
+	FINAL_OK(&p, "logs", "killed");
+	assert_out_eq(&p, "");
+	FINAL_OK(&p, "rm", "killed");
+
+	/* a CMD that runs and ends at once was started all the same */
+	FINAL_OK(&p, "create", "--name", "brief", "--network", "none", test_rootfs, "/bin/sh", "-c",
+		 "exit 3");
+	FINAL_OK(&p, "start", "brief");
+	FINAL_OK(&p, "rm", "-f", "brief");
+
+	/* create returns, and so does its stderr: `$(final create ... 2>&1)` must not wait
+	 * for the start (EOF within 5 s, once create has exited) */
+	ck_assert(pipe(out) == 0);
+	if ((pid = fork()) == 0) {
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		close(out[0]);
+		close(out[1]);
+		execl(bin, bin, "create", "--name", "quiet", "--network", "none", test_rootfs,
+		      "/bin/true", (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	waitpid(pid, &status, 0);
+	for (struct pollfd in = {.fd = out[0], .events = POLLIN}; poll(&in, 1, 5000) > 0;)
+		if ((n = read(out[0], buf, sizeof(buf))) <= 0) {
+			eof = n == 0;
+			break;
+		}
+	close(out[0]);
+	ck_assert_msg(status == 0 && eof, "create (exit %d) kept its stderr open", status);
+	FINAL_OK(&p, "rm", "-f", "quiet");
+}
+END_TEST
+
+/*
+ * A container killed while it is set up was never created: `run -d` fails
+ * with one line rather than print its id (EOF alone on the ready pipe is a
+ * death, not "created": launch.c's mark), and leaves nothing. pivot_root
+ * is held for a second, so that the kill always lands in the setup.
+ */
+START_TEST(killed_during_setup_is_not_created)
+{
+	struct proc run = {0}, p = {0};
+
+	start_delayed(&run, "pivot_root", 1000000,
+		      CMD("run", "-d", "--name", "cut", "--network", "none", test_rootfs,
+			  "/bin/sleep", "100"));
+	for (int i = 0; i < 200; i++) { /* until the record has its init */
+		bin_run(&p, CMD("inspect", "-f", "{{.State.Pid}}", "cut"));
+		if (p.status == 0 && atoi(p.out) > 0)
+			break;
+		usleep(10000);
+	}
+	FINAL_OK(&p, "kill", "cut");
+	proc_wait(&run, 30);
+	ck_assert_msg(run.status != 0, "run -d said it runs: %s", run.out);
+	ck_assert_msg(!strchr(run.out, '\n'), "run -d printed an id: %s", run.out);
+	assert_contains(run.err, "ended before its setup was complete");
+	bin_run(&p, CMD("ps", "-a", "-q"));
+	assert_out_eq(&p, "");
 }
 END_TEST
 
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, create_then_start);
+	add_test(7, 0, killed_during_setup_is_not_created);
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
 	add_test(7, 0, damaged_records_are_left_alone);
 	add_test(7, 0, exec_never_lands_before_the_root_is_ready);

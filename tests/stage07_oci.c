@@ -178,6 +178,13 @@ START_TEST(oci_create_start_state_delete)
 	ck_assert_msg(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "no FIFO at %s", fifo);
 	ck_assert_msg((st.st_mode & 0077) == 0, "%s is mode %o: any user may start the container",
 		      fifo, (unsigned)(st.st_mode & 0777));
+	/* nor by a process that joins it: the waiting process is not dumpable, so its
+	 * descriptors (exec.fifo's) are out of reach through /proc/1/fd (CVE-2016-9962) */
+	OCI(&p, "exec", "life", "/bin/sh", "-c",
+	    "for f in /proc/1/fd/*; do case $(readlink $f) in *exec.fifo*) echo 1 >$f;; esac; "
+	    "done 2>/dev/null; true");
+	usleep(300000);
+	ck_assert_msg(!out_file(&b, "ran")[0], "an exec started the container through /proc/1/fd");
 	OCI_OK(&p, "start", "life");
 	for (int i = 0; i < 50 && !out_file(&b, "ran")[0]; i++)
 		usleep(100000);
