@@ -936,11 +936,11 @@ int main(int argc, char **argv)
 		if (cfg.remove && cfg.restart.policy != RESTART_NO)
 			die("--restart and --rm conflict: a container to restart must stay");
 		timing_mark("start: sealed copy and options");
-		refuse_input_not_a_tty(&cfg);
-		cfg.image = argv[i];
-		cfg.process.args = &argv[i + 1];
 		if (command[0] == 'c') /* docker create: set up, in the background, not started */
 			cfg.create_only = cfg.detach = true;
+		refuse_input_not_a_tty(&cfg); /* (-dit, and create -it: `final attach` uses it) */
+		cfg.image = argv[i];
+		cfg.process.args = &argv[i + 1];
 		return container_run(&cfg);
 	}
 	if (strcmp(command, "start") == 0 || strcmp(command, "restart") == 0) {

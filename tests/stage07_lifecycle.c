@@ -570,6 +570,10 @@ START_TEST(create_then_start)
 	assert_out_eq(&p, "");
 	FINAL_OK(&p, "rm", "killed");
 
+	/* -it without a terminal on stdin: create, like -dit, uses none (attach will) */
+	FINAL_OK(&p, "create", "-it", "--name", "tty", "--network", "none", test_rootfs, "/bin/sh");
+	FINAL_OK(&p, "rm", "-f", "tty");
+
 	/* a CMD that runs and ends at once was started all the same */
 	FINAL_OK(&p, "create", "--name", "brief", "--network", "none", test_rootfs, "/bin/sh", "-c",
 		 "exit 3");
