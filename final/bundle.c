@@ -3,17 +3,18 @@
  * runtime-tools suite): create, start, state, kill, delete, and exec, ps,
  * list. Like container.c it combines the mechanisms, and brings the
  * container up through the same create and start (launch.c); unlike
- * container.c it has no monitor, because the engines bring their own (conmon, the shim):
- * `create` leaves the container's first process waiting, its parent is the
- * engine's subreaper once `create` exits, and every later command finds it
- * through the record in ROOT/ID (--root, default /run/final-oci).
+ * container.c it has no monitor, because the engines bring their own
+ * (conmon, the shim): `create` leaves the container's first process
+ * waiting, its parent is the engine's subreaper once `create` exits, and
+ * every later command finds it through the record in ROOT/ID (--root,
+ * default /run/final-oci).
  *
  *   create: record -> exec.fifo -> clone into config.json's namespaces, the
  *     child waits on a pipe -> id maps, cgroup + resources, prestart and
  *     createRuntime hooks -> go -> child: namespaces to join, mounts,
  *     devices, createContainer hooks, pivot_root, sysctl, masked paths,
- *     terminal, security -> "created": the ready pipe closes, create returns
- *     -> the child reads exec.fifo, which blocks until...
+ *     terminal, security -> "created": the mark, the ready pipe closes,
+ *     create returns -> the child reads exec.fifo, which blocks until...
  *   start: one byte into exec.fifo, the fifo goes ("running"), poststart.
  *   delete: the cgroup, poststop hooks, the record.
  *
@@ -38,7 +39,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/close_range.h>
-#include <poll.h>
 #include <seccomp.h>
 #include <sched.h>
 #include <signal.h>

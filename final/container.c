@@ -18,10 +18,11 @@
  * "ready" is the last word: until CMD's execve() succeeds, the record says
  * "created" and exec refuses to join, because until then the child's mount
  * namespace may still have the host's root (an exec that joined it early
- * ran in the host's filesystem). The child reports on two pipes: launch.c's
- * ready pipe, which it closes once its setup is complete, and then execd,
- * which closes by itself at CMD's execve (O_CLOEXEC): EOF alone means done;
- * anything written before it is the line that says why not.
+ * ran in the host's filesystem). The child reports on two pipes, each
+ * with a mark (a NUL byte, launch.h) and then EOF: launch.c's ready pipe,
+ * marked and closed once its setup is complete, and then execd, marked at
+ * the start and closed by itself at CMD's execve (O_CLOEXEC). A line
+ * written there says why not; EOF without the mark says the child died.
  */
 #define _GNU_SOURCE
 #include "container.h"

@@ -112,7 +112,6 @@ int launch_create(struct launch *l)
 {
 	char go[32];
 	int status;
-
 	bool gate_open = false;
 
 	l->pid = -1, l->pidfd = -1, l->gate = -1, l->why[0] = '\0';

@@ -6,9 +6,10 @@
  *
  *   create: clone the first process into its new namespaces; it waits on a
  *     pipe while the caller does the host's half (cgroup, id maps, veth,
- *     hooks: PREPARE); then it sets itself up (SETUP) and closes the ready
- *     pipe: "created" means complete. Anything it writes there before is
- *     the line that says why not. It then waits at a gate, the FIFO FIFO...
+ *     hooks: PREPARE); then it sets itself up (SETUP), writes the mark
+ *     into the ready pipe and closes it: "created" means complete. A line
+ *     it writes there instead says why not; EOF without the mark, that it
+ *     died. It then waits at a gate, the FIFO FIFO...
  *   start: ...until somebody writes a byte into it; it becomes the
  *     container's process (RUN).
  *   kill: by pidfd, never by a bare number, and until it is gone.
@@ -51,8 +52,10 @@ struct launch {
 int launch_create(struct launch *l);
 /*
  * One byte into FIFO: the process waiting there runs (ST: the FIFO). The
- * FIFO stays: its creator removes it, never a starter, which could remove
- * the FIFO of a later life (--restart) by its path.
+ * FIFO stays; the caller decides who removes it: final-oci's start (a
+ * container there has one life, and "running" is the FIFO's absence), but
+ * for `final run` its monitor, never `final start`, which could remove the
+ * FIFO of a later life (--restart) by its path.
  */
 int launch_start(const char *fifo, struct stat *st);
 /* SIGKILL the process PID that started at START, and wait (5 s at most) until it is gone. */
