@@ -724,9 +724,9 @@ int bundle_start(const char *id, const struct bundle_opts *o)
 		return warn("container %s: config.json has no process to start", id), EXIT_RUNTIME;
 	}
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", r.dir);
+	/* launch_start takes the FIFO away: "running" from now is its absence */
 	if (launch_start(fifo, &st) < 0)
 		return warn_errno("start %s: write %s", id, fifo), EXIT_RUNTIME;
-	unlink(fifo); /* "running" from now: the status is the FIFO's absence */
 	wait_for_exec(&r, &st);
 	run_hooks(cfg.spec, HOOK_POSTSTART,
 		  state_json(&r, "running", cfg.spec->annotations)); /* warns */

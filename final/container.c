@@ -11,8 +11,9 @@
  *   clone into new namespaces (step 02), the child waits on a pipe ->
  *   veth, published ports -> go -> child: cgroup namespace, hostname, its
  *   network, overlay + volumes + pivot_root + /proc /sys /dev (steps
- *   03-04), terminal -> "created", waiting on exec.fifo -> start (a byte
- *   there; `final create` leaves it to `final start`) -> init (PID 1),
+ *   03-04), terminal -> "created", waiting at a gate -> start (a byte
+ *   into it; a pipe of the monitor's own, or for `final create` the
+ *   exec.fifo `final start` writes into) -> init (PID 1),
  *   which runs CMD -> ready -> "running" -> wait -> teardown.
  *
  * "ready" is the last word: until CMD's execve() succeeds, the record says
@@ -66,7 +67,7 @@ struct run {
 	struct net net;
 	struct rootfs fs;
 	struct launch l; /* create/start (launch.h): the init, its pidfd, the gate */
-	char fifo[600]; /* ...STATE/ID/exec.fifo, which `final start` opens too */
+	char fifo[600]; /* `final create`: STATE/ID/exec.fifo, which `final start` opens */
 	int execd[2]; /* once started, the init reports on execd[1] until CMD runs (above) */
 	int tty_sock[2]; /* the child sends the pty's master back over this */
 	int tty_slave; /* ...and keeps the slave for CMD (in the child) */
@@ -410,21 +411,21 @@ static int prepare_child(struct launch *l)
 static int start_and_wait_ready(struct run *r, int notify_fd, bool start)
 {
 	char why[1024], path[640];
-	struct stat st;
 	int passed;
 
 	if (!start) {
 		notify(notify_fd, "ok"); /* `final create` prints the id and returns... */
 		notify_fd = -1;
 		dup2(r->log.fd, 2); /* ...and its caller's stderr is not ours to hold */
-	} else if (launch_start(r->fifo, &st) < 0) {
-		warn_errno("start: write %s", r->fifo);
+	} else if (launch_go(&r->l) < 0) {
+		warn_errno("start: write the gate");
 		proc_signal(r->l.pidfd, SIGKILL);
 	}
 	/* the mark: past the gate; then EOF at CMD's execve, or the line that says why not */
 	passed = launch_wait_word(r->execd[0], why, sizeof(why));
 	r->execd[0] = -1;
-	unlink(r->fifo); /* ours to remove, once it has been passed (or never will be) */
+	if (!start) /* killed before `final start` came: nobody removed it */
+		unlink(r->fifo);
 	if (passed < 0 && !why[0]) /* killed while it waited: CMD never ran */
 		return -1;
 	if (why[0]) {
@@ -477,7 +478,8 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 	r->log_read[0] = r->log_read[1] = r->log_fd[0] = r->log_fd[1] = -1;
 	r->l = (struct launch){.flags = clone_flags(r->cfg),
 			       .cgroup_fd = -1,
-			       .fifo = r->fifo,
+			       /* `final create`'s life waits for `final start`; any other for us */
+			       .fifo = start ? NULL : r->fifo,
 			       .prepare = prepare_child,
 			       .setup = child_setup,
 			       .run = child_run,
@@ -859,8 +861,9 @@ static bool not_created(const struct container *c)
 
 /*
  * `final start` of a container `final create` made: the byte into its
- * exec.fifo that launch.c's gate waits for (its monitor does the same for
- * `final run`); then until CMD runs, or why it did not.
+ * exec.fifo that launch.c's gate waits for (`final run`'s monitor writes
+ * into a pipe of its own, so that no `final start` can start a run, or a
+ * --restart's next life); then until CMD runs, or why it did not.
  */
 static int start_created(struct container *c, const char *name)
 {
@@ -869,7 +872,7 @@ static int start_created(struct container *c, const char *name)
 
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", c->dir);
 	snprintf(error, sizeof(error), "%s/start-error", c->dir);
-	/* ENXIO: nobody waits (passed, or being restarted); ENOENT: its monitor removed it */
+	/* ENOENT: another start took it, or its monitor removed it; ENXIO: nobody waits */
 	if (launch_start(fifo, &st) < 0)
 		return warn("container %s is running already", name), EXIT_RUNTIME;
 	/* Its monitor writes start-error (CMD could not run) before the record leaves

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -116,17 +117,28 @@ int launch_create(struct launch *l)
 
 	l->pid = -1, l->pidfd = -1, l->gate = -1, l->why[0] = '\0';
 	l->sync[0] = l->sync[1] = l->ready[0] = l->ready[1] = -1;
-	unlink(l->fifo); /* a --restart's last life may have left its own */
-	/*
-	 * 0600, not runc's 0622: final-oci's records are 0711 under a 0755
-	 * root, and any user could otherwise start a created container. The
-	 * child reads the descriptor it inherits; it never opens the path.
-	 * O_RDWR: open does not wait for a writer, and the child's read waits.
-	 */
-	if (mkfifo(l->fifo, 0600) < 0 || chmod(l->fifo, 0600) < 0 ||
-	    (l->gate = open(l->fifo, O_RDWR | O_CLOEXEC)) < 0) {
-		warn_errno("mkfifo %s", l->fifo);
-		goto fail;
+	l->go = -1;
+	if (!l->fifo) { /* the caller's own: nobody else can reach a pipe */
+		int gate[2];
+
+		if (pipe2(gate, O_CLOEXEC) < 0) {
+			warn_errno("pipe2");
+			goto fail;
+		}
+		l->gate = gate[0], l->go = gate[1];
+	} else {
+		unlink(l->fifo);
+		/*
+		 * 0600, not runc's 0622: final-oci's records are 0711 under a 0755
+		 * root, and any user could otherwise start a created container. The
+		 * child reads the descriptor it inherits; it never opens the path.
+		 * O_RDWR: open does not wait for a writer, and the child's read waits.
+		 */
+		if (mkfifo(l->fifo, 0600) < 0 || chmod(l->fifo, 0600) < 0 ||
+		    (l->gate = open(l->fifo, O_RDWR | O_CLOEXEC)) < 0) {
+			warn_errno("mkfifo %s", l->fifo);
+			goto fail;
+		}
 	}
 	gate_open = true;
 	if (pipe2(l->sync, O_CLOEXEC) < 0 || pipe2(l->ready, O_CLOEXEC) < 0) {
@@ -160,6 +172,8 @@ int launch_create(struct launch *l)
 fail:
 	if (gate_open)
 		close(l->gate);
+	if (l->go >= 0)
+		close(l->go), l->go = -1;
 	for (int i = 0; i < 2; i++) {
 		if (l->sync[i] >= 0)
 			close(l->sync[i]);
@@ -173,16 +187,28 @@ fail:
 	}
 	if (l->pidfd >= 0)
 		close(l->pidfd), l->pidfd = -1;
-	unlink(l->fifo);
+	if (l->fifo)
+		unlink(l->fifo);
 	return -1;
 }
 
 int launch_start(const char *fifo, struct stat *st)
 {
+	char mine[PATH_MAX + 32];
 	int fd;
 
+	/*
+	 * Two starts at once would both get their byte into the FIFO before
+	 * the child reads one, and both say so. rename() is atomic: one of
+	 * them has the FIFO; the other finds none, as after the first.
+	 */
+	snprintf(mine, sizeof(mine), "%s.%d", fifo, (int)getpid());
+	if (rename(fifo, mine) < 0)
+		return -1;
 	/* O_NONBLOCK: ENXIO, not a hang, if nobody waits on it any more */
-	if ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+	fd = open(mine, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	unlink(mine);
+	if (fd < 0)
 		return -1;
 	if (fstat(fd, st) < 0 || write(fd, "1", 1) != 1) {
 		int saved = errno;
@@ -192,6 +218,14 @@ int launch_start(const char *fifo, struct stat *st)
 	}
 	close(fd);
 	return 0;
+}
+
+int launch_go(struct launch *l)
+{
+	int ok = write(l->go, "1", 1) == 1 ? 0 : -1;
+
+	close(l->go), l->go = -1;
+	return ok;
 }
 
 void launch_kill(pid_t pid, unsigned long long start)

@@ -30,7 +30,7 @@ struct launch {
 	/* the caller's */
 	int flags;	  /* CLONE_NEW* of the namespaces to make */
 	int cgroup_fd;	  /* v2: born in this cgroup (clone3 CLONE_INTO_CGROUP); -1: no */
-	const char *fifo; /* the gate; launch_create makes it (mode 0600) */
+	const char *fifo; /* the gate; launch_create makes it (mode 0600); NULL: a pipe */
 	int (*prepare)(struct launch *l);	 /* ours, before the child goes; -1 ends it */
 	void (*setup)(struct launch *l);	 /* the child's, up to "created" (dies) */
 	void (*run)(struct launch *l);		 /* the child's, on start: never returns */
@@ -40,6 +40,7 @@ struct launch {
 	unsigned long long start; /* its start time (pidfd.h) */
 	int pidfd;		  /* CLONE_PIDFD: a name for it no later process can take */
 	int gate;		  /* the child's descriptor of FIFO: the same number in both */
+	int go;			  /* FIFO NULL: the gate pipe's other end, for launch_go() */
 	bool in_cgroup;		  /* CLONE_INTO_CGROUP made it in cgroup_fd's cgroup */
 	char why[2048];		  /* why it was not created, as the child said ("": no word) */
 	int sync[2], ready[2];
@@ -52,12 +53,13 @@ struct launch {
 int launch_create(struct launch *l);
 /*
  * One byte into FIFO: the process waiting there runs (ST: the FIFO). The
- * FIFO stays; the caller decides who removes it: final-oci's start (a
- * container there has one life, and "running" is the FIFO's absence), but
- * for `final run` its monitor, never `final start`, which could remove the
- * FIFO of a later life (--restart) by its path.
+ * FIFO is gone after it, whatever the outcome: the first start takes it
+ * (rename), and a second finds nothing to write into. -1 (errno) if there
+ * was no FIFO or nobody waited on it.
  */
 int launch_start(const char *fifo, struct stat *st);
+/* The same for a gate of the caller's own (FIFO NULL): nobody else can start it. */
+int launch_go(struct launch *l);
 /* SIGKILL the process PID that started at START, and wait (5 s at most) until it is gone. */
 void launch_kill(pid_t pid, unsigned long long start);
 /*

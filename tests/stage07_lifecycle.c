@@ -502,6 +502,36 @@ START_TEST(start_is_once)
 END_TEST
 
 /*
+ * A container that `run` (or a start, or --restart) is bringing up says
+ * "created" until CMD runs, but only one `final create` made waits for
+ * `final start`. Seen in a slow VM: a start in that window wrote into the
+ * gate of the run's life, and both said they had started it. pivot_root,
+ * held 2 s, keeps the window open.
+ */
+START_TEST(start_cannot_open_the_gate_of_a_run)
+{
+	struct proc run = {0}, p = {0};
+
+	start_delayed(&run, "pivot_root", 2000000,
+		      CMD("run", "-d", "--name", "busy", "--network", "none", test_rootfs,
+			  "/bin/sleep", "100"));
+	for (int i = 0; i < 400 && !strstr(p.out, "busy created"); i++) {
+		usleep(i ? 10000 : 0);
+		bin_run(&p, CMD("ps", "-a", "--format", "{{.Names}} {{.Status}}"));
+	}
+	assert_contains(p.out, "busy created");
+	bin_run(&p, CMD("start", "busy"));
+	ck_assert_msg(proc_wait_output(&run, "\n", 30), "run -d printed no id: %s", run.err);
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	assert_contains(p.err, "running already");
+	FINAL_OK(&p, "rm", "-f", "busy");
+	proc_wait(&run, 30);
+	assert_exit(&run, 0);
+}
+END_TEST
+
+/*
  * `final run` is `final create` + `final start` (launch.c, as final-oci's):
  * a created container is complete but its CMD has not run; exec refuses it
  * as not running; start runs CMD, once; a CMD that cannot run fails start
@@ -647,6 +677,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, exec_never_exposes_the_runtime_binary);
 	add_test(7, 0, exec_opens_nothing_of_the_container);
 	add_test(7, 0, start_is_once);
+	add_test(7, 0, start_cannot_open_the_gate_of_a_run);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
 	add_test(7, 0, logs_keep_stdout_and_stderr_apart);
