@@ -538,7 +538,7 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 		cpus = strtod(arg, &end);
 		if (end == arg || *end || !isfinite(cpus) || cpus < 0.01 || cpus > get_nprocs())
 			bad("--cpus", arg, "use a number from 0.01 to the number of CPUs");
-		cfg->resources.cpu_quota = lround(cpus * CPU_PERIOD_US);
+		cfg->resources.cpu_quota = (long)(cpus * CPU_PERIOD_US + 0.5); /* rounded (cpus > 0) */
 		break;
 	case OPT_PIDS:
 		if ((cfg->resources.pids_max = parse_long(arg, 1, 1L << 22)) < 0)
