@@ -13,8 +13,9 @@
  *   network, overlay + volumes + pivot_root + /proc /sys /dev (steps
  *   03-04), terminal -> "created", waiting at a gate -> start (a byte
  *   into it; a pipe of the monitor's own, or for `final create` the
- *   exec.fifo `final start` writes into) -> init (PID 1),
- *   which runs CMD -> ready -> "running" -> wait -> teardown.
+ *   exec.fifo `final start` writes into) -> init (PID 1), which starts
+ *   CMD and becomes tiny-init (init.c) -> ready -> "running" -> wait ->
+ *   teardown.
  *
  * "ready" is the last word: until CMD's execve() succeeds, the record says
  * "created" and exec refuses to join, because until then the child's mount
@@ -67,6 +68,7 @@ struct run {
 	struct net net;
 	struct rootfs fs;
 	struct launch l; /* create/start (launch.h): the init, its pidfd, the gate */
+	int self; /* a sealed copy of tiny-init (init.h), which the init becomes */
 	char fifo[600]; /* `final create`: STATE/ID/exec.fifo, which `final start` opens */
 	int execd[2]; /* once started, the init reports on execd[1] until CMD runs (above) */
 	int tty_sock[2]; /* the child sends the pty's master back over this */
@@ -146,7 +148,7 @@ static void child_run(struct launch *l)
 	if (write(r->execd[1], "", 1) != 1) /* the mark: started (launch.h) */
 		_exit(EXIT_RUNTIME);
 	report_errors_to(r->execd[1]); /* command not found, ... reach `run -d` too */
-	init_run(r->cfg, r->tty_slave, security_apply);
+	init_run(r->cfg, r->tty_slave, security_apply, r->self);
 }
 
 /*** the monitor ***/
@@ -484,6 +486,8 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 			       .setup = child_setup,
 			       .run = child_run,
 			       .arg = r};
+	if (r->self < 0 && (r->self = init_sealed_copy()) < 0)
+		return status;
 	if (rootfs_prepare(&r->fs, r->c.id) < 0 || (r->cfg->userns.remap && remap(r) < 0) ||
 	    rootfs_mount_fuse(&r->fs, r->cfg->root.path) < 0)
 		return status;
@@ -781,7 +785,7 @@ static int refuse_rootless(const struct config *cfg)
 static int run_container(struct config *cfg, const struct container *existing)
 {
 	static char lower[4096];
-	struct run r = {.cfg = cfg, .attach = -1, .userns = -1, .netns = -1};
+	struct run r = {.cfg = cfg, .attach = -1, .userns = -1, .netns = -1, .self = -1};
 
 	if (image_resolve(cfg, lower, sizeof(lower)) < 0)
 		return EXIT_RUNTIME;
@@ -1576,7 +1580,7 @@ int container_exec(const char *name, struct config *cfg)
 		if (slave >= 0 && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 ||
 				   dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0))
 			die_errno("attach the terminal");
-		process_exec(cfg, cfg->process.args, security_apply);
+		process_exec(cfg, cfg->process.args, security_apply, -1);
 	}
 	forward_to = pid;
 	forward_signals();

@@ -10,19 +10,32 @@
  */
 #define _GNU_SOURCE
 #include "init.h"
+#include "security.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-void process_exec(const struct config *cfg, char *const argv[], harden_fn harden)
+/* Until every writer of FD is gone (EOF). */
+static void wait_eof(int fd)
+{
+	char byte;
+
+	while (read(fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+void process_exec(const struct config *cfg, char *const argv[], harden_fn harden, int wait_fd)
 {
 	clearenv();
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
@@ -36,6 +49,8 @@ void process_exec(const struct config *cfg, char *const argv[], harden_fn harden
 	if (chdir(cfg->process.cwd ? cfg->process.cwd : "/") < 0)
 		die_errno("chdir %s", cfg->process.cwd);
 	harden(cfg); /* the user, capabilities, seccomp: see security.c */
+	if (wait_fd >= 0)
+		wait_eof(wait_fd);
 	timing_mark("init+security");
 	timing_report("container, until execve");
 	execvp(argv[0], argv); /* on success, the report descriptor closes: "ready" */
@@ -58,104 +73,66 @@ static void attach_terminal(int tty)
 		close(tty);
 }
 
-#define TITLE "final-init"
-
 /*
- * The init is a clone of the runtime, so its /proc/1/cmdline, which anyone
- * in the container may read, would be the runtime's: `final run -v
- * /host/path:... /the/rootfs ...`. The kernel reads it from [arg_start,
- * arg_end) of our memory (/proc/PID/stat fields 48 and 49, proc(5)) and,
- * when the last byte there is not NUL, only up to the first NUL: so write
- * TITLE over it, as setproctitle() does. PR_SET_MM_ARG_START would need
- * CAP_SYS_RESOURCE, which root in a container (docker's) may not have.
+ * tiny-init (tiny-init.c), which the Makefile builds and passes as TINY_INIT:
+ * its bytes are part of final's own image.
  */
-static void hide_runtime_args(void)
-{
-	char stat[2048], *p;
-	unsigned long start, end;
-	int field = 2; /* at the ')' that ends field 2, the command's name */
+__asm__(".pushsection .rodata\n\t.balign 16\n"
+	".global tiny_init\n\t.hidden tiny_init\ntiny_init:\n\t.incbin \"" TINY_INIT "\"\n"
+	".global tiny_init_end\n\t.hidden tiny_init_end\ntiny_init_end:\n\t.popsection\n");
+extern const char tiny_init[], tiny_init_end[];
 
-	if (read_file("/proc/self/stat", stat, sizeof(stat)) < 0 || !(p = strrchr(stat, ')')))
-		return;
-	for (; *p && field < 48; p++)
-		field += *p == ' ';
-	if (sscanf(p, "%lu %lu", &start, &end) != 2 || end <= start)
-		return;
-	memset((char *)start, 0, end - start);
-	if (end - start > sizeof(TITLE)) {
-		memcpy((char *)start, TITLE, sizeof(TITLE));
-		((char *)end)[-1] = ' ';
-	}
+int init_sealed_copy(void)
+{
+	return security_sealed_copy(INIT_TITLE, tiny_init, tiny_init_end - tiny_init);
 }
 
-static void ignore(int sig)
+void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int self)
 {
-	(void)sig;
-}
-
-void init_run(const struct config *cfg, int tty_slave, harden_fn harden)
-{
-	struct sigaction sa = {.sa_handler = ignore};
 	sigset_t all, old;
-	int hidden[2];
-	char byte;
+	int sealed[2];
+	char env[32];
 	pid_t cmd;
 
 	/*
-	 * A handler for every signal, or the kernel drops them on the way to
-	 * PID 1 (pid_namespaces(7)); then block them all and take them one by
-	 * one with sigwaitinfo(), so no handler ever runs.
+	 * Every signal blocked from here: a blocked signal is never dropped on
+	 * its way to PID 1 (without a handler, pid_namespaces(7)), and it waits,
+	 * through our execve, for tiny-init to take it.
 	 */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	if (pipe2(hidden, O_CLOEXEC) < 0)
+	if (pipe2(sealed, O_CLOEXEC) < 0)
 		die_errno("pipe2");
 	cmd = fork();
 	if (cmd < 0)
 		die_errno("fork");
 	if (cmd == 0) {
-		/* Not before the init's command line is hidden: EOF once it is. */
-		close(hidden[1]);
-		while (read(hidden[0], &byte, 1) < 0 && errno == EINTR)
-			;
-		sa.sa_handler = SIG_DFL;
-		for (int sig = 1; sig < NSIG; sig++)
-			if (sig != SIGKILL && sig != SIGSTOP)
-				sigaction(sig, &sa, NULL);
+		close(sealed[1]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (tty_slave >= 0)
 			attach_terminal(tty_slave);
-		process_exec(cfg, cfg->process.args, harden);
+		/* CMD's execve waits for ours: EOF on SEALED */
+		process_exec(cfg, cfg->process.args, harden, sealed[0]);
 	}
-	/* CMD has its own copy of the argv the configuration points into: ours can go. */
-	hide_runtime_args();
 	report_errors_to(-1); /* CMD's execve, not ours, says the container is ready */
 	/*
-	 * We never exec, so O_CLOEXEC closes nothing of what the monitor left us:
-	 * a directory among it (the record's, the cgroup's) would be the host's
-	 * tree through /proc/1/fd/N/.. to a process in here allowed to ptrace
-	 * (CVE-2024-21626's leaked descriptor, by another door). Stdio only; this
-	 * closes `hidden` too, which lets CMD go on.
+	 * CVE-2024-21626's leaked descriptor, by another door: a directory the
+	 * monitor left us (the record's, the cgroup's) would be the host's tree
+	 * through /proc/1/fd/N/.. to a process in here allowed to ptrace. Our
+	 * execve closes every one: SEALED's end too, which lets CMD go on.
 	 */
-	if (close_fds_but(-1) < 0)
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die_errno("close_range");
-	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&all, &si), status;
-		pid_t pid;
-
-		if (sig < 0)
-			continue;
-		if (sig != SIGCHLD) {
-			kill(cmd, sig);
-			continue;
-		}
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			if (pid == cmd)
-				_exit(WIFEXITED(status) ? WEXITSTATUS(status)
-							: 128 + WTERMSIG(status));
-	}
+	/*
+	 * Until now the init has been the runtime, cloned: its /proc/1/exe the
+	 * runtime's file, its /proc/1/cmdline the runtime's command line (`final
+	 * run -v /host/path:... /the/rootfs ...`), its memory the configuration.
+	 * From here it is tiny-init, from a sealed copy (security.h), with
+	 * nothing of ours. Nothing in the container saw it before: CMD is the
+	 * first process there, and `final exec` waits for CMD's execve.
+	 */
+	snprintf(env, sizeof(env), "%s=%d", INIT_CMD_ENV, (int)cmd);
+	fexecve(self, (char *[]){INIT_TITLE, NULL}, (char *[]){env, NULL});
+	kill(cmd, SIGKILL);
+	die_errno("execute the init (tiny-init)");
 }

@@ -889,6 +889,21 @@ static int for_each_name(const char *command, int argc, char **argv, struct conf
 	return status;
 }
 
+/*
+ * An ordinary user that makes a container is in a user namespace of its own
+ * (rootless.c): execute again, so that the process's memory belongs to it
+ * (mm->user_ns is the namespace it was made in, at execve, and a clone's
+ * is its parent's). A process that is not dumpable, as the container's
+ * first is, is open only to CAP_SYS_PTRACE there: slirp4netns, root in our
+ * namespace, joins the container's network through its /proc/PID/ns/net.
+ * Root does not need it: the container's init is made sealed (init.c).
+ */
+static void rootless_reexec(char **argv)
+{
+	if (rootless())
+		security_run_from_sealed_copy(argv);
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg = {.namespaces.network = NET_BRIDGE,
@@ -928,14 +943,13 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	rootless(); /* known before any fork */
 	if (strcmp(command, "run") == 0 || strcmp(command, "create") == 0) {
-		/* Before anything else: the container's init will be a sealed copy of us. */
-		security_run_from_sealed_copy(original_argv);
+		rootless_reexec(original_argv);
 		i = parse(command, argc, argv, "+dith:m:p:v:e:w:u:", run_options, &cfg, 1);
 		cfg.security.caps = (security_default_caps() & ~cap_drop) | cap_add;
 		cfg.run_argv = argv + 1;
 		if (cfg.remove && cfg.restart.policy != RESTART_NO)
 			die("--restart and --rm conflict: a container to restart must stay");
-		timing_mark("start: sealed copy and options");
+		timing_mark("start: options");
 		if (command[0] == 'c') /* docker create: set up, in the background, not started */
 			cfg.create_only = cfg.detach = true;
 		refuse_input_not_a_tty(&cfg); /* (-dit, and create -it: `final attach` uses it) */
@@ -950,7 +964,7 @@ int main(int argc, char **argv)
 		if (argc - i != 1)
 			die("%s takes one container", command);
 		name = argv[i];
-		security_run_from_sealed_copy(original_argv);
+		rootless_reexec(original_argv);
 		if (command[0] == 'r' && container_stop(name, 10) != 0)
 			return EXIT_RUNTIME;
 		if (container_run_args(name, &argc, &argv) < 0)

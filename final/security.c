@@ -42,9 +42,10 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -258,10 +259,11 @@ void security_apply(const struct config *cfg)
 			die_errno("setrlimit %s", s->rlimits[i].name);
 	/*
 	 * CVE-2024-21626: no descriptor of the runtime (a directory fd above all)
-	 * reaches CMD. All but the report pipe, which is O_CLOEXEC: CMD's execve
-	 * closes it, and that is how the monitor learns the container is ready.
+	 * reaches CMD: CMD's execve closes every one (Linux 5.11), the report
+	 * pipe too, and that is how the monitor learns the container is ready.
+	 * Not closed here: CMD still waits on a pipe for its init (init.c).
 	 */
-	if (close_fds_but(errors_reported_to()) < 0)
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die_errno("close_range");
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
@@ -279,27 +281,38 @@ void security_apply(const struct config *cfg)
 	set_capabilities(s->caps, root);
 }
 
+int security_sealed_copy(const char *name, const void *buf, size_t len)
+{
+	int exe = buf ? -1 : open("/proc/self/exe", O_RDONLY | O_CLOEXEC), copy = -1;
+	ssize_t n = -1;
+
+	if ((buf || exe >= 0) && (copy = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) >= 0)
+		while ((n = buf ? write(copy, buf, len) : sendfile(copy, exe, NULL, 1 << 30)) > 0)
+			if (buf && (size_t)n == len)
+				break;
+	/* Sealed: nobody, not even root, can change this copy from now on. */
+	if (n < 0 || (buf && (size_t)n != len) ||
+	    fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+		warn_errno("a sealed copy of the runtime");
+		if (copy >= 0)
+			close(copy);
+		copy = -1;
+	}
+	if (exe >= 0)
+		close(exe);
+	return copy;
+}
+
 void security_run_from_sealed_copy(char **argv)
 {
 	char link[64] = "";
-	int exe, copy;
-	ssize_t n;
+	int copy;
 
 	if (readlink("/proc/self/exe", link, sizeof(link) - 1) > 0 &&
 	    strncmp(link, "/memfd:", 7) == 0)
 		return; /* running from the copy already */
-	exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	copy = memfd_create("final", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (exe < 0 || copy < 0)
-		die_errno("copy the runtime into memory");
-	while ((n = sendfile(copy, exe, NULL, 1 << 30)) > 0) /* in the kernel: no copy here */
-		;
-	if (n < 0)
-		die_errno("copy the runtime into memory");
-	close(exe);
-	/* Sealed: nobody, not even root, can change this copy from now on. */
-	if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-		die_errno("seal the runtime's copy");
+	if ((copy = security_sealed_copy("final", NULL, 0)) < 0)
+		exit(EXIT_RUNTIME);
 	fexecve(copy, argv, environ);
 	die_errno("fexecve the runtime's copy");
 }

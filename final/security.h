@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Docker's default capability set, as a bitmask of CAP_* numbers. */
@@ -34,11 +35,17 @@ void security_apply_spec(const struct config *cfg);
 /* linux.seccomp compiled to a BPF program (malloc'd *BPF, *LEN bytes); -1 with a message. */
 int security_compile_seccomp(json_t *profile, void **bpf, size_t *len);
 /*
- * CVE-2019-5736: the container's init is this binary, and /proc/1/exe leads
- * to it. Run from a sealed in-memory copy instead, so that nothing written
- * through that link can reach the file on disk. Re-executes once; returns
- * when already running from the copy.
+ * CVE-2019-5736: a process that a container can see (its init, an exec'd
+ * process until its execve) must not lead to a file of the host: through
+ * /proc/PID/exe it could be opened and written, and run as root on the host
+ * next time. A sealed in-memory copy instead, which nothing can change, not
+ * even root. security_sealed_copy() makes one named NAME (a descriptor,
+ * O_CLOEXEC; -1 with a message) of the LEN bytes at BUF, or with BUF NULL
+ * of this binary: `final run`'s init becomes tiny-init from one (init.c).
+ * security_run_from_sealed_copy() re-executes the whole command from a copy
+ * of this binary (final exec, final-oci), or returns if it runs from one.
  */
+int security_sealed_copy(const char *name, const void *buf, size_t len);
 void security_run_from_sealed_copy(char **argv);
 
 #endif

@@ -64,11 +64,6 @@ void report_errors_to(int fd)
 	report_fd = fd;
 }
 
-int errors_reported_to(void)
-{
-	return report_fd;
-}
-
 int close_fds_but(int keep)
 {
 	if (keep < 3)

@@ -31,7 +31,6 @@ int warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * before is closed): how a container's setup tells `run -d` why it failed.
  */
 void report_errors_to(int fd);
-int errors_reported_to(void);
 /* close_range(2) (Linux 5.9) from 3 up, all but KEEP (-1: none). */
 int close_fds_but(int keep);
 /* final-oci --log FILE [--log-format json]: every message also goes to FD. */

@@ -385,10 +385,10 @@ START_TEST(default_confinement_in_proc_status)
 	ctr_run(&p, CMD("--network", "none", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN"),
 		CMD("/bin/grep", "^CapEff:", "/proc/self/status"));
 	assert_out_eq(&p, "CapEff:\t0000000000001000\n");
-	/* The init is a sealed in-memory copy of final (CVE-2019-5736); only a tracer may look. */
+	/* The init is tiny-init, from a sealed copy (CVE-2019-5736); only a tracer may look. */
 	ctr_run(&p, CMD("--network", "none", "--cap-add", "SYS_PTRACE"),
 		CMD("/bin/readlink", "/proc/1/exe"));
-	assert_out_eq(&p, "/memfd:final (deleted)\n");
+	assert_out_eq(&p, "/memfd:final-init (deleted)\n");
 }
 END_TEST
 

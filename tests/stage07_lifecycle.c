@@ -502,6 +502,26 @@ START_TEST(start_is_once)
 END_TEST
 
 /*
+ * CMD runs only once its init is tiny-init, from a sealed copy: until then
+ * the init is the runtime, cloned, and /proc/1/exe would lead to final's
+ * file on the host (CVE-2019-5736), /proc/1/cmdline show final's command
+ * line. The init's execveat is held 0.5 s: a CMD that did not wait for it
+ * would see the runtime.
+ */
+START_TEST(cmd_starts_once_its_init_is_sealed)
+{
+	struct proc run = {0};
+
+	start_delayed(&run, "execveat", 500000,
+		      CMD("run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", test_rootfs,
+			  "/bin/sh", "-c", "readlink /proc/1/exe; tr '\\000' '\\n' </proc/1/cmdline"));
+	proc_wait(&run, 30);
+	assert_exit(&run, 0);
+	assert_out_eq(&run, "/memfd:final-init (deleted)\nfinal-init\n");
+}
+END_TEST
+
+/*
  * A container that `run` (or a start, or --restart) is bringing up says
  * "created" until CMD runs, but only one `final create` made waits for
  * `final start`. Seen in a slow VM: a start in that window wrote into the
@@ -678,6 +698,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, exec_opens_nothing_of_the_container);
 	add_test(7, 0, start_is_once);
 	add_test(7, 0, start_cannot_open_the_gate_of_a_run);
+	add_test(7, 0, cmd_starts_once_its_init_is_sealed);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
 	add_test(7, 0, logs_keep_stdout_and_stderr_apart);
