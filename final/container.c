@@ -212,6 +212,7 @@ static volatile pid_t forward_to; /* exec: our own child */
 static volatile int forward_pidfd = -1; /* run: the container's init */
 
 static volatile sig_atomic_t stop_requested; /* a signal to `final run`: no --restart */
+static volatile sig_atomic_t early_signal; /* one that came before CMD ran: sent once it does */
 
 static void forward(int sig)
 {
@@ -220,6 +221,8 @@ static void forward(int sig)
 		proc_signal(forward_pidfd, sig);
 	else if (forward_to > 1)
 		kill(forward_to, sig);
+	else
+		early_signal = sig;
 }
 
 /* Signals to the runtime go to the container's init, which passes them to CMD. */
@@ -507,13 +510,22 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 		notify(notify_fd, r->l.why);
 		goto out_release;
 	}
-	forward_pidfd = r->l.pidfd;
 	r->created = true;
 	timing_mark("created");
 	if (r->cfg->process.terminal)
 		master = tty_recv_fd(r->tty_sock[0]);
 	*started = start_and_wait_ready(r, notify_fd, start) == 0;
 	timing_mark("ready");
+	/*
+	 * Signals reach the init from now on, which passes them to CMD: before,
+	 * nobody there would take them (the child has our handlers until it
+	 * becomes tiny-init). One that came meanwhile goes now, not nowhere.
+	 */
+	if (*started) {
+		forward_pidfd = r->l.pidfd;
+		if (early_signal)
+			proc_signal(forward_pidfd, early_signal), early_signal = 0;
+	}
 	if (r->detached) /* from now on our own messages go to the log too */
 		dup2(r->log.fd, 2);
 	if (master >= 0 && *started && r->detached)
@@ -1580,7 +1592,7 @@ int container_exec(const char *name, struct config *cfg)
 		if (slave >= 0 && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 ||
 				   dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0))
 			die_errno("attach the terminal");
-		process_exec(cfg, cfg->process.args, security_apply, -1);
+		process_exec(cfg, cfg->process.args, security_apply, -1, -1);
 	}
 	forward_to = pid;
 	forward_signals();

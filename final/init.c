@@ -10,11 +10,13 @@
  */
 #define _GNU_SOURCE
 #include "init.h"
+#include "rootless.h"
 #include "security.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,8 +40,44 @@ static void wait_eof(int fd)
 	close(fd);
 }
 
-void process_exec(const struct config *cfg, char *const argv[], harden_fn harden, int wait_fd)
+/* "final-exec REPORT CMD [ARG...]": tiny-init's other use (tiny-init.c). */
+static void exec_through(int exec_fd, char *const argv[], int report)
 {
+	char fd[16];
+	const char **args;
+	int n = 0;
+
+	while (argv[n])
+		n++;
+	if (!(args = calloc(n + 3, sizeof(*args))))
+		die("out of memory");
+	snprintf(fd, sizeof(fd), "%d", report);
+	args[0] = "final-exec", args[1] = fd;
+	for (int i = 0; i < n; i++)
+		args[i + 2] = argv[i];
+	/* REPORT stays open through this execve; final-exec closes it with CMD's */
+	if (fcntl(report, F_SETFD, 0) < 0)
+		die_errno("fcntl");
+	fexecve(exec_fd, (char *const *)args, environ);
+	fcntl(report, F_SETFD, FD_CLOEXEC);
+	warn_errno("execute %s", argv[0]);
+	_exit(EXIT_CANNOT_EXEC);
+}
+
+void process_exec(const struct config *cfg, char *const argv[], harden_fn harden, int wait_fd,
+		  int exec_fd)
+{
+	const int keep[] = {errors_reported_to(), wait_fd, exec_fd};
+
+	/*
+	 * CVE-2024-21626: no descriptor of the runtime reaches CMD, and none is
+	 * open when a path is looked up (the working directory, CMD's path and
+	 * its interpreter's at execve): a directory's /proc/self/fd/N/.. would
+	 * be the host's tree. O_CLOEXEC is too late for that. The report pipe
+	 * (not a directory) stays, and closes at CMD's execve.
+	 */
+	if (close_fds_but(keep, N_ELEMS(keep)) < 0)
+		die_errno("close_range");
 	clearenv();
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", cfg->process.uid ? "/" : "/root", 1);
@@ -48,13 +87,16 @@ void process_exec(const struct config *cfg, char *const argv[], harden_fn harden
 		setenv("TERM", "xterm", 1);
 	for (int i = 0; i < cfg->process.nenv; i++)
 		putenv((char *)cfg->process.env[i]);
+	/* Until the init's execve, /proc/1 is final's, its descriptors too (-w /proc/1/fd/N). */
+	if (wait_fd >= 0)
+		wait_eof(wait_fd);
 	if (chdir(cfg->process.cwd ? cfg->process.cwd : "/") < 0)
 		die_errno("chdir %s", cfg->process.cwd);
 	harden(cfg); /* the user, capabilities, seccomp: see security.c */
-	if (wait_fd >= 0)
-		wait_eof(wait_fd);
 	timing_mark("init+security");
 	timing_report("container, until execve");
+	if (exec_fd >= 0)
+		exec_through(exec_fd, argv, errors_reported_to() >= 0 ? errors_reported_to() : 2);
 	execvp(argv[0], argv); /* on success, the report descriptor closes: "ready" */
 	if (errno == ENOENT) {
 		warn("%s: command not found", argv[0]);
@@ -89,11 +131,39 @@ int init_sealed_copy(void)
 	return security_sealed_copy(INIT_TITLE, tiny_init, tiny_init_end - tiny_init);
 }
 
+/*
+ * tiny-init needs no privilege: it signals CMD, which runs as the same user,
+ * and reaps. Root's capabilities there would be one ptrace away (a process
+ * of the container with --cap-add SYS_PTRACE can write /proc/1/mem): none,
+ * as CMD's user, with no_new_privs. System calls only: CMD shares our
+ * memory (below), and libcap would write to it.
+ */
+static void drop_privileges(const struct config *cfg, pid_t cmd)
+{
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+	uid_t uid = cfg->process.uid;
+	gid_t gid = cfg->process.gid;
+
+	for (int cap = 0; cap < 64; cap++) /* the bounding set: execve gives root no more */
+		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* (an ordinary user's namespace may not set groups: rootless.c; and not
+	 * errno: it is in the memory CMD shares) */
+	if ((syscall(SYS_setgroups, 0, NULL) < 0 && !rootless()) ||
+	    syscall(SYS_setresgid, gid, gid, gid) < 0 || syscall(SYS_setresuid, uid, uid, uid) < 0 ||
+	    syscall(SYS_capset, &header, data) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		kill(cmd, SIGKILL);
+		die_errno("drop the init's privileges");
+	}
+}
+
 /* What CMD's process starts with: it shares the init's memory (below). */
 struct cmd_start {
 	const struct config *cfg;
 	int tty_slave;
 	harden_fn harden;
+	int self;      /* tiny-init's sealed copy */
 	int sealed[2]; /* EOF on [0] once the init has become tiny-init */
 	sigset_t mask;	/* the signal mask to restore */
 };
@@ -106,13 +176,13 @@ static int cmd_main(void *arg)
 	sigprocmask(SIG_SETMASK, &c->mask, NULL);
 	if (c->tty_slave >= 0)
 		attach_terminal(c->tty_slave);
-	/* CMD's execve waits for the init's: EOF on SEALED */
-	process_exec(c->cfg, c->cfg->process.args, c->harden, c->sealed[0]);
+	/* CMD waits for the init's execve (EOF on SEALED), and execs through tiny-init */
+	process_exec(c->cfg, c->cfg->process.args, c->harden, c->sealed[0], c->self);
 }
 
 void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int self)
 {
-	struct cmd_start c = {.cfg = cfg, .tty_slave = tty_slave, .harden = harden};
+	struct cmd_start c = {.cfg = cfg, .tty_slave = tty_slave, .harden = harden, .self = self};
 	const size_t size = 1 << 20, page = sysconf(_SC_PAGESIZE);
 	sigset_t all;
 	char env[32], *stack;
@@ -163,6 +233,7 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int sel
 	 * nothing of ours. Nothing in the container saw it before: CMD is the
 	 * first process there, and `final exec` waits for CMD's execve.
 	 */
+	drop_privileges(cfg, cmd);
 	snprintf(env, sizeof(env), "%s=%d", INIT_CMD_ENV, (int)cmd);
 	fexecve(self, (char *[]){INIT_TITLE, NULL}, (char *[]){env, NULL});
 	kill(cmd, SIGKILL);

@@ -45,7 +45,6 @@
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -257,14 +256,7 @@ void security_apply(const struct config *cfg)
 	for (int i = 0; i < s->nrlimits; i++)
 		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].limit) < 0)
 			die_errno("setrlimit %s", s->rlimits[i].name);
-	/*
-	 * CVE-2024-21626: no descriptor of the runtime (a directory fd above all)
-	 * reaches CMD: CMD's execve closes every one (Linux 5.11), the report
-	 * pipe too, and that is how the monitor learns the container is ready.
-	 * Not closed here: CMD still waits on a pipe for its init (init.c).
-	 */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		die_errno("close_range");
+	/* (The runtime's descriptors are closed already: process_exec(), init.c.) */
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (s->seccomp)

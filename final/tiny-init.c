@@ -12,6 +12,7 @@
  *
  * What it does is tini's: forward every signal to CMD, reap every process
  * that ends (orphans are re-parented to PID 1), and exit with CMD's status.
+ * Called final-exec, it is also what CMD's process executes last (below).
  * All signals stay blocked, so none is dropped on the way to PID 1 (a
  * blocked signal is never ignored, pid_namespaces(7)) and none interrupts
  * us: rt_sigtimedwait() takes them one by one. Signals that came while the
@@ -22,7 +23,7 @@
 
 #if defined(__x86_64__)
 enum { SYS_kill = 62, SYS_wait4 = 61, SYS_rt_sigprocmask = 14, SYS_rt_sigtimedwait = 128,
-       SYS_getpid = 39, SYS_write = 1, SYS_exit_group = 231 };
+       SYS_getpid = 39, SYS_write = 1, SYS_exit_group = 231, SYS_fcntl = 72, SYS_execve = 59 };
 
 static long sys(long n, long a, long b, long c, long d)
 {
@@ -41,7 +42,7 @@ __asm__(".text\n.global _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n"
 	"\tand $-16, %rsp\n\tcall start\n\thlt\n");
 #elif defined(__aarch64__)
 enum { SYS_kill = 129, SYS_wait4 = 260, SYS_rt_sigprocmask = 135, SYS_rt_sigtimedwait = 137,
-       SYS_getpid = 172, SYS_write = 64, SYS_exit_group = 94 };
+       SYS_getpid = 172, SYS_write = 64, SYS_exit_group = 94, SYS_fcntl = 25, SYS_execve = 221 };
 
 static long sys(long n, long a, long b, long c, long d)
 {
@@ -63,37 +64,121 @@ static void __attribute__((noreturn)) exit_with(int status)
 		sys(SYS_exit_group, status, 0, 0, 0);
 }
 
-/* CMD's pid, from FINAL_INIT_CMD=PID in ENVP (init.h); 0 if none. */
-static long cmd_pid(char **envp)
+/* S after PREFIX if S starts with it, else 0. */
+static const char *after(const char *s, const char *prefix)
 {
-	static const char name[] = "FINAL_INIT_CMD=";
+	while (*prefix && *s == *prefix)
+		s++, prefix++;
+	return *prefix ? 0 : s;
+}
 
-	for (; *envp; envp++) {
-		const char *s = *envp;
-		unsigned i = 0;
-		long pid = 0;
+/* The decimal number S is, or -1. */
+static long number(const char *s)
+{
+	long n = 0;
 
-		while (name[i] && s[i] == name[i])
-			i++;
-		if (name[i])
-			continue;
-		for (s += i; *s >= '0' && *s <= '9' && pid < 1 << 22; s++)
-			pid = pid * 10 + (*s - '0');
-		return *s ? 0 : pid;
+	if (!s || !*s)
+		return -1;
+	for (; *s >= '0' && *s <= '9' && n < 1 << 22; s++)
+		n = n * 10 + (*s - '0');
+	return *s ? -1 : n;
+}
+
+/* NAME's value in ENVP ("NAME=" included in NAME), or 0. */
+static const char *env_get(char **envp, const char *name)
+{
+	const char *v = 0;
+
+	for (; *envp && !v; envp++)
+		v = after(*envp, name);
+	return v;
+}
+
+/* "final: CMD: WHAT" on stderr and on REPORT (`run -d` hears it there), then exit with STATUS. */
+static void __attribute__((noreturn)) fail(int report, const char *cmd, const char *what,
+					   int status)
+{
+	char line[512];
+	unsigned n = 0;
+
+	for (const char *p = "final: "; *p; p++)
+		line[n++] = *p;
+	for (; *cmd && n < 400; cmd++)
+		line[n++] = *cmd;
+	for (const char *p = ": "; *p; p++)
+		line[n++] = *p;
+	for (; *what && n < sizeof(line) - 1; what++)
+		line[n++] = *what;
+	line[n++] = '\n';
+	sys(SYS_write, 2, (long)line, n, 0);
+	if (report > 2)
+		sys(SYS_write, report, (long)line, n, 0);
+	exit_with(status);
+}
+
+/*
+ * final-exec REPORT CMD [ARG...]: what CMD's process executes last, so that
+ * it is not final's image when the kernel looks up CMD's path and its
+ * interpreter's (a `#!/proc/self/exe` would be final's file). execvp()'s
+ * search of PATH; REPORT closes with our execve, and hears why not.
+ */
+static void __attribute__((noreturn)) exec_cmd(char **argv, char **envp)
+{
+	static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	long report = number(argv[1]), err = -2 /* ENOENT */, e;
+	const char *cmd = argv[2], *path = env_get(envp, "PATH=");
+	char buf[4096];
+	int slash = 0;
+
+	if (report < 0 || !cmd)
+		exit_with(2);
+	sys(SYS_fcntl, report, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */, 0);
+	for (const char *c = cmd; *c; c++)
+		slash |= *c == '/';
+	if (slash)
+		err = sys(SYS_execve, (long)cmd, (long)(argv + 2), (long)envp, 0);
+	for (path = path ? path : default_path; !slash && *path;) {
+		unsigned n = 0;
+
+		for (; *path && *path != ':'; path++)
+			if (n < sizeof(buf) - 2)
+				buf[n++] = *path;
+		path += *path == ':';
+		if (n == 0)
+			buf[n++] = '.';
+		buf[n++] = '/';
+		for (const char *c = cmd; *c && n < sizeof(buf) - 1; c++)
+			buf[n++] = *c;
+		buf[n] = 0;
+		e = sys(SYS_execve, (long)buf, (long)(argv + 2), (long)envp, 0);
+		if (e == -13 /* EACCES */)
+			err = e; /* as execvp: remembered, and the search goes on */
+		else if (e != -2 && e != -20 /* ENOTDIR */) {
+			err = e;
+			break;
+		}
 	}
-	return 0;
+	if (err == -2)
+		fail(report, cmd, "command not found", 127);
+	fail(report, cmd,
+	     err == -13  ? "Permission denied"
+	     : err == -8 ? "Exec format error"
+			 : "cannot be executed",
+	     126);
 }
 
 void __attribute__((noreturn, used)) start(long *sp)
 {
 	static const char usage[] = "final-init: the init of final's containers, started by "
 				    "final run\n";
-	char **envp = (char **)(sp + 1) + sp[0] + 1;
+	char **argv = (char **)(sp + 1), **envp = argv + sp[0] + 1;
 	unsigned long all = ~0UL; /* the kernel's sigset_t: 64 bits */
-	long cmd = cmd_pid(envp), sig, pid;
+	long cmd = number(env_get(envp, "FINAL_INIT_CMD=")), sig, pid;
 	int status;
 	long info[16]; /* siginfo_t: 128 bytes */
 
+	if (sp[0] >= 3 && after(argv[0], "final-exec") && !*after(argv[0], "final-exec"))
+		exec_cmd(argv, envp);
 	if (cmd <= 1 || sys(SYS_getpid, 0, 0, 0, 0) != 1) {
 		sys(SYS_write, 2, (long)usage, sizeof(usage) - 1, 0);
 		exit_with(2);

@@ -64,13 +64,27 @@ void report_errors_to(int fd)
 	report_fd = fd;
 }
 
-int close_fds_but(int keep)
+int errors_reported_to(void)
 {
-	if (keep < 3)
-		return syscall(SYS_close_range, 3, ~0U, 0);
-	if (keep > 3 && syscall(SYS_close_range, 3, keep - 1, 0) < 0)
-		return -1;
-	return syscall(SYS_close_range, keep + 1, ~0U, 0);
+	return report_fd;
+}
+
+int close_fds_but(const int keep[], int n)
+{
+	unsigned from = 3;
+
+	for (;;) { /* the lowest kept one above FROM, each time */
+		unsigned next = ~0U;
+
+		for (int i = 0; i < n; i++)
+			if (keep[i] >= (int)from && (unsigned)keep[i] < next)
+				next = keep[i];
+		if (next > from && syscall(SYS_close_range, from, next - 1, 0) < 0)
+			return -1;
+		if (next == ~0U)
+			return 0;
+		from = next + 1;
+	}
 }
 
 /* "final: MESSAGE[: strerror]" on stderr (final-oci: ...), and on the report descriptor if any. */

@@ -31,8 +31,9 @@ int warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * before is closed): how a container's setup tells `run -d` why it failed.
  */
 void report_errors_to(int fd);
-/* close_range(2) (Linux 5.9) from 3 up, all but KEEP (-1: none). */
-int close_fds_but(int keep);
+int errors_reported_to(void);
+/* close_range(2) (Linux 5.9) from 3 up, all but the N in KEEP (-1s are none). */
+int close_fds_but(const int keep[], int n);
 /* final-oci --log FILE [--log-format json]: every message also goes to FD. */
 void log_errors_to(int fd, bool json);
 

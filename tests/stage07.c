@@ -416,6 +416,87 @@ START_TEST(init_holds_no_descriptor_of_the_host)
 END_TEST
 
 /*
+ * No descriptor of the runtime is open when CMD's path is looked up (at its
+ * execve, O_CLOEXEC ones still are): a CMD or a #! interpreter given as
+ * /proc/self/fd/N/../../.. walked from the record's directory into the
+ * host's tree, and ran (and could overwrite) a host binary: here a static
+ * busybox copied to a directory of the test's, which would say "escaped".
+ * Nor at its chdir: -w /proc/self/fd/N is refused the same way.
+ */
+START_TEST(cmd_reaches_no_host_directory_by_descriptor)
+{
+	char dir[] = "/tmp/final-fdwalk-XXXXXX", bin[64], path[256], fd[32];
+	struct proc p = {0};
+
+	ck_assert(mkdtemp(dir));
+	snprintf(bin, sizeof(bin), "%s/busybox", dir);
+	proc_start(&p, CMD("/bin/cp", "/bin/busybox", bin));
+	proc_wait(&p, 10);
+	assert_exit(&p, 0);
+	for (int n = 3; n < 16; n++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d/../../../../../../../../../../..%s", n,
+			 bin);
+		ctr_run(&p, CMD("--network", "none"), CMD(path, "echo", "escaped"));
+		ck_assert_msg(!strstr(p.out, "escaped"), "CMD ran the host's %s through fd %d", bin,
+			      n);
+		snprintf(fd, sizeof(fd), "/proc/self/fd/%d", n);
+		ctr_run(&p, CMD("--network", "none", "-w", fd), CMD("/bin/pwd"));
+		ck_assert_msg(p.status == 125, "-w %s: exit %d, in %s", fd, p.status, p.out);
+	}
+	unlink(bin);
+	rmdir(dir);
+}
+END_TEST
+
+/*
+ * The init, tiny-init, needs no privilege and has none: as CMD's user, no
+ * capability, no_new_privs. It had root's full set, and a process of the
+ * container allowed to ptrace (--cap-add SYS_PTRACE) could write code into
+ * /proc/1/mem and run it with all of them (an attacker's review did).
+ */
+START_TEST(the_init_has_no_privilege)
+{
+	struct proc p = {0};
+
+	ctr_run(&p, CMD("--network", "none", "--cap-add", "SYS_PTRACE"),
+		CMD("/bin/grep", "-E", "^(Uid|CapPrm|CapEff|CapBnd|NoNewPrivs)", "/proc/1/status"));
+	assert_out_eq(&p, "Uid:\t0\t0\t0\t0\nCapPrm:\t0000000000000000\n"
+			  "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n");
+	ctr_run(&p, CMD("--network", "none", "-u", "1000:1000"),
+		CMD("/bin/grep", "^Uid:", "/proc/1/status"));
+	assert_out_eq(&p, "Uid:\t1000\t1000\t1000\t1000\n");
+}
+END_TEST
+
+/*
+ * CMD's process is final's until its execve, so a #!/proc/self/exe script
+ * (or a CMD that is that path) made the kernel run final's file from the
+ * host (CVE-2019-5736's door). CMD execs through tiny-init instead: what
+ * /proc/self/exe names then is tiny-init's sealed copy, which refuses.
+ */
+START_TEST(cmd_never_execs_the_runtime_s_file)
+{
+	char dir[] = "/tmp/final-selfexe-XXXXXX", vol[64], script[64];
+	struct proc p = {0};
+	FILE *f;
+
+	ck_assert(mkdtemp(dir));
+	snprintf(script, sizeof(script), "%s/x.sh", dir);
+	ck_assert((f = fopen(script, "w")));
+	fputs("#!/proc/self/exe\n", f);
+	fclose(f);
+	chmod(script, 0755);
+	snprintf(vol, sizeof(vol), "%s:/v", dir);
+	ctr_run(&p, CMD("--network", "none", "-v", vol), CMD("/v/x.sh"));
+	assert_contains(p.err, "final-init: the init of final's containers");
+	ctr_run(&p, CMD("--network", "none"), CMD("/proc/self/exe"));
+	assert_contains(p.err, "final-init: the init of final's containers");
+	unlink(script);
+	rmdir(dir);
+}
+END_TEST
+
+/*
  * The attacks /t/attack knows, as NAME, ARG pairs ending in NULL: mknod gets
  * the host root's device, kill this test's PID.
  */
@@ -777,6 +858,9 @@ void stage07_tests(void)
 	add_test(7, 0, default_confinement_in_proc_status);
 	add_test(7, 0, no_new_privs_holds_without_seccomp);
 	add_test(7, 0, init_holds_no_descriptor_of_the_host);
+	add_test(7, 0, cmd_reaches_no_host_directory_by_descriptor);
+	add_test(7, 0, the_init_has_no_privilege);
+	add_test(7, 0, cmd_never_execs_the_runtime_s_file);
 	add_test(7, 0, escape_battery_is_blocked);
 	add_test(7, 0, escape_battery_needs_the_protections);
 	add_test(7, 0, bad_security_options_are_one_line);

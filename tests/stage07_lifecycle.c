@@ -20,6 +20,7 @@
 #include <libgen.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,6 +519,51 @@ START_TEST(cmd_starts_once_its_init_is_sealed)
 	proc_wait(&run, 30);
 	assert_exit(&run, 0);
 	assert_out_eq(&run, "/memfd:final-init (deleted)\nfinal-init\n");
+	/* Nor does CMD's chdir: /proc/1/fd/N was the runtime's descriptors (the record's directory) */
+	for (int n = 3; n < 7; n++) {
+		char dir[32];
+
+		snprintf(dir, sizeof(dir), "/proc/1/fd/%d", n);
+		start_delayed(&run, "execveat", 300000,
+			      CMD("run", "--rm", "--network", "none", "--cap-add", "SYS_PTRACE", "-w",
+				  dir, test_rootfs, "/bin/pwd"));
+		proc_wait(&run, 30);
+		ck_assert_msg(run.status == 125, "-w %s: exit %d, in %s", dir, run.status, run.out);
+	}
+}
+END_TEST
+
+/*
+ * A signal to `final run` before CMD runs is not lost: it reaches CMD once
+ * CMD does. (It was: with nobody yet to pass it to, the monitor only
+ * noted it, and a SIGTERM or a Ctrl-C in the first milliseconds did
+ * nothing.) pivot_root, held 1.5 s, keeps the container from running CMD
+ * while SIGTERM comes.
+ */
+START_TEST(a_signal_before_cmd_runs_reaches_it)
+{
+	struct proc run = {0}, p = {0};
+	char path[64];
+	int final = 0;
+	FILE *f;
+
+	start_delayed(&run, "pivot_root", 1500000,
+		      CMD("run", "--rm", "--name", "early-term", "--network", "none", test_rootfs,
+			  "/bin/sleep", "20"));
+	for (int i = 0; i < 400 && !strstr(p.out, "early-term"); i++) {
+		usleep(i ? 10000 : 0);
+		bin_run(&p, CMD("ps", "-a", "--format", "{{.Names}}"));
+	}
+	assert_contains(p.out, "early-term");
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)run.pid, (int)run.pid);
+	ck_assert((f = fopen(path, "r")));
+	ck_assert_msg(fscanf(f, "%d", &final) == 1, "no child of strace");
+	fclose(f);
+	usleep(300000); /* in the monitor, waiting for the child's setup */
+	kill(final, SIGTERM);
+	proc_wait(&run, 30);
+	ck_assert_msg(run.status == 128 + SIGTERM, "final run: exit %d, not 143 (%s)", run.status,
+		      run.err);
 }
 END_TEST
 
@@ -699,6 +745,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, start_is_once);
 	add_test(7, 0, start_cannot_open_the_gate_of_a_run);
 	add_test(7, 0, cmd_starts_once_its_init_is_sealed);
+	add_test(7, 0, a_signal_before_cmd_runs_reaches_it);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
 	add_test(7, 0, logs_keep_stdout_and_stderr_apart);
