@@ -16,16 +16,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -128,7 +129,19 @@ extern const char tiny_init[], tiny_init_end[];
 
 int init_sealed_copy(void)
 {
-	return security_sealed_copy(INIT_TITLE, tiny_init, tiny_init_end - tiny_init);
+	int fd = security_sealed_copy(INIT_TITLE, tiny_init, tiny_init_end - tiny_init);
+
+	/*
+	 * Execute-only: a process whose file it may not read is not dumpable
+	 * after execve (/proc/PID/mem, ptrace need CAP_SYS_PTRACE then), and
+	 * the init runs as CMD's user, without CAP_DAC_OVERRIDE.
+	 */
+	if (fd >= 0 && fchmod(fd, 0111) < 0) {
+		warn_errno("chmod the init's copy");
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 /*
@@ -138,21 +151,32 @@ int init_sealed_copy(void)
  * as CMD's user, with no_new_privs. System calls only: CMD shares our
  * memory (below), and libcap would write to it.
  */
-static void drop_privileges(const struct config *cfg, pid_t cmd)
+static void drop_privileges(const struct config *cfg, pid_t cmd, int ncaps)
 {
 	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {{0}};
 	uid_t uid = cfg->process.uid;
 	gid_t gid = cfg->process.gid;
+	bool ok = true;
 
-	for (int cap = 0; cap < 64; cap++) /* the bounding set: execve gives root no more */
-		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	/* (an ordinary user's namespace may not set groups: rootless.c; and not
-	 * errno: it is in the memory CMD shares) */
-	if ((syscall(SYS_setgroups, 0, NULL) < 0 && !rootless()) ||
-	    syscall(SYS_setresgid, gid, gid, gid) < 0 || syscall(SYS_setresuid, uid, uid, uid) < 0 ||
-	    syscall(SYS_capset, &header, data) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	/* (NCAPS: only those the kernel knows, so that none fails and sets errno, which
+	 * is in the memory CMD shares) */
+	for (int cap = 0; cap < ncaps; cap++) /* the bounding set: execve gives root no more */
+		ok &= syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) == 0;
+	ok &= syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0;
+	/* the same limits as CMD (--ulimit) */
+	for (int i = 0; i < cfg->security.nrlimits; i++)
+		ok &= syscall(SYS_prlimit64, 0, cfg->security.rlimits[i].resource,
+			      &cfg->security.rlimits[i].limit, NULL) == 0;
+	/* (an ordinary user's namespace may not set groups: rootless.c) */
+	ok &= syscall(SYS_setgroups, 0, NULL) == 0 || rootless();
+	ok &= syscall(SYS_setresgid, gid, gid, gid) == 0 && syscall(SYS_setresuid, uid, uid, uid) == 0;
+	ok &= syscall(SYS_capset, &header, data) == 0;
+	/* and CMD's seccomp filter: a process of the container allowed to ptrace
+	 * (--cap-add SYS_PTRACE) could make PID 1 run its code */
+	ok &= syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+	      security_load_prepared() == 0;
+	if (!ok) {
 		kill(cmd, SIGKILL);
 		die_errno("drop the init's privileges");
 	}
@@ -186,6 +210,7 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int sel
 	const size_t size = 1 << 20, page = sysconf(_SC_PAGESIZE);
 	sigset_t all;
 	char env[32], *stack;
+	int ncaps;
 	pid_t cmd;
 
 	/*
@@ -195,6 +220,8 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int sel
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &c.mask);
+	security_prepare(cfg); /* CMD's seccomp filter, compiled once for both */
+	ncaps = cap_max_bits();
 	/*
 	 * CVE-2024-21626's leaked descriptor, by another door: a directory the
 	 * monitor left us (the record's, the cgroup's) would be the host's tree
@@ -233,7 +260,7 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int sel
 	 * nothing of ours. Nothing in the container saw it before: CMD is the
 	 * first process there, and `final exec` waits for CMD's execve.
 	 */
-	drop_privileges(cfg, cmd);
+	drop_privileges(cfg, cmd, ncaps);
 	snprintf(env, sizeof(env), "%s=%d", INIT_CMD_ENV, (int)cmd);
 	fexecve(self, (char *[]){INIT_TITLE, NULL}, (char *[]){env, NULL});
 	kill(cmd, SIGKILL);

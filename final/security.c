@@ -45,6 +45,7 @@
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -170,11 +171,39 @@ static const unsigned long ns_flags[] = {CLONE_NEWNS,	  CLONE_NEWUTS, CLONE_NEWI
 					 CLONE_NEWUSER,	  CLONE_NEWPID, CLONE_NEWNET,
 					 CLONE_NEWCGROUP, CLONE_NEWTIME};
 
-static void load_seccomp(void)
+/* CTX as a BPF program (malloc'd *BPF, *LEN bytes), and CTX released; a negative errno if not. */
+static int export_bpf(scmp_filter_ctx ctx, void **bpf, size_t *len)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int rc = ctx ? 0 : -ENOMEM;
+	int fd = memfd_create("seccomp", MFD_CLOEXEC), rc = fd < 0 ? -errno : 0;
+	off_t end = 0;
 
+	/* libseccomp 2.5 exports to a descriptor only (_mem is 2.6) */
+	if (rc == 0)
+		rc = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	if (rc == 0 && ((end = lseek(fd, 0, SEEK_END)) <= 0 || !(*bpf = malloc(end)) ||
+			pread(fd, *bpf, end, 0) != end))
+		rc = -EIO;
+	if (fd >= 0)
+		close(fd);
+	*len = end;
+	return rc;
+}
+
+/* The filter below, compiled once (security_prepare()) for the init and CMD. */
+static struct sock_fprog compiled;
+
+void security_prepare(const struct config *cfg)
+{
+	scmp_filter_ctx ctx;
+	void *bpf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!cfg->security.seccomp || compiled.filter)
+		return;
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	rc = ctx ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < N_ELEMS(denied); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
 	for (size_t i = 0; rc == 0 && i < N_ELEMS(ns_flags); i++) {
@@ -194,12 +223,33 @@ static void load_seccomp(void)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 				      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, TIOCSTI));
 	if (rc == 0)
-		rc = seccomp_load(ctx);
+		rc = export_bpf(ctx, &bpf, &len);
+	else if (ctx)
+		seccomp_release(ctx);
 	if (rc < 0) {
 		errno = -rc;
-		die_errno("load the seccomp filter");
+		die_errno("compile the seccomp filter");
 	}
-	seccomp_release(ctx);
+	compiled = (struct sock_fprog){.len = len / sizeof(struct sock_filter), .filter = bpf};
+}
+
+int security_load_prepared(void)
+{
+	/* no_new_privs first, as libseccomp's seccomp_load() does (and then no
+	 * capability is needed); system calls only: the init calls this with
+	 * CMD sharing its memory (init.c) */
+	if (!compiled.filter)
+		return 0;
+	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &compiled) < 0 ? -1 : 0;
+}
+
+static void load_seccomp(const struct config *cfg)
+{
+	security_prepare(cfg);
+	if (security_load_prepared() < 0)
+		die_errno("load the seccomp filter");
 }
 
 /*** paths ***/
@@ -260,7 +310,7 @@ void security_apply(const struct config *cfg)
 	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (s->seccomp)
-		load_seccomp();
+		load_seccomp(cfg);
 	drop_bounding_set(s->caps);
 	/* Keep the permitted set across setuid(), so set_capabilities() decides. Rootless
 	 * with only the user's own id mapped, setgroups is denied (rootless.c): the
@@ -456,24 +506,12 @@ static scmp_filter_ctx build_spec_seccomp(json_t *profile)
 
 int security_compile_seccomp(json_t *profile, void **bpf, size_t *len)
 {
-	scmp_filter_ctx ctx = build_spec_seccomp(profile);
-	int fd = memfd_create("seccomp", MFD_CLOEXEC), rc = fd < 0 ? -errno : 0;
-	off_t end = 0;
+	int rc = export_bpf(build_spec_seccomp(profile), bpf, len);
 
-	/* libseccomp 2.5 exports to a descriptor only (_mem is 2.6) */
-	if (rc == 0)
-		rc = seccomp_export_bpf(ctx, fd);
-	seccomp_release(ctx);
-	if (rc == 0 && ((end = lseek(fd, 0, SEEK_END)) <= 0 || !(*bpf = malloc(end)) ||
-			pread(fd, *bpf, end, 0) != end))
-		rc = -EIO;
-	if (fd >= 0)
-		close(fd);
 	if (rc < 0) {
 		errno = -rc;
 		return warn_errno("compile the seccomp filter of config.json");
 	}
-	*len = end;
 	return 0;
 }
 

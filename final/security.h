@@ -27,6 +27,14 @@ void security_mask_paths(void);
  * capabilities that are left. Dies with a message on failure.
  */
 void security_apply(const struct config *cfg);
+/*
+ * The default seccomp filter (when CFG has one), compiled once before the
+ * init starts CMD; security_load_prepared() loads it with system calls
+ * alone (no_new_privs first, as libseccomp does): the init, whose memory
+ * CMD shares, confines itself with it. 0, or -1 (errno).
+ */
+void security_prepare(const struct config *cfg);
+int security_load_prepared(void);
 /* final-oci: config.json's masked and read-only paths (NULL-terminated lists). */
 void security_mask_spec_paths(const char *const *masked, const char *const *readonly);
 /* final-oci: security_apply() with config.json's values (cfg->spec): five capability

@@ -23,7 +23,8 @@
 
 #if defined(__x86_64__)
 enum { SYS_kill = 62, SYS_wait4 = 61, SYS_rt_sigprocmask = 14, SYS_rt_sigtimedwait = 128,
-       SYS_getpid = 39, SYS_write = 1, SYS_exit_group = 231, SYS_fcntl = 72, SYS_execve = 59 };
+       SYS_getpid = 39, SYS_write = 1, SYS_exit_group = 231, SYS_fcntl = 72, SYS_execve = 59,
+       SYS_prctl = 157 };
 
 static long sys(long n, long a, long b, long c, long d)
 {
@@ -42,7 +43,8 @@ __asm__(".text\n.global _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n"
 	"\tand $-16, %rsp\n\tcall start\n\thlt\n");
 #elif defined(__aarch64__)
 enum { SYS_kill = 129, SYS_wait4 = 260, SYS_rt_sigprocmask = 135, SYS_rt_sigtimedwait = 137,
-       SYS_getpid = 172, SYS_write = 64, SYS_exit_group = 94, SYS_fcntl = 25, SYS_execve = 221 };
+       SYS_getpid = 172, SYS_write = 64, SYS_exit_group = 94, SYS_fcntl = 25, SYS_execve = 221,
+       SYS_prctl = 167 };
 
 static long sys(long n, long a, long b, long c, long d)
 {
@@ -137,26 +139,34 @@ static void __attribute__((noreturn)) exec_cmd(char **argv, char **envp)
 		slash |= *c == '/';
 	if (slash)
 		err = sys(SYS_execve, (long)cmd, (long)(argv + 2), (long)envp, 0);
-	for (path = path ? path : default_path; !slash && *path;) {
+	/* each entry of PATH in turn ("" is the working directory, as execvp's) */
+	for (path = path ? path : default_path; !slash && *cmd; path += *path == ':') {
 		unsigned n = 0;
+		const char *c = cmd;
 
 		for (; *path && *path != ':'; path++)
-			if (n < sizeof(buf) - 2)
+			if (n < sizeof(buf))
 				buf[n++] = *path;
-		path += *path == ':';
 		if (n == 0)
 			buf[n++] = '.';
-		buf[n++] = '/';
-		for (const char *c = cmd; *c && n < sizeof(buf) - 1; c++)
+		if (n < sizeof(buf))
+			buf[n++] = '/';
+		for (; *c && n < sizeof(buf); c++)
 			buf[n++] = *c;
-		buf[n] = 0;
-		e = sys(SYS_execve, (long)buf, (long)(argv + 2), (long)envp, 0);
+		if (n < sizeof(buf)) {
+			buf[n] = 0;
+			e = sys(SYS_execve, (long)buf, (long)(argv + 2), (long)envp, 0);
+		} else {
+			e = -36; /* ENAMETOOLONG: not a shorter name instead */
+		}
 		if (e == -13 /* EACCES */)
 			err = e; /* as execvp: remembered, and the search goes on */
-		else if (e != -2 && e != -20 /* ENOTDIR */) {
+		else if (e != -2 && e != -20 /* ENOTDIR */ && e != -36) {
 			err = e;
 			break;
 		}
+		if (!*path)
+			break;
 	}
 	if (err == -2)
 		fail(report, cmd, "command not found", 127);
@@ -183,6 +193,8 @@ void __attribute__((noreturn, used)) start(long *sp)
 		sys(SYS_write, 2, (long)usage, sizeof(usage) - 1, 0);
 		exit_with(2);
 	}
+	/* Not dumpable already (an execute-only file, init.c); whatever fs.suid_dumpable says: */
+	sys(SYS_prctl, 4 /* PR_SET_DUMPABLE */, 0, 0, 0);
 	sys(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, 0, sizeof(all));
 	for (;;) {
 		sig = sys(SYS_rt_sigtimedwait, (long)&all, (long)info, 0, sizeof(all));

@@ -450,21 +450,32 @@ END_TEST
 
 /*
  * The init, tiny-init, needs no privilege and has none: as CMD's user, no
- * capability, no_new_privs. It had root's full set, and a process of the
- * container allowed to ptrace (--cap-add SYS_PTRACE) could write code into
- * /proc/1/mem and run it with all of them (an attacker's review did).
+ * capability, no_new_privs, CMD's seccomp filter and limits, and not
+ * dumpable. It had root's full set, and a process of the container allowed
+ * to ptrace (--cap-add SYS_PTRACE) could write code into /proc/1/mem and
+ * run it with all of them; then, as CMD's user and dumpable, any process
+ * of that user could, and run it without the filter (two attackers'
+ * reviews did).
  */
 START_TEST(the_init_has_no_privilege)
 {
+	const char *mem = "(exec 3</proc/1/mem) 2>/dev/null && echo opened || echo refused";
 	struct proc p = {0};
 
 	ctr_run(&p, CMD("--network", "none", "--cap-add", "SYS_PTRACE"),
-		CMD("/bin/grep", "-E", "^(Uid|CapPrm|CapEff|CapBnd|NoNewPrivs)", "/proc/1/status"));
+		CMD("/bin/grep", "-E", "^(Uid|CapPrm|CapEff|CapBnd|NoNewPrivs|Seccomp):",
+		    "/proc/1/status"));
 	assert_out_eq(&p, "Uid:\t0\t0\t0\t0\nCapPrm:\t0000000000000000\n"
-			  "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n");
-	ctr_run(&p, CMD("--network", "none", "-u", "1000:1000"),
-		CMD("/bin/grep", "^Uid:", "/proc/1/status"));
-	assert_out_eq(&p, "Uid:\t1000\t1000\t1000\t1000\n");
+			  "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n"
+			  "Seccomp:\t2\n");
+	ctr_run(&p, CMD("--network", "none", "-u", "1000:1000", "--ulimit", "nofile=99:99"),
+		CMD("/bin/sh", "-c", "grep ^Uid: /proc/1/status; grep 'open files' /proc/1/limits"));
+	assert_contains(p.out, "Uid:\t1000\t1000\t1000\t1000\n");
+	assert_contains(p.out, " 99 ");
+	ctr_run(&p, CMD("--network", "none"), CMD("/bin/sh", "-c", mem));
+	assert_out_eq(&p, "refused\n");
+	ctr_run(&p, CMD("--network", "none", "-u", "1000:1000"), CMD("/bin/sh", "-c", mem));
+	assert_out_eq(&p, "refused\n");
 }
 END_TEST
 
