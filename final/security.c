@@ -235,16 +235,18 @@ void security_prepare(const struct config *cfg)
 
 int security_load_prepared(void)
 {
-	/* no_new_privs first, as libseccomp's seccomp_load() does (and then no
-	 * capability is needed); system calls only: the init calls this with
-	 * CMD sharing its memory (init.c) */
+	/* system calls only: the init calls this with CMD sharing its memory (init.c) */
 	if (!compiled.filter)
 		return 0;
-	if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -1;
 	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &compiled) < 0 ? -1 : 0;
 }
 
+/*
+ * Without no_new_privs (--security-opt no-new-privileges=false) loading a
+ * filter takes CAP_SYS_ADMIN, which CMD still has here; libseccomp's
+ * seccomp_load() would have set no_new_privs anyway, and the option would
+ * have done nothing while the filter is on.
+ */
 static void load_seccomp(const struct config *cfg)
 {
 	security_prepare(cfg);

@@ -30,8 +30,8 @@ void security_apply(const struct config *cfg);
 /*
  * The default seccomp filter (when CFG has one), compiled once before the
  * init starts CMD; security_load_prepared() loads it with system calls
- * alone (no_new_privs first, as libseccomp does): the init, whose memory
- * CMD shares, confines itself with it. 0, or -1 (errno).
+ * alone (the caller sets no_new_privs, or holds CAP_SYS_ADMIN): the init,
+ * whose memory CMD shares, confines itself with it. 0, or -1 (errno).
  */
 void security_prepare(const struct config *cfg);
 int security_load_prepared(void);

@@ -616,6 +616,11 @@ START_TEST(no_new_privs_holds_without_seccomp)
 	ck_assert_msg(attack("setuid", "", unconfined, out, sizeof(out)) == 1 &&
 			  strstr(out, "blocked"),
 		      "with seccomp=unconfined: %s", out);
+	/* and off when asked, with the filter on (libseccomp would set it anyway) */
+	ctr_run(&p, CMD("--network", "none", "--security-opt", "no-new-privileges=false"),
+		CMD("/bin/grep", "-E", "^(NoNewPrivs|Seccomp):", "/proc/self/status"));
+	assert_exit(&p, 0);
+	assert_out_eq(&p, "NoNewPrivs:\t0\nSeccomp:\t2\n");
 }
 END_TEST
 
