@@ -9,9 +9,10 @@
  *     hooks: PREPARE); then it sets itself up (SETUP), writes the mark
  *     into the ready pipe and closes it: "created" means complete. A line
  *     it writes there instead says why not; EOF without the mark, that it
- *     died. It then waits at a gate, the FIFO FIFO...
- *   start: ...until somebody writes a byte into it; it becomes the
- *     container's process (RUN).
+ *     died. It then waits at a gate, the FIFO FIFO (or, FIFO NULL, a
+ *     pipe only the caller holds)...
+ *   start: ...until somebody writes a byte into it (launch_start(),
+ *     launch_go()); it becomes the container's process (RUN).
  *   kill: by pidfd, never by a bare number, and until it is gone.
  *
  * The two command lines differ in what PREPARE, SETUP and RUN do, not in

@@ -119,6 +119,18 @@ static void start_delayed(struct proc *p, const char *syscall, int usec, const c
 	proc_start(p, argv);
 }
 
+/* Until `ps -a` (names and statuses) shows NEEDLE, 4 s at most; then P has that list. */
+static void wait_listed(struct proc *p, const char *needle)
+{
+	for (int i = 0; i < 400; i++) {
+		bin_run(p, CMD("ps", "-a", "--format", "{{.Names}} {{.Status}}"));
+		if (strstr(p->out, needle))
+			return;
+		usleep(10000);
+	}
+	assert_contains(p->out, needle);
+}
+
 /*
  * `run -d` returns, and exec may join, only once the container is complete.
  * Seen in the wild under load: an exec in the window ran in the host's root.
@@ -162,13 +174,7 @@ START_TEST(stopping_a_created_container_signals_nobody_else)
 	start_delayed(&run, "clone", 1000000,
 		      CMD("run", "-d", "--name", "early", "--network", "none", test_rootfs,
 			  "/bin/sleep", "100"));
-	for (int i = 0; i < 200; i++) { /* until the record exists */
-		bin_run(&p, CMD("ps", "-a"));
-		if (strstr(p.out, "early"))
-			break;
-		usleep(10000);
-	}
-	assert_contains(p.out, "early");
+	wait_listed(&p, "early"); /* the record exists */
 	proc_start(&p, CMD("/bin/sh", "-c", script, bin));
 	proc_wait(&p, 30);
 	assert_out_eq(&p, "still-here\n");
@@ -550,11 +556,7 @@ START_TEST(a_signal_before_cmd_runs_reaches_it)
 	start_delayed(&run, "pivot_root", 1500000,
 		      CMD("run", "--rm", "--name", "early-term", "--network", "none", test_rootfs,
 			  "/bin/sleep", "20"));
-	for (int i = 0; i < 400 && !strstr(p.out, "early-term"); i++) {
-		usleep(i ? 10000 : 0);
-		bin_run(&p, CMD("ps", "-a", "--format", "{{.Names}}"));
-	}
-	assert_contains(p.out, "early-term");
+	wait_listed(&p, "early-term");
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)run.pid, (int)run.pid);
 	ck_assert((f = fopen(path, "r")));
 	ck_assert_msg(fscanf(f, "%d", &final) == 1, "no child of strace");
@@ -581,11 +583,7 @@ START_TEST(start_cannot_open_the_gate_of_a_run)
 	start_delayed(&run, "pivot_root", 2000000,
 		      CMD("run", "-d", "--name", "busy", "--network", "none", test_rootfs,
 			  "/bin/sleep", "100"));
-	for (int i = 0; i < 400 && !strstr(p.out, "busy created"); i++) {
-		usleep(i ? 10000 : 0);
-		bin_run(&p, CMD("ps", "-a", "--format", "{{.Names}} {{.Status}}"));
-	}
-	assert_contains(p.out, "busy created");
+	wait_listed(&p, "busy created");
 	bin_run(&p, CMD("start", "busy"));
 	ck_assert_msg(proc_wait_output(&run, "\n", 30), "run -d printed no id: %s", run.err);
 	assert_exit(&p, 125);
