@@ -91,6 +91,7 @@ void process_exec(const struct config *cfg, char *const argv[], harden_fn harden
 	/* Until the init's execve, /proc/1 is final's, its descriptors too (-w /proc/1/fd/N). */
 	if (wait_fd >= 0)
 		wait_eof(wait_fd);
+	timing_mark("CMD waits for the init's execve");
 	if (chdir(cfg->process.cwd ? cfg->process.cwd : "/") < 0)
 		die_errno("chdir %s", cfg->process.cwd);
 	harden(cfg); /* the user, capabilities, seccomp: see security.c */
@@ -220,7 +221,7 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int sel
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &c.mask);
-	security_prepare(cfg); /* CMD's seccomp filter, compiled once for both */
+	security_prepare(cfg); /* CMD's seccomp filter (built in: security.c), for both */
 	ncaps = cap_max_bits();
 	/*
 	 * CVE-2024-21626's leaked descriptor, by another door: a directory the

@@ -28,8 +28,8 @@ void security_mask_paths(void);
  */
 void security_apply(const struct config *cfg);
 /*
- * The default seccomp filter (when CFG has one), compiled once before the
- * init starts CMD; security_load_prepared() loads it with system calls
+ * The default seccomp filter (when CFG has one), compiled when final was
+ * built (seccomp-gen.c); security_load_prepared() loads it with system calls
  * alone (the caller sets no_new_privs, or holds CAP_SYS_ADMIN): the init,
  * whose memory CMD shares, confines itself with it. 0, or -1 (errno).
  */
