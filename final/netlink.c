@@ -128,6 +128,29 @@ int nl_link_up(struct mnl_socket *nl, const char *name, const char *master)
 	return nl_request(nl, nlh);
 }
 
+/*
+ * ip link set NAME addrgenmode none: no IPv6 link-local address, so none
+ * of what comes with one (duplicate address detection, router
+ * solicitations, multicast reports). A kernel without IPv6: nothing to do.
+ */
+int nl_no_ipv6_address(struct mnl_socket *nl, const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int index = if_nametoindex(name);
+	struct nlmsghdr *nlh;
+	struct nlattr *spec, *inet6;
+
+	if (!index)
+		return -1;
+	nlh = link_message(buf, RTM_NEWLINK, 0, NULL, index);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+	return nl_request(nl, nlh) < 0 && errno != EAFNOSUPPORT && errno != EOPNOTSUPP ? -1 : 0;
+}
+
 /* ip link del NAME (ENODEV is fine: it went with its namespace). */
 int nl_delete_link(struct mnl_socket *nl, const char *name)
 {

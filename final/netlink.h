@@ -17,6 +17,8 @@ int nl_create_bridge(struct mnl_socket *nl, const char *name);
 int nl_create_veth(struct mnl_socket *nl, const char *host, const char *peer, pid_t pid, int netns);
 /* ip link set NAME up [master MASTER] */
 int nl_link_up(struct mnl_socket *nl, const char *name, const char *master);
+/* ip link set NAME addrgenmode none (a kernel without IPv6 is fine) */
+int nl_no_ipv6_address(struct mnl_socket *nl, const char *name);
 /* ip link del NAME (ENODEV is fine) */
 int nl_delete_link(struct mnl_socket *nl, const char *name);
 /* ip addr add ADDR/PREFIX dev NAME (EEXIST is fine) */

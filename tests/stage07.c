@@ -165,6 +165,27 @@ START_TEST(bridge_network_and_nat)
 }
 END_TEST
 
+/*
+ * As docker without --ipv6: neither end of a container's veth has an IPv6
+ * address, so none sends the solicitations and reports the bridge floods
+ * to every other container (the start latency grew with their number).
+ */
+START_TEST(the_bridge_carries_no_ipv6_chatter)
+{
+	struct proc p = {0};
+	const char *host;
+
+	FINAL_OK(&p, "run", "-d", "--name", "quiet", test_rootfs, "sleep", "100");
+	FINAL_OK(&p, "exec", "quiet", "/bin/cat", "/proc/net/if_inet6");
+	ck_assert_msg(strstr(p.out, " lo\n"), "lo has no ::1: %s", p.out);
+	ck_assert_msg(!strstr(p.out, "eth0"), "eth0 has an IPv6 address: %s", p.out);
+	host = slurp("/proc/net/if_inet6"); /* the test's network namespace */
+	ck_assert(host);
+	ck_assert_msg(!strstr(host, " vf"), "the host's end has an IPv6 address: %s", host);
+	FINAL_OK(&p, "rm", "-f", "quiet");
+}
+END_TEST
+
 static void fetch_published(int fd)
 {
 	dprintf(fd, "%s", fetch("203.0.113.1", 8080));
@@ -863,6 +884,7 @@ void stage07_tests(void)
 	add_test(7, 0, volumes_bind_host_directories);
 	add_test(7, 0, env_workdir_and_user);
 	add_test(7, 0, bridge_network_and_nat);
+	add_test(7, 0, the_bridge_carries_no_ipv6_chatter);
 	add_test(7, 0, published_port_reaches_the_container);
 	add_test(7, 0, network_none_and_host);
 	add_test(7, 0, records_stay_until_rm);
