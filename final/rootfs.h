@@ -16,7 +16,7 @@ struct rootfs {
 	const char *resolv_conf; /* bind-mounted over /etc/resolv.conf when set */
 	const char *hosts;	 /* ...over /etc/hosts */
 	const char *hostname;	 /* ...over /etc/hostname */
-	bool upper_on_tmpfs;	 /* DIR is on overlayfs: the writable layer goes on a tmpfs */
+	bool upper_on_tmpfs;	 /* the writable layer goes on a tmpfs over DIR (below) */
 	bool fuse;		 /* rootless: fuse-overlayfs mounted MERGED already */
 };
 
@@ -33,10 +33,12 @@ void rootfs_unmount_fuse(struct rootfs *r);
 /* Where container ID's layer (and, detached, its log) lives: R's paths, nothing made. */
 void rootfs_paths(struct rootfs *r, const char *id);
 /*
- * Parent: create the writable layer's directories for container ID; when
- * FINAL_DATA is itself on overlayfs, say once that the layer will be a tmpfs.
+ * Parent: create the writable layer's directories for container ID; or,
+ * IN_MEMORY (--rm), only DIR, over which the child mounts a tmpfs for the
+ * layer in its own mount namespace. When FINAL_DATA is itself on overlayfs,
+ * the layer is a tmpfs too, and it says so.
  */
-int rootfs_prepare(struct rootfs *r, const char *id);
+int rootfs_prepare(struct rootfs *r, const char *id, bool in_memory);
 /*
  * Child, in its mount namespace: overlay, volumes, resolv.conf, pivot_root,
  * /proc /sys /dev, --device nodes, and --read-only. Dies with a message on failure.

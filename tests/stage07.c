@@ -107,6 +107,32 @@ START_TEST(each_container_gets_a_fresh_root)
 }
 END_TEST
 
+/*
+ * --rm: the layer is a tmpfs in the container's mount namespace, so its
+ * writes never reach FINAL_DATA's disk; a container that stays keeps its
+ * layer there (docker's), for `start` and `system df`.
+ */
+START_TEST(an_rm_container_s_layer_is_in_memory)
+{
+	struct proc p = {0};
+	char layers[600];
+
+	snprintf(layers, sizeof(layers), "%s/containers", getenv("FINAL_DATA"));
+	FINAL_OK(&p, "run", "-d", "--rm", "--name", "mem", "--network", "none", test_rootfs,
+		 "/bin/sh", "-c", "echo in-memory >/written && exec sleep 100");
+	FINAL_OK(&p, "exec", "mem", "/bin/sh", "-c",
+		 "cat /written; awk '$2 == \"/\" { print $1 }' /proc/mounts");
+	assert_out_eq(&p, "in-memory\noverlay\n");
+	sh("test -z \"$(find %s -name written)\"", layers);
+	FINAL_OK(&p, "rm", "-f", "mem");
+	FINAL_OK(&p, "run", "-d", "--name", "disk", "--network", "none", test_rootfs, "/bin/sh",
+		 "-c", "echo on-disk >/written && exec sleep 100");
+	FINAL_OK(&p, "exec", "disk", "/bin/cat", "/written");
+	sh("test -n \"$(find %s -name written)\"", layers);
+	FINAL_OK(&p, "rm", "-f", "disk");
+}
+END_TEST
+
 START_TEST(read_only_root)
 {
 	struct proc p = {0};
@@ -880,6 +906,7 @@ void stage07_tests(void)
 	add_test(7, 0, detached_container_lifecycle);
 	add_test(7, 0, exec_joins_the_running_container);
 	add_test(7, 0, each_container_gets_a_fresh_root);
+	add_test(7, 0, an_rm_container_s_layer_is_in_memory);
 	add_test(7, 0, read_only_root);
 	add_test(7, 0, volumes_bind_host_directories);
 	add_test(7, 0, env_workdir_and_user);
