@@ -5,6 +5,7 @@
 #   tests/vm.sh STAGE:BIN...      the runner's arguments, as `make test` passes them
 #   VM_CMD='...' tests/vm.sh ...  run this shell command in the VM instead (debugging)
 #   VM_OCI=1 ...                  also put the OCI validation suite in (make test-oci-vm)
+#   VM_BENCH=1 ...                also put make bench's script and tools in (make bench-vm)
 #
 # The kernel comes from Debian's linux-image package, fetched with
 # `apt-get download` into .cache/vm/ (never installed on this machine). The
@@ -40,6 +41,11 @@ oci_tools="bash jq findmnt timeout unshare nsenter flock mktemp stat comm realpa
 	uniq cut xargs find tar gzip sleep mount umount tee wc id head tail cat rm rmdir cp mv mkdir
 	chmod touch ln ls basename dirname readlink env ps"
 vm_mem=${VM_MEM:-2048}
+# VM_BENCH=1: tests/bench/bench.sh, the rootfs it runs (make rootfs) and the
+# tools it compares and reports with, at the host's paths (podman and gnuplot
+# stay out: the bench skips them and says so).
+bench_tools="bash hyperfine jq runc crun bwrap unshare umoci dpkg /usr/bin/time seq date awk sort stat
+	mountpoint tar gzip dd sed grep"
 
 die() { echo "test-vm: $*" >&2; exit 2; }
 [ $# -gt 0 ] || die "usage: tests/vm.sh STAGE:BIN..."
@@ -105,6 +111,20 @@ copy_oci_suite() {
 	[ -e "$root/bin/bash" ] || ln -s "$(command -v bash)" "$root/bin/bash"
 }
 
+copy_bench() {
+	local f t
+	[ -d "$top/rootfs/bin" ] || die "no $top/rootfs: run 'make rootfs'"
+	for t in $bench_tools; do
+		f=$(command -v "$t") || die "no $t on this machine: run 'sudo make deps'"
+		rm -f "$root$f"
+		copy_with_libs "$f"
+	done
+	[ -e "$root/bin/bash" ] || ln -s "$(command -v bash)" "$root/bin/bash"
+	mkdir -p "$root/repo/tests/bench"
+	cp "$top/tests/bench/bench.sh" "$root/repo/tests/bench/"
+	cp -a "$top/rootfs" "$root/repo/rootfs"
+}
+
 build_initramfs() {
 	root=$(mktemp -d "$cache/root.XXXXXX")
 	trap 'rm -rf --one-file-system "$root"' EXIT
@@ -162,6 +182,7 @@ build_initramfs() {
 	printf '%s\n' "${VM_CMD:-}" >"$root/repo/.vm-cmd"
 
 	[ -z "${VM_OCI:-}" ] || copy_oci_suite
+	[ -z "${VM_BENCH:-}" ] || copy_bench
 	cp "$kdir/lib/modules/$kver"/modules.* "$root/tmp/" 2>/dev/null || true
 	mkdir -p "$root/lib/modules/$kver"
 	mv "$root/tmp"/modules.* "$root/lib/modules/$kver/"

@@ -8,12 +8,20 @@
 # bridges, veths and NAT rules never touch this machine's interfaces. On a
 # hybrid cgroup host /sys/fs/cgroup/unified is unmounted there, because crun
 # 1.8 refuses hybrid layouts ("cgroups in hybrid mode not supported"); every
-# tool then sees the same pure v1 layout.
+# tool then sees the same pure v1 layout. final's state is on a tmpfs, as
+# /run is on a systemd host (one is mounted on /run there if it is not), in a
+# directory of the bench's own, away from the user's containers.
+#
+#   BENCH_RUNS=N   runs per start-up figure (default 100); the phases and the
+#                  scale figures take at most 20, the pulls at most 10
+# podman and gnuplot are optional: without them, their part is skipped (said).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/tests/build/bench
 runs=${BENCH_RUNS:-100}
+few=$((runs < 20 ? runs : 20))
+pulls=$((runs < 10 ? runs : 10))
 final=$top/final/final
 rootfs=$top/rootfs
 
@@ -26,10 +34,14 @@ if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
 	umount /sys/fs/cgroup/unified
 	notes+=("hybrid cgroups: /sys/fs/cgroup/unified unmounted in the bench's mount namespace, for crun 1.8")
 fi
+if [ "$(stat -f -c %T /run)" != tmpfs ]; then
+	mount -t tmpfs -o mode=755 tmpfs /run
+	notes+=("/run is not a tmpfs here: one is mounted on /run in the bench's mount namespace")
+fi
 ip link set lo up
 mkdir -p "$out"
 cd "$top"
-export FINAL_STATE=$out/state FINAL_DATA=$out/data
+export FINAL_STATE=/run/final-bench FINAL_DATA=$out/data
 
 # An OCI bundle of the same rootfs for runc and crun: `runc spec`, with the
 # same namespaces as final (pid, net, ipc, uts, mount), /bin/true, no tty.
@@ -57,20 +69,25 @@ echo "=> OCI: create + start + delete of one bundle; podman run --rm true with e
 oci_cycle() { echo "$1 create -b $bundle bench-oci && $1 start bench-oci && $1 delete --force bench-oci"; }
 hyperfine --warmup 5 --runs "$runs" --style none --export-json "$out/oci.json" \
 	-n "final-oci" "$(oci_cycle "$final-oci")" -n "crun" "$(oci_cycle crun)" -n "runc" "$(oci_cycle runc)" >/dev/null
-pm="podman --root $out/podman/root --runroot $out/podman/run --tmpdir $out/podman/tmp --storage-driver=vfs --cgroup-manager=cgroupfs --events-backend=file"
-tar -C "$rootfs" -c . | $pm import - benchimage >/dev/null 2>&1
-# --cgroup-parent: podman leaves conmon's cgroup behind (PARENT/conmon); ours, removed below
-pm_run() { echo "$pm --runtime $1 run --rm --network none --cgroup-parent /final-oci-bench --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 benchimage /bin/true"; }
-hyperfine --warmup 2 --runs 20 --style none --export-json "$out/podman.json" \
-	-n "podman + final-oci" "$(pm_run "$final-oci")" -n "podman + crun" "$(pm_run "$(command -v crun)")" \
-	-n "podman + runc" "$(pm_run "$(command -v runc)")" >/dev/null
-$pm system reset -f >/dev/null 2>&1 || true
-for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$h/final-oci-bench/conmon" "$h/final-oci-bench" 2>/dev/null || true; done
+if command -v podman >/dev/null; then
+	pm="podman --root $out/podman/root --runroot $out/podman/run --tmpdir $out/podman/tmp --storage-driver=vfs --cgroup-manager=cgroupfs --events-backend=file"
+	tar -C "$rootfs" -c . | $pm import - benchimage >/dev/null 2>&1
+	# --cgroup-parent: podman leaves conmon's cgroup behind (PARENT/conmon); ours, removed below
+	pm_run() { echo "$pm --runtime $1 run --rm --network none --cgroup-parent /final-oci-bench --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 benchimage /bin/true"; }
+	hyperfine --warmup 2 --runs "$few" --style none --export-json "$out/podman.json" \
+		-n "podman + final-oci" "$(pm_run "$final-oci")" -n "podman + crun" "$(pm_run "$(command -v crun)")" \
+		-n "podman + runc" "$(pm_run "$(command -v runc)")" >/dev/null
+	$pm system reset -f >/dev/null 2>&1 || true
+	for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do rmdir "$h/final-oci-bench/conmon" "$h/final-oci-bench" 2>/dev/null || true; done
+else
+	echo '{"results": []}' >"$out/podman.json"
+	notes+=("no podman: podman run --rm not measured")
+fi
 
-# Mean of each phase over 20 runs of `final run --timings`: the runtime's
+# Mean of each phase over $few runs of `final run --timings`: the runtime's
 # phases, and the container's own up to execve (inside the runtime's "container").
 phases() {
-	for _ in $(seq 20); do "$final" run --rm --timings "$@" "$rootfs" /bin/true 2>&1; done |
+	for _ in $(seq "$few"); do "$final" run --rm --timings "$@" "$rootfs" /bin/true 2>&1; done |
 		awk '/final: timings \(/ {
 			inside = /until execve/
 			sub(/^[^:]*: timings \([^)]*\): /, ""); sub(/; total.*/, "")
@@ -79,13 +96,16 @@ phases() {
 				name = parts[i]; sub(/ [0-9.]+ ms$/, "", name)
 				ms = parts[i]; sub(/ ms$/, "", ms); sub(/.* /, "", ms)
 				if (inside) name = "  in the container: " name
-				if (!(name in sum)) order[k++] = name
+				if (!(name in sum)) { if (inside) inner[ki++] = name; else order[k++] = name }
 				sum[name] += ms
 			}
 		}
-		END { for (i = 0; i < k; i++) printf "%s\t%.2f\n", order[i], sum[order[i]] / 20 }'
+		END {
+			for (i = 0; i < ki; i++) order[k++] = inner[i]
+			for (i = 0; i < k; i++) printf "%s\t%.2f\n", order[i], sum[order[i]] / n_runs
+		}' n_runs="$few"
 }
-echo "=> where the time goes (final run --timings, mean of 20)"
+echo "=> where the time goes (final run --timings, mean of $few)"
 phases --network none >"$out/phases-none.tsv"
 phases >"$out/phases-bridge.tsv"
 
@@ -102,6 +122,8 @@ after=$(avail)
 per_container=$(( (before - after) / 10 ))
 for i in $(seq 10); do "$final" rm -f "idle$i" >/dev/null; done
 
+# Beside final at each N, the floor: what the machine itself does as N grows
+# (more processes, memory, cgroups), so that final's own growth shows.
 echo "=> start latency against containers already running (bridge, each with a cgroup and a veth)"
 : >"$out/scale.tsv"
 running=0
@@ -110,9 +132,10 @@ for target in 1 10 50 100; do
 		running=$((running + 1))
 		"$final" run -d --name "bg$running" "$rootfs" sleep 1000 >/dev/null
 	done
-	hyperfine -N --warmup 2 --runs 20 --style none --export-json "$out/scale-$target.json" \
-		"$final run --rm $rootfs /bin/true" >/dev/null
-	printf '%s\t%s\n' "$target" "$(jq '.results[0].median * 1000' "$out/scale-$target.json")" >>"$out/scale.tsv"
+	hyperfine -N --warmup 2 --runs "$few" --style none --export-json "$out/scale-$target.json" \
+		"$final run --rm $rootfs /bin/true" "unshare --fork --pid --mount --uts --ipc --net /bin/true" >/dev/null
+	printf '%s\t%s\n' "$target" "$(jq -r '[.results[].median * 1000 | tostring] | join("\t")' \
+		"$out/scale-$target.json")" >>"$out/scale.tsv"
 done
 for i in $(seq "$running"); do "$final" rm -f "bg$i" >/dev/null; done
 start=$(date +%s%N)
@@ -145,7 +168,7 @@ for image in busybox big; do
 		--platform "$platform" $layers
 	skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$reg/layout-$image:latest" \
 		"docker://127.0.0.1:5000/$image:latest"
-	hyperfine -N --warmup 1 --runs 10 --style none --export-json "$out/pull-$image.json" \
+	hyperfine -N --warmup 1 --runs "$pulls" --style none --export-json "$out/pull-$image.json" \
 		--prepare "rm -rf $FINAL_DATA $reg/oci $reg/bundle" \
 		-n "final pull" "$final pull 127.0.0.1:5000/$image" \
 		-n "skopeo copy" "skopeo --insecure-policy copy -q --src-tls-verify=false docker://127.0.0.1:5000/$image:latest oci:$reg/oci:latest" \
@@ -161,9 +184,10 @@ jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpf
 	--argjson per_container "$per_container" --argjson burst "$burst_ms" \
 	--slurpfile pull_small "$out/pull-busybox.json" --slurpfile pull_big "$out/pull-big.json" \
 	--arg machine "$(nproc) CPUs, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)" \
-	--arg notes "${notes[*]:-}" '
-	def tsv: split("\n") | map(select(length > 0) | split("\t") | {(.[0]): (.[1] | tonumber)}) | add;
-	{machine: $machine, notes: $notes,
+	--args '
+	def tsv(col): split("\n") | map(select(length > 0) | split("\t") | {(.[0]): (.[col] | tonumber)}) | add;
+	def tsv: tsv(1);
+	{machine: $machine, notes: $ARGS.positional,
 	 startup_ms: [$s[0].results[] | {tool: .command, median: (.median * 1000), stddev: (.stddev * 1000),
 	                                 min: (.min * 1000), max: (.max * 1000)}],
 	 phases_ms: {network_none: ($none | tsv), bridge: ($bridge | tsv)},
@@ -172,23 +196,23 @@ jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpf
 	 peak_rss_kib: {final: $rss_final, runc: $rss_runc, crun: $rss_crun},
 	 idle_container_kib: $per_container,
 	 latency_vs_running_ms: ($scale | tsv),
+	 floor_vs_running_ms: ($scale | tsv(2)),
 	 fifty_at_once_ms: $burst,
 	 pull_ms: {busybox_3MB: [$pull_small[0].results[] | {tool: .command, median: (.median * 1000)}],
 	           with_64MB_layer: [$pull_big[0].results[] | {tool: .command, median: (.median * 1000)}]}}' \
-	>"$out/results.json"
+	"${notes[@]}" >"$out/results.json"
 
 echo
 echo "machine: $(jq -r .machine "$out/results.json")"
-[ ${#notes[@]} -eq 0 ] || echo "note: ${notes[*]}"
-base=$(jq '.startup_ms[0].median' "$out/results.json")
-printf '\n%-22s %10s %10s %14s\n' "start-to-exit" "median ms" "stddev" "x final(none)"
-jq -r --argjson base "$base" '.startup_ms[] |
-	"\(.tool)\t\(.median)\t\(.stddev)\t\(.median / $base)"' "$out/results.json" |
-	awk -F'\t' '{ printf "%-22s %10.2f %10.2f %14.2f\n", $1, $2, $3, $4 }'
+for n in "${notes[@]}"; do echo "note: $n"; done
+printf '\n%-22s %10s %10s %14s %8s\n' "start-to-exit" "median ms" "stddev" "x final(none)" "x floor"
+jq -r '.startup_ms[0].median as $base | .startup_ms[-1].median as $floor | .startup_ms[] |
+	"\(.tool)\t\(.median)\t\(.stddev)\t\(.median / $base)\t\(.median / $floor)"' "$out/results.json" |
+	awk -F'\t' '{ printf "%-22s %10.2f %10.2f %14.2f %8.2f\n", $1, $2, $3, $4, $5 }'
 printf '\n%-22s %10s   %-22s %10s\n' "OCI create+start+delete" "median ms" "podman run --rm" "median ms"
 jq -r 'range(0; .oci_create_start_delete_ms | length) as $i |
-	"\(.oci_create_start_delete_ms[$i].tool)\t\(.oci_create_start_delete_ms[$i].median)\t\(.podman_run_rm_ms[$i].tool)\t\(.podman_run_rm_ms[$i].median)"' \
-	"$out/results.json" | awk -F'\t' '{ printf "%-22s %10.2f   %-22s %10.2f\n", $1, $2, $3, $4 }'
+	"\(.oci_create_start_delete_ms[$i].tool)\t\(.oci_create_start_delete_ms[$i].median)\t\(.podman_run_rm_ms[$i].tool // "-")\t\(.podman_run_rm_ms[$i].median // "-")"' \
+	"$out/results.json" | awk -F'\t' '{ printf "%-22s %10.2f   %-22s %10s\n", $1, $2, $3, ($4 == "-" ? $4 : sprintf("%.2f", $4)) }'
 printf '\n%-52s %10s %10s\n' "phases of final run (mean ms)" "no network" "bridge"
 paste "$out/phases-none.tsv" "$out/phases-bridge.tsv" |
 	awk -F'\t' '{ printf "  %-50s %10.2f %10.2f\n", $1, $2, $4 }'
@@ -196,12 +220,19 @@ printf '\npeak RSS (KiB): final %s, runc %s, crun %s; an idle final container co
 	"$rss_final" "$rss_runc" "$rss_crun" "$per_container"
 printf 'start latency (median ms) with N containers running:'
 awk -F'\t' '{ printf " N=%s: %.1f", $1, $2 }' "$out/scale.tsv"
+printf '\n  (the floor meanwhile:'
+awk -F'\t' '{ printf " N=%s: %.1f", $1, $3 }' "$out/scale.tsv"
+printf ')'
 printf '\n50 containers started at once: %s ms\n' "$burst_ms"
 printf '\n%-30s %14s %10s %16s %10s\n' "pull from loopback (median)" "busybox, ms" "x final" "+64 MB layer, ms" "x final"
 jq -r '.pull_ms as $p | range(0; $p.busybox_3MB | length) |
 	"\($p.busybox_3MB[.].tool)\t\($p.busybox_3MB[.].median)\t\($p.busybox_3MB[.].median / $p.busybox_3MB[0].median)\t\($p.with_64MB_layer[.].median)\t\($p.with_64MB_layer[.].median / $p.with_64MB_layer[0].median)"' \
 	"$out/results.json" | awk -F'\t' '{ printf "%-30s %14.1f %10.2f %16.1f %10.2f\n", $1, $2, $3, $4, $5 }'
 
+if ! command -v gnuplot >/dev/null; then
+	echo "results: $out/results.json (no gnuplot: no plot)"
+	exit 0
+fi
 gnuplot <<PLOT
 set terminal png size 800,500
 set output "$out/latency.png"
@@ -210,6 +241,7 @@ set xlabel "containers running"
 set ylabel "median latency (ms)"
 set yrange [0:*]
 set grid
-plot "$out/scale.tsv" using 1:2 with linespoints lw 2 title "final run --rm (bridge)"
+plot "$out/scale.tsv" using 1:2 with linespoints lw 2 title "final run --rm (bridge)", \
+	"$out/scale.tsv" using 1:3 with linespoints lw 2 title "unshare (floor)"
 PLOT
 echo "results: $out/results.json, plot: $out/latency.png"
