@@ -204,7 +204,7 @@ timeout --foreground -k 5 "$timeout_s" qemu-system-x86_64 \
 	-nographic -no-reboot -nic none \
 	-kernel "$kdir/boot/vmlinuz-$kver" -initrd "$cache/initramfs.gz" \
 	-append "console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all" </dev/null |
-	tr -d '\r' | tee "$log"
+	sed -u 's/\r//g' | tee "$log"
 qemu_status=${PIPESTATUS[0]}
 set -e
 if [ "$qemu_status" = 124 ]; then
