@@ -52,7 +52,7 @@ $(STEPS):
 
 # The runtime. Its binary is final/final: ./final is the directory itself.
 final:
-	@$(MAKE) -s -C final
+	@$(MAKE) -s -j"$$(nproc)" -C final
 
 rootfs: rootfs/.built
 rootfs/.built: tests/mkrootfs.sh

@@ -13,7 +13,9 @@
 #   Caught-by: mounts_inside_do_not_reach_the_host[,another_test...]
 #
 # For each one: copy the directory, apply the patch, build it (WERROR=0: a
-# removed call may leave its function unused), run the stage's Caught-by
+# removed call may leave its function unused; final's from a copy of one
+# build of the unpatched sources, so that only what the patch touched is
+# compiled again), run the stage's Caught-by
 # tests against it (RUNNER_ONLY), and require every one of them to fail —
 # and not with a usage error (exit 2, "usage:"), which would prove nothing
 # about the mechanism. Exits 1 if any mutant survives. A patch may say
@@ -47,6 +49,7 @@ clean_up_after() {
 }
 
 [ $# -gt 0 ] || set -- tests/mutants/*.patch
+mutant_cflags="-std=gnu11 -Wall -Wextra -O2 -g"
 killed=0 survived=0 skipped=0
 for patch; do
 	name=$(sed -n 's/^Mutant: //p' "$patch")
@@ -61,17 +64,31 @@ for patch; do
 		echo "skipped  $name: this machine has none of $needs"
 		skipped=$((skipped + 1)); continue
 	fi
-	rm -rf "${work:?}/src" && mkdir -p "$work/src" && cp -a "$dir" "$work/src/"
-	if ! patch -s -d "$work/src" -p1 <"$patch" >"$work/log" 2>&1; then
-		echo "SURVIVED $name: the patch no longer applies to $dir"; cat "$work/log"
-		survived=$((survived + 1)); continue
-	fi
 	# The usual flags without -Werror (final's Makefile appends its own to these).
 	# final's binary keeps its name: the OCI tests run it as NAME-oci, the link
 	# `make` makes beside it, and only a link called final-oci speaks OCI.
-	bin="$work/bin"
-	[ "$dir" = final ] && bin="$work/final"
-	if ! CFLAGS="-std=gnu11 -Wall -Wextra -O2 -g" make -s -C "$work/src/$dir" OUT="$bin" \
+	src=$work/src bin=$work/bin
+	rm -rf "${work:?}/src" "$work/m"
+	if [ "$dir" = final ]; then
+		# From a copy of one build of the unpatched sources (at the same paths
+		# each time, so that its objects hold): make recompiles what the patch
+		# touched (final's Makefile keeps an object per source).
+		src=$work/m/src bin=$work/m/final
+		if [ ! -d "$work/final-base" ]; then
+			mkdir -p "$src" && cp -a final "$src/"
+			CFLAGS="$mutant_cflags" make -s -j"$(nproc)" -C "$src/final" OUT="$bin" WERROR=0 \
+				>"$work/log" 2>&1 || { echo "mutants: final does not build"; cat "$work/log"; exit 2; }
+			mv "$work/m" "$work/final-base"
+		fi
+		cp -a "$work/final-base" "$work/m"
+	else
+		mkdir -p "$src" && cp -a "$dir" "$src/"
+	fi
+	if ! patch -s -d "$src" -p1 <"$patch" >"$work/log" 2>&1; then
+		echo "SURVIVED $name: the patch no longer applies to $dir"; cat "$work/log"
+		survived=$((survived + 1)); continue
+	fi
+	if ! CFLAGS="$mutant_cflags" make -s -j"$(nproc)" -C "$src/$dir" OUT="$bin" \
 		WERROR=0 >"$work/log" 2>&1; then
 		echo "SURVIVED $name: it does not build"; cat "$work/log"
 		survived=$((survived + 1)); continue
