@@ -164,16 +164,46 @@ static void put_num(FILE *f, const char *key, const char *fmt, unsigned long lon
 }
 
 /* Written to a temporary file and renamed: a reader never sees half a state. */
-int state_save(const struct container *c)
+/* STATE/ID/FILE.tmp.PID, for record_commit() to rename into place (TMP: its name). */
+static FILE *record_open(const struct container *c, const char *file, char *tmp, size_t size)
 {
-	char tmp[600], path[600];
 	FILE *f;
 
-	snprintf(tmp, sizeof(tmp), "%s/state.tmp.%d", c->dir, (int)getpid());
-	snprintf(path, sizeof(path), "%s/state", c->dir);
-	f = fopen(tmp, "we");
+	snprintf(tmp, size, "%s/%s.tmp.%d", c->dir, file, (int)getpid());
+	if (!(f = fopen(tmp, "we")))
+		warn_errno("write %s", tmp);
+	return f;
+}
+
+static int record_commit(const struct container *c, const char *file, FILE *f, const char *tmp)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/%s", c->dir, file);
+	if (fclose(f) != 0 || rename(tmp, path) < 0)
+		return warn_errno("write %s", path);
+	return 0;
+}
+
+int state_write_pairs(const struct container *c, const char *file, char *const pairs[])
+{
+	char tmp[600];
+	FILE *f = record_open(c, file, tmp, sizeof(tmp));
+
 	if (!f)
-		return warn_errno("write %s", tmp);
+		return -1;
+	for (; pairs[0] && pairs[1]; pairs += 2)
+		put(f, pairs[0], pairs[1]);
+	return record_commit(c, file, f, tmp);
+}
+
+int state_save(const struct container *c)
+{
+	char tmp[600];
+	FILE *f = record_open(c, "state", tmp, sizeof(tmp));
+
+	if (!f)
+		return -1;
 	put(f, "id", c->id);
 	put(f, "name", c->name);
 	put(f, "status", c->status);
@@ -193,9 +223,7 @@ int state_save(const struct container *c)
 	put_num(f, "seccomp", "%llu", c->seccomp);
 	put_num(f, "no_new_privs", "%llu", c->no_new_privs);
 	put_num(f, "userns", "%llu", c->userns);
-	if (fclose(f) != 0 || rename(tmp, path) < 0)
-		return warn_errno("write %s", path);
-	return 0;
+	return record_commit(c, "state", f, tmp);
 }
 
 /* Undo put() in place; false if V holds a bad escape. */
@@ -216,6 +244,37 @@ static bool unescape(char *v)
 	}
 	*out = '\0';
 	return true;
+}
+
+int state_read_pairs(const struct container *c, const char *file,
+		     void (*fn)(const char *key, const char *value, void *arg), void *arg)
+{
+	char path[600], *line = NULL;
+	size_t size = 0;
+	ssize_t n;
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", c->dir, file);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (ret == 0 && (n = getline(&line, &size, f)) > 0) {
+		char *v = strchr(line, '=');
+
+		if (!v || line[n - 1] != '\n') {
+			ret = warn("%s: damaged", path);
+			break;
+		}
+		line[n - 1] = '\0';
+		*v++ = '\0';
+		if (!unescape(v))
+			ret = warn("%s: damaged", path);
+		else
+			fn(line, v, arg);
+	}
+	free(line);
+	fclose(f);
+	return ret;
 }
 
 /* A whole decimal (or, with BASE 16, hex) number no larger than MAX; false otherwise. */

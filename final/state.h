@@ -51,6 +51,15 @@ void state_unlock(int fd);
 /* Under the lock: a new id, the given or a generated name (unique), and its directory. */
 int state_create(struct container *c, const char *name);
 int state_save(const struct container *c);
+/*
+ * Another file of the record, STATE/ID/FILE, in the same encoding: KEY=VALUE
+ * lines from PAIRS (key, value, key, value, ..., NULL), a key again for each
+ * item of a list; read back, unescaped, one FN(KEY, VALUE) a line (-1: no
+ * such file, or a damaged one, said).
+ */
+int state_write_pairs(const struct container *c, const char *file, char *const pairs[]);
+int state_read_pairs(const struct container *c, const char *file,
+		     void (*fn)(const char *key, const char *value, void *arg), void *arg);
 /* Find a container by name or id (or a unique id prefix). */
 int state_find(const char *name_or_id, struct container *c);
 /* Call FN for every container, oldest first. */

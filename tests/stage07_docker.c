@@ -124,6 +124,28 @@ START_TEST(inspect_shows_the_container)
 END_TEST
 
 /*
+ * What inspect shows of the configuration is kept in the record's encoding
+ * (STATE/ID/inspect): a newline, '=' or '%' in the command line or the
+ * environment is the container's data, shown as it is, never a field of its own.
+ */
+START_TEST(inspect_shows_a_command_line_as_it_is)
+{
+	struct proc p = {0};
+
+	FINAL_OK(&p, "run", "-d", "--name", "odd", "--network", "none", "-e",
+		 "X=1\nHostConfig.Memory=1", test_rootfs, "/bin/sh", "-c", "sleep 100",
+		 "a\nHostConfig.AutoRemove=1", "%41=%0a");
+	FINAL_OK(&p, "inspect", "-f",
+		 "{{json .Config.Cmd}} {{json .Config.Env}} {{.HostConfig.Memory}} "
+		 "{{.HostConfig.AutoRemove}} {{json .HostConfig.Binds}}",
+		 "odd");
+	assert_out_eq(&p, "[\"/bin/sh\",\"-c\",\"sleep 100\",\"a\\nHostConfig.AutoRemove=1\","
+			  "\"%41=%0a\"] [\"X=1\\nHostConfig.Memory=1\"] 0 false []\n");
+	FINAL_OK(&p, "rm", "-f", "odd");
+}
+END_TEST
+
+/*
  * /etc/hosts, /etc/hostname and resolv.conf as docker writes them; --env-file;
  * and one container reaching another by name (--link).
  */
@@ -291,6 +313,7 @@ void stage07_docker_tests(void)
 	add_test(7, 0, a_published_port_is_allocated_once);
 	add_test(7, 0, daily_commands_take_several_names);
 	add_test(7, 0, inspect_shows_the_container);
+	add_test(7, 0, inspect_shows_a_command_line_as_it_is);
 	add_test(7, 0, names_hosts_and_env_files);
 	add_test(7, 0, stats_and_top);
 	add_test(7, 0, start_and_restart_keep_the_container);
