@@ -52,7 +52,7 @@ $(STEPS):
 
 # The runtime. Its binary is final/final: ./final is the directory itself.
 final:
-	@$(MAKE) -s -j"$$(nproc)" -C final
+	@$(MAKE) -s -C final
 
 rootfs: rootfs/.built
 rootfs/.built: tests/mkrootfs.sh
@@ -119,13 +119,15 @@ test-oci-vm: $(RUNNER) deps-vm
 bench: final rootfs $(RUNNER)
 	@tests/bench/bench.sh
 
-# The same bench in the VM (about 6 minutes under TCG; not in CI, for its
+# The same bench in the VM (about 7 minutes under TCG; not in CI, for its
 # time): 10 runs per figure, no podman, no plot. TCG times are not comparable
 # with the host's: the figures are reported apart, in tests/build/bench-vm.json.
 BENCH_VM_CMD = BENCH_RUNS=10 bash tests/bench/bench.sh && sed 's/^/bench-vm-json: /' tests/build/bench/results.json
 bench-vm: final rootfs $(RUNNER) deps-vm
 	@VM_BENCH=1 VM_MEM=4096 VM_TIMEOUT=3600 VM_CMD="$(BENCH_VM_CMD)" tests/vm.sh $(STAGE_BINS)
 	@sed -n 's/^bench-vm-json: //p' .cache/vm/console.log >tests/build/bench-vm.json
+	@jq -e . tests/build/bench-vm.json >/dev/null || \
+		{ echo "bench-vm: the results in the console log are damaged (.cache/vm/console.log)"; exit 1; }
 	@echo "bench-vm: tests/build/bench-vm.json"
 
 # Stage N's new tests against ./step(N-1): "2:./step01 3:./step02 ...".

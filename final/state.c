@@ -179,9 +179,14 @@ static int record_commit(const struct container *c, const char *file, FILE *f, c
 {
 	char path[600];
 
+	bool failed = ferror(f); /* (fclose reports only the last write's error) */
+
 	snprintf(path, sizeof(path), "%s/%s", c->dir, file);
-	if (fclose(f) != 0 || rename(tmp, path) < 0)
-		return warn_errno("write %s", path);
+	if ((fclose(f) != 0) | failed || rename(tmp, path) < 0) {
+		warn_errno("write %s", path);
+		unlink(tmp);
+		return -1;
+	}
 	return 0;
 }
 

@@ -79,6 +79,12 @@ for patch; do
 			CFLAGS="$mutant_cflags" make -s -j"$(nproc)" -C "$src/final" OUT="$bin" WERROR=0 \
 				>"$work/log" 2>&1 || { echo "mutants: final does not build"; cat "$work/log"; exit 2; }
 			mv "$work/m" "$work/final-base"
+			# sources older than what was built from them, and both older than
+			# a patch: on a filesystem that keeps whole seconds, a patch in the
+			# second of the build would otherwise leave an object unpatched
+			find "$work/final-base/src" -type f -exec touch -d '2 hours ago' {} +
+			find "$work/final-base" -path "$work/final-base/src" -prune -o -type f \
+				-exec touch -d '1 hour ago' {} +
 		fi
 		cp -a "$work/final-base" "$work/m"
 	else

@@ -9,17 +9,19 @@
 # hybrid cgroup host /sys/fs/cgroup/unified is unmounted there, because crun
 # 1.8 refuses hybrid layouts ("cgroups in hybrid mode not supported"); every
 # tool then sees the same pure v1 layout. final's state is on a tmpfs, as
-# /run is on a systemd host (one is mounted on /run there if it is not), in a
-# directory of the bench's own, away from the user's containers.
+# /run is on a systemd host: one of the bench's own, mounted in its namespace
+# (away from the user's containers, and gone with the bench).
 #
-#   BENCH_RUNS=N   runs per start-up figure (default 100); the phases and the
-#                  scale figures take at most 20, the pulls at most 10
+#   BENCH_RUNS=N   runs per start-up figure (default 100, at least 2); the
+#                  phases and the scale figures take at most 20, the pulls 10
 # podman and gnuplot are optional: without them, their part is skipped (said).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/tests/build/bench
 runs=${BENCH_RUNS:-100}
+[[ $runs =~ ^[0-9]+$ ]] && [ "$runs" -ge 2 ] ||
+	{ echo "bench: BENCH_RUNS must be a number, at least 2 (hyperfine gives no spread for 1)" >&2; exit 2; }
 few=$((runs < 20 ? runs : 20))
 pulls=$((runs < 10 ? runs : 10))
 final=$top/final/final
@@ -34,14 +36,11 @@ if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
 	umount /sys/fs/cgroup/unified
 	notes+=("hybrid cgroups: /sys/fs/cgroup/unified unmounted in the bench's mount namespace, for crun 1.8")
 fi
-if [ "$(stat -f -c %T /run)" != tmpfs ]; then
-	mount -t tmpfs -o mode=755 tmpfs /run
-	notes+=("/run is not a tmpfs here: one is mounted on /run in the bench's mount namespace")
-fi
 ip link set lo up
-mkdir -p "$out"
+mkdir -p "$out/state"
+mount -t tmpfs -o mode=700 tmpfs "$out/state"
 cd "$top"
-export FINAL_STATE=/run/final-bench FINAL_DATA=$out/data
+export FINAL_STATE=$out/state FINAL_DATA=$out/data
 
 # An OCI bundle of the same rootfs for runc and crun: `runc spec`, with the
 # same namespaces as final (pid, net, ipc, uts, mount), /bin/true, no tty.
