@@ -673,9 +673,9 @@ static void save_inspect_config(const struct run *r)
 	PAIR("HostConfig.PidsLimit", pids);
 	for (int i = 0; i < cfg->nmounts; i++)
 		PAIR("HostConfig.Binds",
-		     binds[i] = xasprintf("%s:%s%s", cfg->mounts[i].source,
-					  cfg->mounts[i].destination,
-					  cfg->mounts[i].readonly ? ":ro" : ""));
+		     binds[i] =
+			 xasprintf("%s:%s%s", cfg->mounts[i].source, cfg->mounts[i].destination,
+				   cfg->mounts[i].readonly ? ":ro" : ""));
 	PAIR("HostConfig.ReadonlyRootfs", cfg->root.readonly ? "1" : "0");
 	PAIR("HostConfig.NetworkMode", modes[cfg->namespaces.network]);
 	PAIR("HostConfig.AutoRemove", cfg->remove ? "1" : "0");
@@ -1421,11 +1421,19 @@ static const struct {
 	const char *key;
 	char type; /* 's', 'a', 'i', 'b' */
 } inspect_fields[] = {
-    {"Config.Cmd", 'a'},	   {"Config.Env", 'a'},		  {"Config.Image", 's'},
-    {"Config.WorkingDir", 's'},	   {"Config.User", 's'},	  {"Config.Hostname", 's'},
-    {"HostConfig.Memory", 'i'},	   {"HostConfig.NanoCpus", 'i'},  {"HostConfig.PidsLimit", 'i'},
-    {"HostConfig.Binds", 'a'},	   {"HostConfig.ReadonlyRootfs", 'b'},
-    {"HostConfig.NetworkMode", 's'}, {"HostConfig.AutoRemove", 'b'},
+    {"Config.Cmd", 'a'},
+    {"Config.Env", 'a'},
+    {"Config.Image", 's'},
+    {"Config.WorkingDir", 's'},
+    {"Config.User", 's'},
+    {"Config.Hostname", 's'},
+    {"HostConfig.Memory", 'i'},
+    {"HostConfig.NanoCpus", 'i'},
+    {"HostConfig.PidsLimit", 'i'},
+    {"HostConfig.Binds", 'a'},
+    {"HostConfig.ReadonlyRootfs", 'b'},
+    {"HostConfig.NetworkMode", 's'},
+    {"HostConfig.AutoRemove", 'b'},
 };
 
 /* KEY's place in OBJ (its section, made if need be), its name there in NAME; -1 if unknown. */
