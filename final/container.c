@@ -282,13 +282,16 @@ static int lock_record(const struct container *c)
 /*
  * destroy(), unless a monitor (or a start) holds the record for longer than
  * SECONDS: -1 then. A monitor that has just recorded "exited" holds it for
- * the moment it takes to end.
+ * the moment it takes to end; a --rm container's removes the record itself
+ * meanwhile, and a record gone is done (0).
  */
 static int destroy_unless_busy(const struct container *c, double seconds)
 {
 	int lock;
 
 	for (int i = 0; (lock = lock_record(c)) < 0; i++) {
+		if (errno == ENOENT)
+			return 0;
 		if (i >= seconds * 50)
 			return -1;
 		usleep(20000);

@@ -183,6 +183,29 @@ START_TEST(stopping_a_created_container_signals_nobody_else)
 }
 END_TEST
 
+/*
+ * `rm -f` of a --rm container: its monitor removes the record itself, and
+ * may do so while rm waits for the record's lock; a record gone meanwhile
+ * is what rm wanted, not a container "being started" (seen once in CI, on a
+ * loaded machine). The monitor's unlink()s are held 0.2 s each, so that rm
+ * finds the record, waits for its lock, and then finds it gone.
+ */
+START_TEST(rm_of_an_rm_container_that_goes_meanwhile)
+{
+	struct proc run = {0}, p = {0};
+
+	start_delayed(&run, "unlink", 200000,
+		      CMD("run", "-d", "--rm", "--name", "going", "--network", "none", test_rootfs,
+			  "/bin/sleep", "100"));
+	ck_assert_msg(proc_wait_output(&run, "\n", 20), "run -d printed no id: %s", run.err);
+	FINAL_OK(&p, "rm", "-f", "going");
+	assert_out_eq(&p, "going\n");
+	proc_wait(&run, 30);
+	bin_run(&p, CMD("ps", "-a", "--format", "{{.Names}}"));
+	ck_assert_msg(!strstr(p.out, "going"), "the record is still listed: %s", p.out);
+}
+END_TEST
+
 /* Setup that fails is `run -d`'s failure: its line, exit 125, and nothing left. */
 START_TEST(run_d_reports_a_failed_setup)
 {
@@ -736,6 +759,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, damaged_records_are_left_alone);
 	add_test(7, 0, exec_never_lands_before_the_root_is_ready);
 	add_test(7, 0, stopping_a_created_container_signals_nobody_else);
+	add_test(7, 0, rm_of_an_rm_container_that_goes_meanwhile);
 	add_test(7, 0, run_d_reports_a_failed_setup);
 	add_test(7, 0, exec_into_a_container_that_ends_meanwhile);
 	add_test(7, 0, exec_never_exposes_the_runtime_binary);
