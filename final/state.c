@@ -163,8 +163,10 @@ static void put_num(FILE *f, const char *key, const char *fmt, unsigned long lon
 	put(f, key, buf);
 }
 
-/* Written to a temporary file and renamed: a reader never sees half a state. */
-/* STATE/ID/FILE.tmp.PID, for record_commit() to rename into place (TMP: its name). */
+/*
+ * A record's files are written to STATE/ID/FILE.tmp.PID (TMP: its name) and
+ * renamed into place by record_commit(): a reader never sees half a file.
+ */
 static FILE *record_open(const struct container *c, const char *file, char *tmp, size_t size)
 {
 	FILE *f;
@@ -178,7 +180,6 @@ static FILE *record_open(const struct container *c, const char *file, char *tmp,
 static int record_commit(const struct container *c, const char *file, FILE *f, const char *tmp)
 {
 	char path[600];
-
 	bool failed = ferror(f); /* (fclose reports only the last write's error) */
 
 	snprintf(path, sizeof(path), "%s/%s", c->dir, file);

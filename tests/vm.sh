@@ -88,11 +88,23 @@ copy_module() {
 	done
 }
 
+# Each of the commands TOOLS at its host path (in place of a busybox applet
+# there), with its libraries, and bash at /bin/bash for the scripts.
+copy_tools() {
+	local f t
+	for t in $1; do
+		f=$(command -v "$t") || die "no $t on this machine: run 'sudo make deps'"
+		rm -f "$root$f"
+		copy_with_libs "$f"
+	done
+	[ -e "$root/bin/bash" ] || ln -s "$(command -v bash)" "$root/bin/bash"
+}
+
 # The OCI validation suite at the host's paths: validate.sh and its files, the
 # suite's executables (debug info stripped: 183 MB -> less, the VM's root is in
 # RAM twice), runtimetest, the rootfs tarball, and the tools it runs.
 copy_oci_suite() {
-	local f t
+	local f
 	[ -f "$oci_lib/validate.sh" ] || die "no $oci_lib/validate.sh"
 	[ -f "$oci_rt_tools/.build-ok" ] || die "no built suite in $oci_rt_tools (run validate.sh once on the host)"
 	mkdir -p "$root$oci_lib" "$root$oci_rt_tools"
@@ -103,23 +115,12 @@ copy_oci_suite() {
 		strip --strip-debug -o "$root$f" "$f" 2>/dev/null || cp "$f" "$root$f"
 		copy_with_libs "$f"
 	done
-	for t in $oci_tools; do
-		f=$(command -v "$t") || die "no $t on this machine"
-		rm -f "$root$f"
-		copy_with_libs "$f"
-	done
-	[ -e "$root/bin/bash" ] || ln -s "$(command -v bash)" "$root/bin/bash"
+	copy_tools "$oci_tools"
 }
 
 copy_bench() {
-	local f t
 	[ -d "$top/rootfs/bin" ] || die "no $top/rootfs: run 'make rootfs'"
-	for t in $bench_tools; do
-		f=$(command -v "$t") || die "no $t on this machine: run 'sudo make deps'"
-		rm -f "$root$f"
-		copy_with_libs "$f"
-	done
-	[ -e "$root/bin/bash" ] || ln -s "$(command -v bash)" "$root/bin/bash"
+	copy_tools "$bench_tools"
 	mkdir -p "$root/repo/tests/bench"
 	cp "$top/tests/bench/bench.sh" "$root/repo/tests/bench/"
 	cp -a "$top/rootfs" "$root/repo/rootfs"
