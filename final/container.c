@@ -92,13 +92,22 @@ static bool wait_for(struct container *c, bool (*done)(const struct container *)
 /*** the child ***/
 
 /* --userns=remap, last, when the container is complete: root is the range's first id now. */
+/* Root of the user namespace we joined (--userns=remap: ours is not mapped there, and an
+ * execve as nobody would drop every capability). */
+static int become_userns_root(void)
+{
+	return setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0
+		   ? warn_errno("become root of the user namespace")
+		   : 0;
+}
+
 static void join_userns(int fd)
 {
 	if (setns(fd, CLONE_NEWUSER) < 0)
 		die_errno("join the user namespace");
 	close(fd);
-	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		die_errno("become root of the user namespace");
+	if (become_userns_root() < 0)
+		exit(EXIT_RUNTIME);
 }
 
 /* Inside: everything up to "created" (launch.c calls it once the monitor's go came). */
@@ -148,7 +157,7 @@ static void child_run(struct launch *l)
 	if (write(r->execd[1], "", 1) != 1) /* the mark: started (launch.h) */
 		_exit(EXIT_RUNTIME);
 	report_errors_to(r->execd[1]); /* command not found, ... reach `run -d` too */
-	init_run(r->cfg, r->tty_slave, security_apply, r->self);
+	init_run(r->cfg, r->tty_slave, r->self);
 }
 
 /*** the monitor ***/
@@ -1664,6 +1673,8 @@ static int join_container(const char *name, const struct container *c)
 		return close(pidfd), errno == ESRCH ? warn("container %s is not running", name)
 						    : warn_errno("setns into %s", name);
 	close(pidfd);
+	if (c->userns && become_userns_root() < 0)
+		return -1;
 	if (stat("/", &root) < 0 ||
 	    (root.st_dev == host_root.st_dev && root.st_ino == host_root.st_ino))
 		return warn("container %s has no root of its own: refusing to exec", name);
@@ -1703,7 +1714,7 @@ int container_exec(const char *name, struct config *cfg)
 		if (slave >= 0 && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 ||
 				   dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0))
 			die_errno("attach the terminal");
-		process_exec(cfg, cfg->process.args, security_apply, -1, -1);
+		process_exec(cfg, cfg->process.args, init_sealed_copy());
 	}
 	forward_to = pid;
 	forward_signals();

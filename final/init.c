@@ -4,12 +4,14 @@
  * Step 04's README explains the PID 1 problem: orphans are re-parented to
  * PID 1, which must reap them or they stay zombies; and the kernel delivers
  * to PID 1 only the signals it has a handler for, so a CMD that relies on
- * SIGTERM's default action would ignore `final stop`. This init runs CMD as
+ * SIGTERM's default action would ignore `final stop`. The init runs CMD as
  * its child, reaps everything, forwards every signal to CMD, and exits with
- * CMD's status.
+ * CMD's status: tiny-init.c, which this file starts with a plan of how CMD
+ * is to start (plan.h).
  */
 #define _GNU_SOURCE
 #include "init.h"
+#include "plan.h"
 #include "rootless.h"
 #include "security.h"
 #include "util.h"
@@ -17,107 +19,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-/* Until every writer of FD is gone (EOF). */
-static void wait_eof(int fd)
-{
-	char byte;
-
-	while (read(fd, &byte, 1) < 0 && errno == EINTR)
-		;
-	close(fd);
-}
-
-/* "final-exec REPORT CMD [ARG...]": tiny-init's other use (tiny-init.c). */
-static void exec_through(int exec_fd, char *const argv[], int report)
-{
-	char fd[16];
-	const char **args;
-	int n = 0;
-
-	while (argv[n])
-		n++;
-	if (!(args = calloc(n + 3, sizeof(*args))))
-		die("out of memory");
-	snprintf(fd, sizeof(fd), "%d", report);
-	args[0] = "final-exec", args[1] = fd;
-	for (int i = 0; i < n; i++)
-		args[i + 2] = argv[i];
-	/* REPORT stays open through this execve; final-exec closes it with CMD's */
-	if (fcntl(report, F_SETFD, 0) < 0)
-		die_errno("fcntl");
-	fexecve(exec_fd, (char *const *)args, environ);
-	fcntl(report, F_SETFD, FD_CLOEXEC);
-	warn_errno("execute %s", argv[0]);
-	_exit(EXIT_CANNOT_EXEC);
-}
-
-void process_exec(const struct config *cfg, char *const argv[], harden_fn harden, int wait_fd,
-		  int exec_fd)
-{
-	const int keep[] = {errors_reported_to(), wait_fd, exec_fd};
-
-	/*
-	 * CVE-2024-21626: no descriptor of the runtime reaches CMD, and none is
-	 * open when a path is looked up (the working directory, CMD's path and
-	 * its interpreter's at execve): a directory's /proc/self/fd/N/.. would
-	 * be the host's tree. O_CLOEXEC is too late for that. The report pipe
-	 * (not a directory) stays, and closes at CMD's execve.
-	 */
-	if (close_fds_but(keep, N_ELEMS(keep)) < 0)
-		die_errno("close_range");
-	clearenv();
-	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-	setenv("HOME", cfg->process.uid ? "/" : "/root", 1);
-	if (cfg->hostname)
-		setenv("HOSTNAME", cfg->hostname, 1);
-	if (cfg->process.terminal)
-		setenv("TERM", "xterm", 1);
-	for (int i = 0; i < cfg->process.nenv; i++)
-		putenv((char *)cfg->process.env[i]);
-	/* Until the init's execve, /proc/1 is final's, its descriptors too (-w /proc/1/fd/N). */
-	if (wait_fd >= 0)
-		wait_eof(wait_fd);
-	timing_mark("CMD waits for the init's execve");
-	if (chdir(cfg->process.cwd ? cfg->process.cwd : "/") < 0)
-		die_errno("chdir %s", cfg->process.cwd);
-	harden(cfg); /* the user, capabilities, seccomp: see security.c */
-	timing_mark("init+security");
-	timing_report("container, until execve");
-	if (exec_fd >= 0)
-		exec_through(exec_fd, argv, errors_reported_to() >= 0 ? errors_reported_to() : 2);
-	execvp(argv[0], argv); /* on success, the report descriptor closes: "ready" */
-	if (errno == ENOENT) {
-		warn("%s: command not found", argv[0]);
-		_exit(EXIT_NOT_FOUND);
-	}
-	warn_errno("%s", argv[0]);
-	_exit(EXIT_CANNOT_EXEC);
-}
-
-/* Make the terminal TTY CMD's controlling terminal and its stdin, stdout, stderr. */
-static void attach_terminal(int tty)
-{
-	if (setsid() < 0 || ioctl(tty, TIOCSCTTY, 0) < 0)
-		die_errno("make the terminal the controlling one");
-	if (dup2(tty, 0) < 0 || dup2(tty, 1) < 0 || dup2(tty, 2) < 0)
-		die_errno("dup2 the terminal");
-	if (tty > 2)
-		close(tty);
-}
 
 /*
  * tiny-init (tiny-init.c), which the Makefile builds and passes as TINY_INIT:
@@ -145,74 +55,145 @@ int init_sealed_copy(void)
 	return fd;
 }
 
-/*
- * tiny-init needs no privilege: it signals CMD, which runs as the same user,
- * and reaps. Root's capabilities there would be one ptrace away (a process
- * of the container with --cap-add SYS_PTRACE can write /proc/1/mem): none,
- * as CMD's user, with no_new_privs. System calls only: CMD shares our
- * memory (below), and libcap would write to it.
- */
-static void drop_privileges(const struct config *cfg, pid_t cmd, int ncaps)
-{
-	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {{0}};
-	uid_t uid = cfg->process.uid;
-	gid_t gid = cfg->process.gid;
-	bool ok = true;
+/*** the plan ***/
 
-	/* (NCAPS: only those the kernel knows, so that none fails and sets errno, which
-	 * is in the memory CMD shares) */
-	for (int cap = 0; cap < ncaps; cap++) /* the bounding set: execve gives root no more */
-		ok &= syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) == 0;
-	ok &= syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0;
-	/* the same limits as CMD (--ulimit) */
-	for (int i = 0; i < cfg->security.nrlimits; i++)
-		ok &= syscall(SYS_prlimit64, 0, cfg->security.rlimits[i].resource,
-			      &cfg->security.rlimits[i].limit, NULL) == 0;
-	/* (an ordinary user's namespace may not set groups: rootless.c) */
-	ok &= syscall(SYS_setgroups, 0, NULL) == 0 || rootless();
-	ok &= syscall(SYS_setresgid, gid, gid, gid) == 0 && syscall(SYS_setresuid, uid, uid, uid) == 0;
-	ok &= syscall(SYS_capset, &header, data) == 0;
-	/* and CMD's seccomp filter: a process of the container allowed to ptrace
-	 * (--cap-add SYS_PTRACE) could make PID 1 run its code */
-	ok &= syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-	      security_load_prepared() == 0;
-	if (!ok) {
-		kill(cmd, SIGKILL);
-		die_errno("drop the init's privileges");
-	}
-}
-
-/* What CMD's process starts with: it shares the init's memory (below). */
-struct cmd_start {
-	const struct config *cfg;
-	int tty_slave;
-	harden_fn harden;
-	int self;      /* tiny-init's sealed copy */
-	int sealed[2]; /* EOF on [0] once the init has become tiny-init */
-	sigset_t mask;	/* the signal mask to restore */
+struct plan_buf {
+	char *data;
+	size_t len, cap;
 };
 
-static int cmd_main(void *arg)
+/* N bytes of DATA (zeros if NULL) at the next multiple of 8: where they are. */
+static unsigned long long plan_add(struct plan_buf *b, const void *data, size_t n)
 {
-	const struct cmd_start *c = arg;
+	size_t at = (b->len + 7) & ~(size_t)7;
 
-	close(c->sealed[1]);
-	sigprocmask(SIG_SETMASK, &c->mask, NULL);
-	if (c->tty_slave >= 0)
-		attach_terminal(c->tty_slave);
-	/* CMD waits for the init's execve (EOF on SEALED), and execs through tiny-init */
-	process_exec(c->cfg, c->cfg->process.args, c->harden, c->sealed[0], c->self);
+	if (at + n > b->cap) {
+		b->cap = 2 * (at + n) + 4096;
+		if (!(b->data = realloc(b->data, b->cap)))
+			die("out of memory");
+	}
+	memset(b->data + b->len, 0, at - b->len);
+	if (data)
+		memcpy(b->data + at, data, n);
+	else
+		memset(b->data + at, 0, n);
+	b->len = at + n;
+	return at;
 }
 
-void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int self)
+/* STRINGS (NULL-terminated), and the list of where each is, ending in 0: the list's offset. */
+static unsigned long long plan_add_strings(struct plan_buf *b, char *const strings[])
 {
-	struct cmd_start c = {.cfg = cfg, .tty_slave = tty_slave, .harden = harden, .self = self};
-	const size_t size = 1 << 20, page = sysconf(_SC_PAGESIZE);
-	sigset_t all;
-	char env[32], *stack;
-	int ncaps;
-	pid_t cmd;
+	unsigned long long list, at;
+	size_t n = 0;
+
+	while (strings[n])
+		n++;
+	list = plan_add(b, NULL, (n + 1) * sizeof(at));
+	for (size_t i = 0; i < n; i++) {
+		at = plan_add(b, strings[i], strlen(strings[i]) + 1);
+		memcpy(b->data + list + i * sizeof(at), &at, sizeof(at));
+	}
+	return list;
+}
+
+/* CMD's environment, as docker makes it: ours is replaced (we are the container's child). */
+static void cmd_environment(const struct config *cfg)
+{
+	clearenv();
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", cfg->process.uid ? "/" : "/root", 1);
+	if (cfg->hostname)
+		setenv("HOSTNAME", cfg->hostname, 1);
+	if (cfg->process.terminal)
+		setenv("TERM", "xterm", 1);
+	for (int i = 0; i < cfg->process.nenv; i++)
+		putenv((char *)cfg->process.env[i]);
+}
+
+/*
+ * How CMD (ARGV) is to start, in a memfd for tiny-init (plan.h): its
+ * descriptor, open across execve. TTY and REPORT are descriptors, or -1;
+ * MASK is the signal mask CMD gets.
+ */
+static int write_plan(const struct config *cfg, char *const argv[], int tty, int report,
+		      const sigset_t *mask)
+{
+	const typeof(cfg->security) *s = &cfg->security;
+	struct plan p = {.magic = PLAN_MAGIC,
+			 .uid = cfg->process.uid,
+			 .gid = cfg->process.gid,
+			 .report = report,
+			 .tty = tty,
+			 .caps = s->caps,
+			 .ncaps = cap_max_bits()};
+	struct plan_buf b = {0};
+	const void *filter;
+	int fd;
+
+	p.flags = (cfg->process.uid == 0 ? PLAN_ROOT : 0) |
+		  (s->no_new_privs ? PLAN_NO_NEW_PRIVS : 0) | (rootless() ? PLAN_ROOTLESS : 0);
+	memcpy(&p.sigmask, mask, sizeof(p.sigmask)); /* the kernel's 64 bits */
+	plan_add(&b, NULL, sizeof(p));
+	p.nrlimits = s->nrlimits;
+	p.rlimits = plan_add(&b, NULL, s->nrlimits * sizeof(struct plan_rlimit));
+	for (int i = 0; i < s->nrlimits; i++) {
+		struct plan_rlimit r = {s->rlimits[i].resource, s->rlimits[i].limit.rlim_cur,
+					s->rlimits[i].limit.rlim_max};
+
+		memcpy(b.data + p.rlimits + i * sizeof(r), &r, sizeof(r));
+	}
+	p.nfilter = security_filter(cfg, &filter);
+	p.filter = plan_add(&b, filter, p.nfilter * 8);
+	p.cwd = plan_add(&b, cfg->process.cwd ? cfg->process.cwd : "/",
+			 strlen(cfg->process.cwd ? cfg->process.cwd : "/") + 1);
+	p.argv = plan_add_strings(&b, argv);
+	cmd_environment(cfg);
+	p.envp = plan_add_strings(&b, environ);
+	plan_add(&b, "", 1); /* the last byte is 0 */
+	p.size = b.len;
+	memcpy(b.data, &p, sizeof(p));
+	fd = memfd_create("final-plan", 0); /* open across our execve: tiny-init's */
+	if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len)
+		die_errno("write CMD's plan");
+	free(b.data);
+	return fd;
+}
+
+/* Execute SELF, tiny-init, as NAME with the plan PLAN. */
+static void __attribute__((noreturn)) exec_plan(int self, const char *name, int plan)
+{
+	char env[32];
+
+	snprintf(env, sizeof(env), "%s=%d", PLAN_ENV, plan);
+	fexecve(self, (char *[]){(char *)name, NULL}, (char *[]){env, NULL});
+	die_errno("execute %s (tiny-init)", name);
+}
+
+void process_exec(const struct config *cfg, char *const argv[], int self)
+{
+	const int report = errors_reported_to(), keep[] = {report, self};
+	sigset_t mask;
+
+	/*
+	 * CVE-2024-21626: no descriptor of the runtime reaches CMD, and none is
+	 * open when a path is looked up (the working directory, CMD's path and
+	 * its interpreter's at execve): a directory's /proc/self/fd/N/.. would
+	 * be the host's tree. The report pipe (not a directory) stays, and
+	 * closes at CMD's execve.
+	 */
+	if (close_fds_but(keep, N_ELEMS(keep)) < 0)
+		die_errno("close_range");
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	timing_report("exec, until tiny-init's execve");
+	exec_plan(self, "final-exec", write_plan(cfg, argv, -1, report, &mask));
+}
+
+void init_run(const struct config *cfg, int tty_slave, int self)
+{
+	const int report = errors_reported_to();
+	sigset_t all, mask;
+	int plan;
 
 	/*
 	 * Every signal blocked from here: a blocked signal is never dropped on
@@ -220,50 +201,29 @@ void init_run(const struct config *cfg, int tty_slave, harden_fn harden, int sel
 	 * through our execve, for tiny-init to take it.
 	 */
 	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &c.mask);
-	security_prepare(cfg); /* CMD's seccomp filter (built in: security.c), for both */
-	ncaps = cap_max_bits();
+	sigprocmask(SIG_BLOCK, &all, &mask);
+	plan = write_plan(cfg, cfg->process.args, tty_slave, report, &mask);
 	/*
 	 * CVE-2024-21626's leaked descriptor, by another door: a directory the
 	 * monitor left us (the record's, the cgroup's) would be the host's tree
-	 * through /proc/1/fd/N/.. to a process in here allowed to ptrace. Our
-	 * execve closes every one (and CMD's all of its copies): SEALED's write
-	 * end too, which lets CMD go on.
+	 * through /proc/1/fd/N/.. to a process in here allowed to ptrace, and
+	 * CMD's (tiny-init forks it) at its chdir and execve. Our execve closes
+	 * every one but stdio and what tiny-init needs: the plan, CMD's terminal,
+	 * the report pipe (none a directory of the host).
 	 */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||
+	    fcntl(plan, F_SETFD, 0) < 0 || (tty_slave >= 0 && fcntl(tty_slave, F_SETFD, 0) < 0) ||
+	    (report >= 0 && fcntl(report, F_SETFD, 0) < 0))
 		die_errno("close_range");
-	if (pipe2(c.sealed, O_CLOEXEC) < 0)
-		die_errno("pipe2");
-	/* CMD's stack, with a guard page below it */
-	stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-		     -1, 0);
-	if (stack == MAP_FAILED || mprotect(stack, page, PROT_NONE) < 0)
-		die_errno("mmap");
-	/*
-	 * CMD in a process that shares our memory (CLONE_VM, as posix_spawn()
-	 * starts one): fork() would copy the page tables and then fault on
-	 * every page either of us writes first, 3 of the 7 ms from the end of
-	 * the setup to CMD's execve on the development VM. It is safe because
-	 * we touch nothing of that memory from here on (our own stack, and
-	 * then our execve gives us a memory of our own and leaves this one to
-	 * CMD), until CMD's execve gives CMD one too. The descriptors, the
-	 * signal handlers, the credentials are each its own (no CLONE_FILES,
-	 * CLONE_SIGHAND, CLONE_THREAD).
-	 */
-	cmd = clone(cmd_main, stack + size, CLONE_VM | SIGCHLD, &c);
-	if (cmd < 0)
-		die_errno("clone");
+	timing_mark("plan");
+	timing_report("container, until the init's execve");
 	/*
 	 * Until now the init has been the runtime, cloned: its /proc/1/exe the
 	 * runtime's file, its /proc/1/cmdline the runtime's command line (`final
 	 * run -v /host/path:... /the/rootfs ...`), its memory the configuration.
 	 * From here it is tiny-init, from a sealed copy (security.h), with
-	 * nothing of ours. Nothing in the container saw it before: CMD is the
-	 * first process there, and `final exec` waits for CMD's execve.
+	 * nothing of ours, and only then does CMD's process exist: nothing in
+	 * the container ever saw the runtime.
 	 */
-	drop_privileges(cfg, cmd, ncaps);
-	snprintf(env, sizeof(env), "%s=%d", INIT_CMD_ENV, (int)cmd);
-	fexecve(self, (char *[]){INIT_TITLE, NULL}, (char *[]){env, NULL});
-	kill(cmd, SIGKILL);
-	die_errno("execute the init (tiny-init)");
+	exec_plan(self, INIT_TITLE, plan);
 }

@@ -99,30 +99,6 @@ static void drop_bounding_set(uint64_t keep)
 			die_errno("drop capability %s from the bounding set", cap_to_name(cap));
 }
 
-/* Permitted, effective and inheritable: KEEP for root, nothing for other users. */
-static void set_capabilities(uint64_t keep, bool root)
-{
-	cap_t caps = cap_init(), have = cap_get_proc();
-
-	for (cap_value_t cap = 0; root && cap < (cap_value_t)cap_max_bits(); cap++) {
-		cap_flag_value_t permitted = CAP_CLEAR;
-
-		/* Only what we hold: --cap-add ALL cannot exceed the runtime's own set. */
-		cap_get_flag(have, cap, CAP_PERMITTED, &permitted);
-		if (!(keep & (1ULL << cap)) || permitted != CAP_SET)
-			continue;
-		cap_set_flag(caps, CAP_PERMITTED, 1, &cap, CAP_SET);
-		cap_set_flag(caps, CAP_EFFECTIVE, 1, &cap, CAP_SET);
-		cap_set_flag(caps, CAP_INHERITABLE, 1, &cap, CAP_SET);
-	}
-	if (cap_set_proc(caps) < 0)
-		die_errno("set capabilities");
-	cap_free(caps);
-	cap_free(have);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		die_errno("clear ambient capabilities");
-}
-
 /*** seccomp ***/
 
 /* CTX as a BPF program (malloc'd *BPF, *LEN bytes), and CTX released; a negative errno if not. */
@@ -156,34 +132,10 @@ __asm__(".pushsection .rodata\n\t.balign 16\n"
 	".popsection\n");
 extern const struct sock_filter default_filter[], default_filter_end[];
 
-static struct sock_fprog compiled;
-
-void security_prepare(const struct config *cfg)
+size_t security_filter(const struct config *cfg, const void **program)
 {
-	if (cfg->security.seccomp)
-		compiled = (struct sock_fprog){.len = default_filter_end - default_filter,
-					       .filter = (struct sock_filter *)default_filter};
-}
-
-int security_load_prepared(void)
-{
-	/* system calls only: the init calls this with CMD sharing its memory (init.c) */
-	if (!compiled.filter)
-		return 0;
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &compiled) < 0 ? -1 : 0;
-}
-
-/*
- * Without no_new_privs (--security-opt no-new-privileges=false) loading a
- * filter takes CAP_SYS_ADMIN, which CMD still has here; libseccomp's
- * seccomp_load() would have set no_new_privs anyway, and the option would
- * have done nothing while the filter is on.
- */
-static void load_seccomp(const struct config *cfg)
-{
-	security_prepare(cfg);
-	if (security_load_prepared() < 0)
-		die_errno("load the seccomp filter");
+	*program = default_filter;
+	return cfg->security.seccomp ? (size_t)(default_filter_end - default_filter) : 0;
 }
 
 /*** paths ***/
@@ -230,32 +182,7 @@ void security_mask_paths(void)
 	}
 }
 
-/*** putting it together ***/
-
-void security_apply(const struct config *cfg)
-{
-	const typeof(cfg->security) *s = &cfg->security;
-	bool root = cfg->process.uid == 0;
-
-	for (int i = 0; i < s->nrlimits; i++)
-		if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].limit) < 0)
-			die_errno("setrlimit %s", s->rlimits[i].name);
-	/* (The runtime's descriptors are closed already: process_exec(), init.c.) */
-	if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
-	if (s->seccomp)
-		load_seccomp(cfg);
-	drop_bounding_set(s->caps);
-	/* Keep the permitted set across setuid(), so set_capabilities() decides. Rootless
-	 * with only the user's own id mapped, setgroups is denied (rootless.c): the
-	 * user's groups stay, as they are outside. */
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
-	    (setgroups(0, NULL) < 0 && !(errno == EPERM && rootless())) ||
-	    setresgid(cfg->process.gid, cfg->process.gid, cfg->process.gid) < 0 ||
-	    setresuid(cfg->process.uid, cfg->process.uid, cfg->process.uid) < 0)
-		die_errno("become user %d:%d", (int)cfg->process.uid, (int)cfg->process.gid);
-	set_capabilities(s->caps, root);
-}
+/*** the runtime's own binary ***/
 
 int security_sealed_copy(const char *name, const void *buf, size_t len)
 {
@@ -504,7 +431,7 @@ static void set_spec_capabilities(const struct spec *s)
 }
 
 /*
- * The order of security_apply(), with config.json's values. seccomp goes on
+ * The order of tiny-init's confine() (plan.h), with config.json's values. seccomp goes on
  * while CAP_SYS_ADMIN is still ours unless no_new_privs lets it go on last
  * (runc's order: the fewer system calls the runtime itself makes under the
  * container's filter, the better).

@@ -22,23 +22,16 @@ uint64_t security_cap_bits(const char *name);
 /* In the mount namespace, after /proc and /sys: mask and make read-only what runc does. */
 void security_mask_paths(void);
 /*
- * Last thing before execve, as root still: rlimits, close inherited fds,
- * no_new_privs, the seccomp filter, the bounding set, the user, and the
- * capabilities that are left. Dies with a message on failure.
+ * The default seccomp filter, compiled when final was built (seccomp-gen.c):
+ * its instructions at *PROGRAM (struct sock_filter, 8 bytes each), how many
+ * (0 when CFG has no filter). tiny-init loads it, for CMD and for itself
+ * (plan.h); the rest of CMD's confinement is there too, with system calls.
  */
-void security_apply(const struct config *cfg);
-/*
- * The default seccomp filter (when CFG has one), compiled when final was
- * built (seccomp-gen.c); security_load_prepared() loads it with system calls
- * alone (the caller sets no_new_privs, or holds CAP_SYS_ADMIN): the init,
- * whose memory CMD shares, confines itself with it. 0, or -1 (errno).
- */
-void security_prepare(const struct config *cfg);
-int security_load_prepared(void);
+size_t security_filter(const struct config *cfg, const void **program);
 /* final-oci: config.json's masked and read-only paths (NULL-terminated lists). */
 void security_mask_spec_paths(const char *const *masked, const char *const *readonly);
-/* final-oci: security_apply() with config.json's values (cfg->spec): five capability
- * sets, additional groups, its seccomp profile. */
+/* final-oci: CMD's confinement with config.json's values (cfg->spec): five capability
+ * sets, additional groups, its seccomp profile. Dies with a message on failure. */
 void security_apply_spec(const struct config *cfg);
 /* linux.seccomp compiled to a BPF program (malloc'd *BPF, *LEN bytes); -1 with a message. */
 int security_compile_seccomp(json_t *profile, void **bpf, size_t *len);

@@ -1,39 +1,94 @@
 /*
- * tiny-init.c: PID 1 of a `final run` container once CMD has started.
+ * tiny-init.c: PID 1 of a `final run` container, and what starts CMD.
  *
- * init.c starts CMD from a clone of the runtime, and that clone then
- * re-executes itself as this program, from a sealed in-memory copy
- * (security.h, CVE-2019-5736): from then on /proc/1/exe leads to nothing
- * anyone can write, and /proc/1/cmdline is "final-init". The runtime itself
- * cannot be that program: it is linked dynamically, and its loader is not
- * in the container's root. This is freestanding instead (no libc, its own
- * _start), so it runs in any root, and it is small enough to copy at every
- * start (the Makefile builds it and init.c carries it, .incbin).
+ * The runtime's child sets the container up (container.c), writes a plan
+ * of how CMD is to start (plan.h: its arguments, environment, user,
+ * capabilities, limits, seccomp program) and executes this program, from
+ * a sealed in-memory copy (security.h, CVE-2019-5736): from then on
+ * /proc/1/exe leads to nothing anyone can write, and /proc/1/cmdline is
+ * "final-init". Only then does CMD's process exist: we fork it, and it
+ * carries the plan out and executes CMD, so no process of the container
+ * ever sees the runtime as its init, and what /proc/self/exe names at
+ * CMD's execve (a "#!/proc/self/exe" script) is this copy, not final's
+ * file. The runtime itself cannot be PID 1 here: it is linked dynamically,
+ * and its loader is not in the container's root. This is freestanding (no
+ * libc, its own _start), so it runs in any root, and it is small enough to
+ * copy at every start (the Makefile builds it; init.c carries it, .incbin).
  *
- * What it does is tini's: forward every signal to CMD, reap every process
- * that ends (orphans are re-parented to PID 1), and exit with CMD's status.
- * Called final-exec, it is also what CMD's process executes last (below).
- * All signals stay blocked, so none is dropped on the way to PID 1 (a
- * blocked signal is never ignored, pid_namespaces(7)) and none interrupts
- * us: rt_sigtimedwait() takes them one by one. Signals that came while the
- * runtime's init exec'd us are pending still (a mask survives execve).
+ * As PID 1 it does what tini does: forward every signal to CMD, reap every
+ * process that ends (orphans are re-parented to PID 1), and exit with
+ * CMD's status, with no privilege of its own. All signals stay blocked, so
+ * none is dropped on the way to PID 1 (a blocked signal is never ignored,
+ * pid_namespaces(7)) and none interrupts us: rt_sigtimedwait() takes them
+ * one by one. Signals that came while the runtime's child exec'd us are
+ * pending still (a mask survives execve). Called final-exec, it is what a
+ * `final exec` process executes last: the same plan, without the fork.
  */
+#include "plan.h"
+
 #define NR_SIGCHLD 17
 #define NR_WNOHANG 1
 
 #if defined(__x86_64__)
-enum { SYS_kill = 62, SYS_wait4 = 61, SYS_rt_sigprocmask = 14, SYS_rt_sigtimedwait = 128,
-       SYS_getpid = 39, SYS_write = 1, SYS_exit_group = 231, SYS_fcntl = 72, SYS_execve = 59,
-       SYS_prctl = 157 };
+enum {
+	SYS_read = 0,
+	SYS_write = 1,
+	SYS_close = 3,
+	SYS_lseek = 8,
+	SYS_mmap = 9,
+	SYS_ioctl = 16,
+	SYS_getpid = 39,
+	SYS_clone = 56,
+	SYS_execve = 59,
+	SYS_kill = 62,
+	SYS_wait4 = 61,
+	SYS_fcntl = 72,
+	SYS_chdir = 80,
+	SYS_setsid = 112,
+	SYS_setgroups = 116,
+	SYS_setresuid = 117,
+	SYS_setresgid = 119,
+	SYS_capget = 125,
+	SYS_capset = 126,
+	SYS_rt_sigprocmask = 14,
+	SYS_rt_sigtimedwait = 128,
+	SYS_prctl = 157,
+	SYS_exit_group = 231,
+	SYS_futex = 202,
+	SYS_dup3 = 292,
+	SYS_prlimit64 = 302,
+	SYS_seccomp = 317
+};
 
-static long sys(long n, long a, long b, long c, long d)
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
-	register long r10 __asm__("r10") = d;
+	register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
 	long ret;
 
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* FN(ARG) in a process that shares our memory, on the stack below TOP: its pid. */
+static long spawn(void (*fn)(void *), void *arg, char *top)
+{
+	register long r10 __asm__("r10") = 0, r8 __asm__("r8") = 0;
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %[arg], %%rdi\n\t"
+			 "call *%[fn]\n\t"
+			 "hlt\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "a"(SYS_clone), "D"(0x100 | 17 /* CLONE_VM | SIGCHLD */), "S"(top),
+			   "d"(0), "r"(r10), "r"(r8), [fn] "r"(fn), [arg] "r"(arg)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
@@ -42,16 +97,64 @@ static long sys(long n, long a, long b, long c, long d)
 __asm__(".text\n.global _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n"
 	"\tand $-16, %rsp\n\tcall start\n\thlt\n");
 #elif defined(__aarch64__)
-enum { SYS_kill = 129, SYS_wait4 = 260, SYS_rt_sigprocmask = 135, SYS_rt_sigtimedwait = 137,
-       SYS_getpid = 172, SYS_write = 64, SYS_exit_group = 94, SYS_fcntl = 25, SYS_execve = 221,
-       SYS_prctl = 167 };
+enum {
+	SYS_read = 63,
+	SYS_write = 64,
+	SYS_close = 57,
+	SYS_lseek = 62,
+	SYS_mmap = 222,
+	SYS_ioctl = 29,
+	SYS_getpid = 172,
+	SYS_clone = 220,
+	SYS_execve = 221,
+	SYS_kill = 129,
+	SYS_wait4 = 260,
+	SYS_fcntl = 25,
+	SYS_chdir = 49,
+	SYS_setsid = 157,
+	SYS_setgroups = 159,
+	SYS_setresuid = 147,
+	SYS_setresgid = 149,
+	SYS_capget = 90,
+	SYS_capset = 91,
+	SYS_rt_sigprocmask = 135,
+	SYS_rt_sigtimedwait = 137,
+	SYS_prctl = 167,
+	SYS_exit_group = 94,
+	SYS_futex = 98,
+	SYS_dup3 = 24,
+	SYS_prlimit64 = 261,
+	SYS_seccomp = 277
+};
 
-static long sys(long n, long a, long b, long c, long d)
+static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
 	register long x8 __asm__("x8") = n, x0 __asm__("x0") = a, x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c, x3 __asm__("x3") = d;
+	register long x2 __asm__("x2") = c, x3 __asm__("x3") = d, x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
 
-	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+}
+
+static long spawn(void (*fn)(void *), void *arg, char *top)
+{
+	register long x8 __asm__("x8") = SYS_clone, x0 __asm__("x0") = 0x100 | 17;
+	register long x1 __asm__("x1") = (long)top, x2 __asm__("x2") = 0, x3 __asm__("x3") = 0;
+	register long x4 __asm__("x4") = 0;
+
+	__asm__ volatile("svc 0\n\t"
+			 "cbnz x0, 1f\n\t"
+			 "mov x0, %[arg]\n\t"
+			 "blr %[fn]\n\t"
+			 "brk #0\n"
+			 "1:"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), [fn] "r"(fn), [arg] "r"(arg)
+			 : "x30", "memory");
 	return x0;
 }
 
@@ -59,6 +162,11 @@ __asm__(".text\n.global _start\n_start:\n\tmov x0, sp\n\tbl start\n");
 #else
 #error "tiny-init.c: x86_64 and aarch64 only (a system call is an instruction of its own)"
 #endif
+
+static long sys(long n, long a, long b, long c, long d)
+{
+	return sys6(n, a, b, c, d, 0, 0);
+}
 
 static void __attribute__((noreturn)) exit_with(int status)
 {
@@ -96,49 +204,253 @@ static const char *env_get(char **envp, const char *name)
 	return v;
 }
 
-/* "final: CMD: WHAT" on stderr and on REPORT (`run -d` hears it there), then exit with STATUS. */
-static void __attribute__((noreturn)) fail(int report, const char *cmd, const char *what,
-					   int status)
-{
-	char line[512];
-	unsigned n = 0;
+/*** one line of error, as the runtime's die_errno() writes it ***/
 
-	for (const char *p = "final: "; *p; p++)
-		line[n++] = *p;
-	for (; *cmd && n < 400; cmd++)
-		line[n++] = *cmd;
-	for (const char *p = ": "; *p; p++)
-		line[n++] = *p;
-	for (; *what && n < sizeof(line) - 1; what++)
-		line[n++] = *what;
-	line[n++] = '\n';
-	sys(SYS_write, 2, (long)line, n, 0);
+struct line {
+	char s[512];
+	unsigned n;
+};
+
+static void put(struct line *l, const char *s)
+{
+	for (; *s && l->n < 400; s++)
+		l->s[l->n++] = *s;
+}
+
+static void put_number(struct line *l, unsigned long n)
+{
+	char digits[24];
+	int i = 0;
+
+	do
+		digits[i++] = (char)('0' + n % 10);
+	while ((n /= 10) && i < 23);
+	while (i > 0 && l->n < 400)
+		l->s[l->n++] = digits[--i];
+}
+
+static const struct {
+	long err;
+	const char *text;
+} error_texts[] = {
+    {-1, "Operation not permitted"},
+    {-2, "No such file or directory"},
+    {-7, "Argument list too long"},
+    {-8, "Exec format error"},
+    {-12, "Cannot allocate memory"},
+    {-13, "Permission denied"},
+    {-20, "Not a directory"},
+    {-22, "Invalid argument"},
+    {-26, "Text file busy"},
+    {-36, "File name too long"},
+    {-40, "Too many levels of symbolic links"},
+};
+
+static const char *error_text(long err)
+{
+	for (unsigned i = 0; i < sizeof(error_texts) / sizeof(error_texts[0]); i++)
+		if (error_texts[i].err == err)
+			return error_texts[i].text;
+	return 0;
+}
+
+/* "final: WHAT[: ERR's text]" on stderr and on REPORT (`run -d` hears it there); exit STATUS. */
+static void __attribute__((noreturn)) fail(long report, struct line *l, long err, int status)
+{
+	if (err < 0) {
+		put(l, ": ");
+		if (error_text(err))
+			put(l, error_text(err));
+		else
+			put(l, "error "), put_number(l, -err);
+	}
+	l->s[l->n++] = '\n';
+	sys(SYS_write, 2, (long)l->s, l->n, 0);
 	if (report > 2)
-		sys(SYS_write, report, (long)line, n, 0);
+		sys(SYS_write, report, (long)l->s, l->n, 0);
 	exit_with(status);
 }
 
-/*
- * final-exec REPORT CMD [ARG...]: what CMD's process executes last, so that
- * it is not final's image when the kernel looks up CMD's path and its
- * interpreter's (a `#!/proc/self/exe` would be final's file). execvp()'s
- * search of PATH; REPORT closes with our execve, and hears why not.
- */
-static void __attribute__((noreturn)) exec_cmd(char **argv, char **envp)
+static struct line *say(struct line *l, const char *what)
 {
-	static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	long report = number(argv[1]), err = -2 /* ENOENT */, e;
-	const char *cmd = argv[2], *path = env_get(envp, "PATH=");
+	l->n = 0;
+	put(l, "final: ");
+	put(l, what);
+	return l;
+}
+
+/*** the plan (plan.h) ***/
+
+/* Mapped from the descriptor PLAN_ENV names, offsets made pointers; 0 if there is none. */
+static struct plan *plan_map(char **envp)
+{
+	long fd = number(env_get(envp, PLAN_ENV "=")), size;
+	unsigned long long *list[2];
+	struct plan *p;
+	char *base;
+
+	if (fd < 0)
+		return 0;
+	size = sys(SYS_lseek, fd, 0, 2 /* SEEK_END */, 0);
+	base = size < (long)sizeof(*p)
+		   ? 0
+		   : (char *)sys6(SYS_mmap, 0, size, 3 /* PROT_READ|PROT_WRITE */,
+				  2 /* MAP_PRIVATE */, fd, 0);
+	sys(SYS_close, fd, 0, 0, 0);
+	if (!base || (unsigned long)base > -4096UL)
+		return 0;
+	p = (struct plan *)base;
+	if (p->magic != PLAN_MAGIC || p->size != (unsigned long long)size || base[size - 1] ||
+	    p->cwd >= p->size || p->argv >= p->size || p->envp >= p->size ||
+	    p->rlimits + p->nrlimits * sizeof(struct plan_rlimit) > p->size ||
+	    p->filter + p->nfilter * 8 > p->size || p->nfilter > 4096)
+		return 0;
+	list[0] = (unsigned long long *)(base + p->argv);
+	list[1] = (unsigned long long *)(base + p->envp);
+	for (int i = 0; i < 2; i++)
+		for (unsigned long long *a = list[i]; *a; a++) {
+			if ((char *)(a + 1) > base + size || *a >= p->size)
+				return 0;
+			*a = (unsigned long long)(unsigned long)(base + *a);
+		}
+	return p;
+}
+
+static char **plan_strings(const struct plan *p, unsigned long long offset)
+{
+	return (char **)((char *)p + offset);
+}
+
+/* The limits (--ulimit), for CMD and the init alike. */
+static void set_limits(const struct plan *p)
+{
+	const struct plan_rlimit *r = (const void *)((const char *)p + p->rlimits);
+	struct line l;
+	long e;
+
+	for (unsigned long long i = 0; i < p->nrlimits; i++)
+		if ((e = sys(SYS_prlimit64, 0, r[i].resource, (long)&r[i].cur, 0)) < 0)
+			fail(p->report, say(&l, "setrlimit"), e, 125);
+}
+
+/* The seccomp program, or nothing. */
+static long load_filter(const struct plan *p)
+{
+	struct {
+		unsigned short len;
+		const void *filter;
+	} prog = {(unsigned short)p->nfilter, (const char *)p + p->filter};
+
+	if (!p->nfilter)
+		return 0;
+	return sys(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, (long)&prog, 0);
+}
+
+/*
+ * CMD's confinement, in this order: no_new_privs and the filter (which
+ * needs CAP_SYS_ADMIN without no_new_privs, still ours), the bounding set,
+ * the user (keeping the permitted set), then the capabilities root keeps of
+ * what it holds (--cap-add ALL cannot exceed the runtime's own set); none
+ * for another user, nor ambient ones.
+ */
+static void confine(const struct plan *p)
+{
+	struct {
+		unsigned version;
+		int pid;
+	} header = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+	struct {
+		unsigned effective, permitted, inheritable;
+	} data[2];
+	unsigned long long keep = 0;
+	struct line l;
+	long e;
+
+	if ((p->flags & PLAN_NO_NEW_PRIVS) &&
+	    (e = sys(SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0)) < 0)
+		fail(p->report, say(&l, "prctl(PR_SET_NO_NEW_PRIVS)"), e, 125);
+	if ((e = load_filter(p)) < 0)
+		fail(p->report, say(&l, "load the seccomp filter"), e, 125);
+	for (unsigned long long cap = 0; cap < p->ncaps && cap < 64; cap++)
+		if (!(p->caps >> cap & 1) &&
+		    (e = sys(SYS_prctl, 24 /* PR_CAPBSET_DROP */, (long)cap, 0, 0)) < 0 && e != -22)
+			fail(p->report, say(&l, "drop a capability from the bounding set"), e, 125);
+	if ((e = sys(SYS_prctl, 8 /* PR_SET_KEEPCAPS */, 1, 0, 0)) < 0 ||
+	    ((e = sys(SYS_setgroups, 0, 0, 0, 0)) < 0 &&
+	     !(e == -1 && (p->flags & PLAN_ROOTLESS))) ||
+	    (e = sys(SYS_setresgid, p->gid, p->gid, p->gid, 0)) < 0 ||
+	    (e = sys(SYS_setresuid, p->uid, p->uid, p->uid, 0)) < 0) {
+		say(&l, "become user "), put_number(&l, p->uid), put(&l, ":"),
+		    put_number(&l, p->gid);
+		fail(p->report, &l, e, 125);
+	}
+	if ((e = sys(SYS_capget, (long)&header, (long)data, 0, 0)) < 0)
+		fail(p->report, say(&l, "set capabilities"), e, 125);
+	if (p->flags & PLAN_ROOT)
+		keep = p->caps & (data[0].permitted | (unsigned long long)data[1].permitted << 32);
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = data[i].inheritable =
+		    (unsigned)(keep >> 32 * i);
+	if ((e = sys(SYS_capset, (long)&header, (long)data, 0, 0)) < 0)
+		fail(p->report, say(&l, "set capabilities"), e, 125);
+	if ((e = sys(SYS_prctl, 47 /* PR_CAP_AMBIENT */, 4 /* CLEAR_ALL */, 0, 0)) < 0 && e != -22)
+		fail(p->report, say(&l, "clear ambient capabilities"), e, 125);
+}
+
+/*
+ * The init's own: no capability, none to come (the bounding set), CMD's
+ * user, no_new_privs, CMD's filter. It needs none: it signals CMD, which
+ * runs as the same user, and reaps. Root's full set here would be one
+ * ptrace away from any process of the container allowed to ptrace (--cap-add
+ * SYS_PTRACE writes /proc/1/mem), and so would the unfiltered system calls.
+ */
+static void drop_privileges(const struct plan *p, long cmd)
+{
+	struct {
+		unsigned version;
+		int pid;
+	} header = {0x20080522, 0};
+	unsigned data[6] = {0, 0, 0, 0, 0, 0};
+	int ok = 1;
+
+	for (unsigned long long cap = 0; cap < p->ncaps && cap < 64; cap++)
+		ok &= sys(SYS_prctl, 24 /* PR_CAPBSET_DROP */, (long)cap, 0, 0) == 0;
+	ok &= sys(SYS_prctl, 47 /* PR_CAP_AMBIENT */, 4 /* CLEAR_ALL */, 0, 0) == 0;
+	ok &= sys(SYS_setgroups, 0, 0, 0, 0) == 0 || (p->flags & PLAN_ROOTLESS);
+	ok &= sys(SYS_setresgid, p->gid, p->gid, p->gid, 0) == 0 &&
+	      sys(SYS_setresuid, p->uid, p->uid, p->uid, 0) == 0;
+	ok &= sys(SYS_capset, (long)&header, (long)data, 0, 0) == 0;
+	ok &= sys(SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0) == 0 && load_filter(p) == 0;
+	if (!ok) {
+		struct line l;
+
+		sys(SYS_kill, cmd, 9 /* SIGKILL */, 0, 0);
+		fail(-1, say(&l, "drop the init's privileges"), 0, 125);
+	}
+}
+
+/*
+ * Execute CMD (ARGS) as execvp() does: its path, or a search of PATH in
+ * ENVP. REPORT closes with our execve, and hears why not.
+ */
+static void __attribute__((noreturn)) exec_cmd(char **args, char **envp, long report)
+{
+	static const char default_path[] =
+	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	const char *cmd = args[0], *path = env_get(envp, "PATH=");
+	long err = -2 /* ENOENT */, e;
+	struct line l;
 	char buf[4096];
 	int slash = 0;
 
-	if (report < 0 || !cmd)
-		exit_with(2);
-	sys(SYS_fcntl, report, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */, 0);
+	if (!cmd)
+		exit_with(125);
+	if (report >= 0)
+		sys(SYS_fcntl, report, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */, 0);
 	for (const char *c = cmd; *c; c++)
 		slash |= *c == '/';
 	if (slash)
-		err = sys(SYS_execve, (long)cmd, (long)(argv + 2), (long)envp, 0);
+		err = sys(SYS_execve, (long)cmd, (long)args, (long)envp, 0);
 	/* each entry of PATH in turn ("" is the working directory, as execvp's) */
 	for (path = path ? path : default_path; !slash && *cmd; path += *path == ':') {
 		unsigned n = 0;
@@ -155,7 +467,7 @@ static void __attribute__((noreturn)) exec_cmd(char **argv, char **envp)
 			buf[n++] = *c;
 		if (n < sizeof(buf)) {
 			buf[n] = 0;
-			e = sys(SYS_execve, (long)buf, (long)(argv + 2), (long)envp, 0);
+			e = sys(SYS_execve, (long)buf, (long)args, (long)envp, 0);
 		} else {
 			e = -36; /* ENAMETOOLONG: not a shorter name instead */
 		}
@@ -168,14 +480,55 @@ static void __attribute__((noreturn)) exec_cmd(char **argv, char **envp)
 		if (!*path)
 			break;
 	}
-	if (err == -2)
-		fail(report, cmd, "command not found", 127);
-	fail(report, cmd,
-	     err == -13  ? "Permission denied"
-	     : err == -8 ? "Exec format error"
-			 : "cannot be executed",
-	     126);
+	say(&l, cmd), put(&l, ": ");
+	if (err == -2) {
+		put(&l, "command not found");
+		fail(report, &l, 0, 127);
+	}
+	put(&l, err == -13  ? "Permission denied"
+		: err == -8 ? "Exec format error"
+			    : "cannot be executed");
+	fail(report, &l, 0, 126);
 }
+
+/* Set once the init has no privilege left: CMD's process, which shares our memory, waits for it. */
+static volatile int init_dropped;
+
+/* CMD's process: its terminal, its working directory, its confinement, CMD. */
+static void __attribute__((noreturn)) start_cmd(void *arg)
+{
+	const struct plan *p = arg;
+	const char *cwd = (const char *)p + p->cwd;
+	struct line l;
+	long e;
+
+	sys(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&p->sigmask, 0, 8);
+	if (p->tty >= 0) { /* the controlling terminal, and stdin, stdout, stderr */
+		if ((e = sys(SYS_setsid, 0, 0, 0, 0)) < 0 ||
+		    (e = sys(SYS_ioctl, p->tty, 0x540E /* TIOCSCTTY */, 0, 0)) < 0)
+			fail(p->report, say(&l, "make the terminal the controlling one"), e, 125);
+		for (int fd = 0; fd < 3; fd++)
+			if (fd != p->tty && (e = sys(SYS_dup3, p->tty, fd, 0, 0)) < 0)
+				fail(p->report, say(&l, "dup2 the terminal"), e, 125);
+		if (p->tty > 2)
+			sys(SYS_close, p->tty, 0, 0, 0);
+	}
+	if ((e = sys(SYS_chdir, (long)cwd, 0, 0, 0)) < 0)
+		say(&l, "chdir "), put(&l, cwd), fail(p->report, &l, e, 125);
+	confine(p);
+	/*
+	 * The init may not be root still when CMD runs: a CMD allowed to ptrace
+	 * (--cap-add SYS_PTRACE) would make it run code with all of root's
+	 * capabilities (the_init_has_no_privilege). (A `final exec` process has
+	 * no init to wait for: it is set from the start.)
+	 */
+	while (!__atomic_load_n(&init_dropped, __ATOMIC_ACQUIRE))
+		sys(SYS_futex, (long)&init_dropped, 128 /* FUTEX_WAIT_PRIVATE */, 0, 0);
+	exec_cmd(plan_strings(p, p->argv), plan_strings(p, p->envp), p->report);
+}
+
+/* CMD's process's stack, until its execve */
+static char cmd_stack[32 << 10] __attribute__((aligned(16)));
 
 void __attribute__((noreturn, used)) start(long *sp)
 {
@@ -183,19 +536,42 @@ void __attribute__((noreturn, used)) start(long *sp)
 				    "final run\n";
 	char **argv = (char **)(sp + 1), **envp = argv + sp[0] + 1;
 	unsigned long all = ~0UL; /* the kernel's sigset_t: 64 bits */
-	long cmd = number(env_get(envp, "FINAL_INIT_CMD=")), sig, pid;
+	struct plan *p = plan_map(envp);
+	long cmd, sig, pid;
 	int status;
 	long info[16]; /* siginfo_t: 128 bytes */
+	struct line l;
 
-	if (sp[0] >= 3 && after(argv[0], "final-exec") && !*after(argv[0], "final-exec"))
-		exec_cmd(argv, envp);
-	if (cmd <= 1 || sys(SYS_getpid, 0, 0, 0, 0) != 1) {
+	if (p && sp[0] == 1 && after(argv[0], "final-exec") && !*after(argv[0], "final-exec")) {
+		init_dropped = 1;
+		set_limits(p);
+		start_cmd(p);
+	}
+	if (!p || sys(SYS_getpid, 0, 0, 0, 0) != 1) {
 		sys(SYS_write, 2, (long)usage, sizeof(usage) - 1, 0);
 		exit_with(2);
 	}
 	/* Not dumpable already (an execute-only file, init.c); whatever fs.suid_dumpable says: */
 	sys(SYS_prctl, 4 /* PR_SET_DUMPABLE */, 0, 0, 0);
 	sys(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, 0, sizeof(all));
+	set_limits(p);
+	/*
+	 * CMD's process shares our memory (CLONE_VM, as posix_spawn() starts
+	 * one): fork() would copy the page tables, and each of us would then
+	 * fault on every page it writes first. We write nothing of CMD's but
+	 * INIT_DROPPED, and CMD's execve gives it a memory of its own.
+	 */
+	cmd = spawn(start_cmd, p, cmd_stack + sizeof(cmd_stack));
+	if (cmd < 0)
+		fail(p->report, say(&l, "fork CMD's process"), cmd, 125);
+	/* CMD's terminal and report are CMD's: its execve closes the report ("ready") */
+	if (p->tty >= 0)
+		sys(SYS_close, p->tty, 0, 0, 0);
+	if (p->report >= 0)
+		sys(SYS_close, p->report, 0, 0, 0);
+	drop_privileges(p, cmd);
+	__atomic_store_n(&init_dropped, 1, __ATOMIC_RELEASE);
+	sys(SYS_futex, (long)&init_dropped, 129 /* FUTEX_WAKE_PRIVATE */, 1, 0);
 	for (;;) {
 		sig = sys(SYS_rt_sigtimedwait, (long)&all, (long)info, 0, sizeof(all));
 		if (sig < 0)

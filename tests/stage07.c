@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,8 +449,11 @@ END_TEST
  */
 START_TEST(init_holds_no_descriptor_of_the_host)
 {
+	/* and one final itself inherited, not O_CLOEXEC: the host's root */
+	int held = open("/", O_RDONLY | O_DIRECTORY);
 	struct proc p = {0};
 
+	ck_assert_int_ge(held, 3);
 	ctr_run(&p, CMD("--network", "none", "--cap-add", "SYS_PTRACE"),
 		CMD("/bin/sh", "-c", "ls /proc/1/fd | tr '\\n' ' '"));
 	assert_exit(&p, 0);
@@ -459,6 +463,7 @@ START_TEST(init_holds_no_descriptor_of_the_host)
 	FINAL_OK(&p, "exec", "fds", "/bin/sh", "-c", "ls /proc/1/fd | tr '\\n' ' '");
 	assert_out_eq(&p, "0 1 2 ");
 	FINAL_OK(&p, "rm", "-f", "fds");
+	close(held);
 }
 END_TEST
 
@@ -474,6 +479,7 @@ START_TEST(cmd_reaches_no_host_directory_by_descriptor)
 {
 	char dir[] = "/tmp/final-fdwalk-XXXXXX", bin[64], path[256], fd[32];
 	struct proc p = {0};
+	int held;
 
 	ck_assert(mkdtemp(dir));
 	snprintf(bin, sizeof(bin), "%s/busybox", dir);
@@ -490,6 +496,17 @@ START_TEST(cmd_reaches_no_host_directory_by_descriptor)
 		ctr_run(&p, CMD("--network", "none", "-w", fd), CMD("/bin/pwd"));
 		ck_assert_msg(p.status == 125, "-w %s: exit %d, in %s", fd, p.status, p.out);
 	}
+	/* A directory final (run, exec) inherited, not O_CLOEXEC, is closed too. */
+	ck_assert((held = open(dir, O_RDONLY | O_DIRECTORY)) >= 3);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/busybox", held);
+	ctr_run(&p, CMD("--network", "none"), CMD(path, "echo", "escaped"));
+	ck_assert_msg(!strstr(p.out, "escaped"), "CMD ran the host's %s", bin);
+	FINAL_OK(&p, "run", "-d", "--name", "fdwalk", "--network", "none", test_rootfs,
+		 "/bin/sleep", "100");
+	bin_run(&p, CMD("exec", "fdwalk", path, "echo", "escaped"));
+	ck_assert_msg(!strstr(p.out, "escaped"), "exec ran the host's %s", bin);
+	FINAL_OK(&p, "rm", "-f", "fdwalk");
+	close(held);
 	unlink(bin);
 	rmdir(dir);
 }
@@ -529,8 +546,9 @@ END_TEST
 /*
  * CMD's process is final's until its execve, so a #!/proc/self/exe script
  * (or a CMD that is that path) made the kernel run final's file from the
- * host (CVE-2019-5736's door). CMD execs through tiny-init instead: what
- * /proc/self/exe names then is tiny-init's sealed copy, which refuses.
+ * host (CVE-2019-5736's door). CMD's process is tiny-init's (run), or execs
+ * through it (exec): what /proc/self/exe names then is tiny-init's sealed
+ * copy, which refuses.
  */
 START_TEST(cmd_never_execs_the_runtime_s_file)
 {
@@ -549,6 +567,14 @@ START_TEST(cmd_never_execs_the_runtime_s_file)
 	assert_contains(p.err, "final-init: the init of final's containers");
 	ctr_run(&p, CMD("--network", "none"), CMD("/proc/self/exe"));
 	assert_contains(p.err, "final-init: the init of final's containers");
+	/* nor a `final exec` process's */
+	FINAL_OK(&p, "run", "-d", "--name", "selfexe", "--network", "none", "-v", vol, test_rootfs,
+		 "/bin/sleep", "100");
+	bin_run(&p, CMD("exec", "selfexe", "/v/x.sh"));
+	assert_contains(p.err, "final-init: the init of final's containers");
+	bin_run(&p, CMD("exec", "selfexe", "/proc/self/exe"));
+	assert_contains(p.err, "final-init: the init of final's containers");
+	FINAL_OK(&p, "rm", "-f", "selfexe");
 	unlink(script);
 	rmdir(dir);
 }

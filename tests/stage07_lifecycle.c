@@ -468,10 +468,21 @@ START_TEST(exec_never_exposes_the_runtime_binary)
 	sh("mkdir -p %s && cp -a %s/. %s && printf '#!/proc/self/exe\\n' > %s/bin/pwn && "
 	   "chmod 755 %s/bin/pwn",
 	   dir, test_rootfs, dir, dir, dir);
-	FINAL_OK(&p, "run", "-d", "--name", "trap", "--network", "none", dir, "/t/catcher", "6");
+	/* --cap-add ALL: the exec'd process has no capability the catcher lacks (else reading
+	 * its /proc/PID/exe is refused for that alone: cap_ptrace_access_check) */
+	FINAL_OK(&p, "run", "-d", "--name", "trap", "--network", "none", "--cap-add", "ALL", dir,
+		 "/t/catcher", "6");
 	usleep(300000);
 	for (int i = 0; i < 20; i++) /* the window is a millisecond or two: try it often */
 		bin_run(&ex, CMD("exec", "trap", "pwn"));
+	/*
+	 * The script runs through tiny-init now (its /proc/self/exe is that), and
+	 * the exec'd process is final only from its setns to its execve of
+	 * tiny-init: memfd_create(), which it calls there (the init's copy, the
+	 * plan), is held 0.5 s, so the catcher has a second to find it.
+	 */
+	start_delayed(&ex, "memfd_create", 500000, CMD("exec", "trap", "/bin/true"));
+	proc_wait(&ex, 30); /* (refused if the catcher has ended the container: see its log) */
 	FINAL_OK(&p, "wait", "trap");
 	FINAL_OK(&p, "logs", "trap");
 	ck_assert_msg(p.out[0] == '\0', "the container opened the runtime's binary: %s", p.out);
@@ -535,8 +546,9 @@ END_TEST
  * CMD runs only once its init is tiny-init, from a sealed copy: until then
  * the init is the runtime, cloned, and /proc/1/exe would lead to final's
  * file on the host (CVE-2019-5736), /proc/1/cmdline show final's command
- * line. The init's execveat is held 0.5 s: a CMD that did not wait for it
- * would see the runtime.
+ * line. (It holds by construction now: tiny-init starts CMD's process.) The
+ * init's execveat is held 0.5 s: a CMD that came before it would see the
+ * runtime.
  */
 START_TEST(cmd_starts_once_its_init_is_sealed)
 {
@@ -559,6 +571,28 @@ START_TEST(cmd_starts_once_its_init_is_sealed)
 		proc_wait(&run, 30);
 		ck_assert_msg(run.status == 125, "-w %s: exit %d, in %s", dir, run.status, run.out);
 	}
+}
+END_TEST
+
+/*
+ * CMD's process starts while tiny-init, PID 1, is root still, and shares
+ * its memory (tiny-init.c): it executes CMD only once the init has dropped
+ * every privilege. A CMD that came first could read the init's
+ * capabilities, and with --cap-add SYS_PTRACE write code into /proc/1/mem
+ * that runs with all of them. Each prctl() is held 20 ms: the init makes
+ * about a dozen more than CMD's process (its whole bounding set), so a CMD
+ * that did not wait would run a quarter of a second before the init is done.
+ */
+START_TEST(cmd_runs_once_its_init_has_no_privilege)
+{
+	struct proc run = {0};
+
+	start_delayed(&run, "prctl", 20000,
+		      CMD("run", "--rm", "--network", "none", test_rootfs, "/bin/grep",
+			  "^CapEff:", "/proc/1/status"));
+	proc_wait(&run, 60);
+	assert_exit(&run, 0);
+	assert_out_eq(&run, "CapEff:\t0000000000000000\n");
 }
 END_TEST
 
@@ -767,6 +801,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, start_is_once);
 	add_test(7, 0, start_cannot_open_the_gate_of_a_run);
 	add_test(7, 0, cmd_starts_once_its_init_is_sealed);
+	add_test(7, 0, cmd_runs_once_its_init_has_no_privilege);
 	add_test(7, 0, a_signal_before_cmd_runs_reaches_it);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
