@@ -91,7 +91,6 @@ static bool wait_for(struct container *c, bool (*done)(const struct container *)
 
 /*** the child ***/
 
-/* --userns=remap, last, when the container is complete: root is the range's first id now. */
 /* Root of the user namespace we joined (--userns=remap: ours is not mapped there, and an
  * execve as nobody would drop every capability). */
 static int become_userns_root(void)
@@ -101,6 +100,7 @@ static int become_userns_root(void)
 		   : 0;
 }
 
+/* --userns=remap, last, when the container is complete: root is the range's first id now. */
 static void join_userns(int fd)
 {
 	if (setns(fd, CLONE_NEWUSER) < 0)
