@@ -12,8 +12,8 @@
 # /run is on a systemd host: one of the bench's own, mounted in its namespace
 # (away from the user's containers, and gone with the bench).
 #
-#   BENCH_RUNS=N   runs per start-up figure (default 100, at least 2); the
-#                  phases and the scale figures take at most 20, the pulls 10
+#   BENCH_RUNS=N   runs per start-up figure, pairs per scale figure (default
+#                  100, at least 2); the phases take at most 20, the pulls 10
 # podman and gnuplot are optional: without them, their part is skipped (said).
 set -euo pipefail
 
@@ -123,7 +123,29 @@ for i in $(seq 10); do "$final" rm -f "idle$i" >/dev/null; done
 
 # Beside final at each N, the floor: what the machine itself does as N grows
 # (more processes, memory, cgroups), so that final's own growth shows.
-echo "=> start latency against containers already running (bridge, each with a cgroup and a veth)"
+# Latency against the number running, paired: a bridged `final run` and the
+# floor alternate (which goes first alternates too), $runs pairs at each N,
+# and each pair gives final's time over the floor's. This VM's speed drifts
+# over the minutes between two N, in both directions, as much as final's
+# time moves; the floor beside each run of final cancels that. A line of
+# scale.tsv: N, final's median (ms), the floor's, the median of the ratios.
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+paired() {
+	local i t0 t1 t2 pairs=$out/pairs-$1.txt
+	for i in $(seq $((runs + 2))); do
+		t0=$EPOCHREALTIME
+		if ((i % 2)); then "$final" run --rm "$rootfs" /bin/true; else unshare --fork --pid --mount --uts --ipc --net /bin/true; fi
+		t1=$EPOCHREALTIME
+		if ((i % 2)); then unshare --fork --pid --mount --uts --ipc --net /bin/true; else "$final" run --rm "$rootfs" /bin/true; fi
+		t2=$EPOCHREALTIME
+		# the first two pairs warm up; microseconds, final's first
+		((i > 2)) || continue
+		if ((i % 2)); then echo "$((${t1/./} - ${t0/./})) $((${t2/./} - ${t1/./}))"; else echo "$((${t2/./} - ${t1/./})) $((${t1/./} - ${t0/./}))"; fi
+	done >"$pairs"
+	printf '%s\t%s\t%s\t%s\n' "$1" "$(awk '{ print $1 / 1000 }' "$pairs" | median)" \
+		"$(awk '{ print $2 / 1000 }' "$pairs" | median)" "$(awk '{ print $1 / $2 }' "$pairs" | median)"
+}
+echo "=> start latency against containers already running (bridge, each with a cgroup and a veth; paired with the floor)"
 : >"$out/scale.tsv"
 running=0
 for target in 1 10 50 100; do
@@ -131,12 +153,12 @@ for target in 1 10 50 100; do
 		running=$((running + 1))
 		"$final" run -d --name "bg$running" "$rootfs" sleep 1000 >/dev/null
 	done
-	hyperfine -N --warmup 2 --runs "$few" --style none --export-json "$out/scale-$target.json" \
-		"$final run --rm $rootfs /bin/true" "unshare --fork --pid --mount --uts --ipc --net /bin/true" >/dev/null
-	printf '%s\t%s\n' "$target" "$(jq -r '[.results[].median * 1000 | tostring] | join("\t")' \
-		"$out/scale-$target.json")" >>"$out/scale.tsv"
+	paired "$target" >>"$out/scale.tsv"
 done
-for i in $(seq "$running"); do "$final" rm -f "bg$i" >/dev/null; done
+# and with one running again: what the machine did meanwhile
+for i in $(seq 2 "$running"); do "$final" rm -f "bg$i" >/dev/null; done
+paired 1 >"$out/scale-again.tsv"
+"$final" rm -f bg1 >/dev/null
 start=$(date +%s%N)
 for i in $(seq 50); do "$final" run -d --name "burst$i" "$rootfs" sleep 1000 >/dev/null & done
 wait
@@ -179,6 +201,7 @@ rm -rf "$FINAL_DATA" "$reg/oci" "$reg/bundle"
 # The results file, the table, the plot.
 jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpfile podman "$out/podman.json" --arg none "$(cat "$out/phases-none.tsv")" \
 	--arg bridge "$(cat "$out/phases-bridge.tsv")" --arg scale "$(cat "$out/scale.tsv")" \
+	--arg again "$(cat "$out/scale-again.tsv")" \
 	--argjson rss_final "$rss_final" --argjson rss_runc "$rss_runc" --argjson rss_crun "$rss_crun" \
 	--argjson per_container "$per_container" --argjson burst "$burst_ms" \
 	--slurpfile pull_small "$out/pull-busybox.json" --slurpfile pull_big "$out/pull-big.json" \
@@ -196,6 +219,9 @@ jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpf
 	 idle_container_kib: $per_container,
 	 latency_vs_running_ms: ($scale | tsv),
 	 floor_vs_running_ms: ($scale | tsv(2)),
+	 final_over_floor_vs_running: ($scale | tsv(3)),
+	 back_at_one_running: ($again | split("\t") | {final_ms: (.[1] | tonumber), floor_ms: (.[2] | tonumber),
+	                                                 final_over_floor: (.[3] | tonumber)}),
 	 fifty_at_once_ms: $burst,
 	 pull_ms: {busybox_3MB: [$pull_small[0].results[] | {tool: .command, median: (.median * 1000)}],
 	           with_64MB_layer: [$pull_big[0].results[] | {tool: .command, median: (.median * 1000)}]}}' \
@@ -217,11 +243,10 @@ paste "$out/phases-none.tsv" "$out/phases-bridge.tsv" |
 	awk -F'\t' '{ printf "  %-50s %10.2f %10.2f\n", $1, $2, $4 }'
 printf '\npeak RSS (KiB): final %s, runc %s, crun %s; an idle final container costs %s KiB\n' \
 	"$rss_final" "$rss_runc" "$rss_crun" "$per_container"
-printf 'start latency (median ms) with N containers running:'
-awk -F'\t' '{ printf " N=%s: %.1f", $1, $2 }' "$out/scale.tsv"
-printf '\n  (the floor meanwhile:'
-awk -F'\t' '{ printf " N=%s: %.1f", $1, $3 }' "$out/scale.tsv"
-printf ')'
+printf 'start latency (median ms) with N containers running, paired with the floor:\n'
+awk -F'\t' '{ printf "  N=%s: final %.1f, floor %.1f, final/floor %.2f\n", $1, $2, $3, $4 }' "$out/scale.tsv"
+awk -F'\t' '{ printf "  N=1 again after: final %.1f, floor %.1f, final/floor %.2f\n", $2, $3, $4 }' "$out/scale-again.tsv"
+awk -F'\t' 'NR == 1 { r = $4 } END { printf "  final/floor from N=1 to N=%s: %+.1f%%", $1, ($4 / r - 1) * 100 }' "$out/scale.tsv"
 printf '\n50 containers started at once: %s ms\n' "$burst_ms"
 printf '\n%-30s %14s %10s %16s %10s\n' "pull from loopback (median)" "busybox, ms" "x final" "+64 MB layer, ms" "x final"
 jq -r '.pull_ms as $p | range(0; $p.busybox_3MB | length) |
