@@ -12,8 +12,8 @@
 # /run is on a systemd host: one of the bench's own, mounted in its namespace
 # (away from the user's containers, and gone with the bench).
 #
-#   BENCH_RUNS=N   runs per start-up figure, pairs per scale figure (default
-#                  100, at least 2); the phases take at most 20, the pulls 10
+#   BENCH_RUNS=N   runs per start-up figure (default 100, at least 2), and
+#                  3N pairs per scale figure; the phases take at most 20, the pulls 10
 # podman and gnuplot are optional: without them, their part is skipped (said).
 set -euo pipefail
 
@@ -124,7 +124,7 @@ for i in $(seq 10); do "$final" rm -f "idle$i" >/dev/null; done
 # Beside final at each N, the floor: what the machine itself does as N grows
 # (more processes, memory, cgroups), so that final's own growth shows.
 # Latency against the number running, paired: a bridged `final run` and the
-# floor alternate (which goes first alternates too), $runs pairs at each N,
+# floor alternate (which goes first alternates too), 3 x $runs pairs at each N,
 # and each pair gives final's time over the floor's. This VM's speed drifts
 # over the minutes between two N, in both directions, as much as final's
 # time moves; the floor beside each run of final cancels that. A line of
@@ -132,7 +132,7 @@ for i in $(seq 10); do "$final" rm -f "idle$i" >/dev/null; done
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 paired() {
 	local i t0 t1 t2 pairs=$out/pairs-$1.txt
-	for i in $(seq $((runs + 2))); do
+	for i in $(seq $((3 * runs + 2))); do
 		t0=$EPOCHREALTIME
 		if ((i % 2)); then "$final" run --rm "$rootfs" /bin/true; else unshare --fork --pid --mount --uts --ipc --net /bin/true; fi
 		t1=$EPOCHREALTIME
