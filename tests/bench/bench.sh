@@ -51,7 +51,32 @@ jq --arg root "$rootfs" '.process.args = ["/bin/true"] | .process.terminal = fal
 	.root.path = $root | .root.readonly = true' "$bundle/config.json" >"$bundle/c" &&
 	mv "$bundle/c" "$bundle/config.json"
 
-echo "=> start-to-exit of /bin/true, $runs runs each"
+floor="unshare --fork --pid --mount --uts --ipc --net /bin/true"
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# COUNT pairs of commands A and B, which goes first alternating, each timed
+# once by hyperfine (no shell in between): "A's ms B's ms" a line; two more
+# pairs before, to warm up.
+pairs() {
+	local i
+	for i in $(seq $(($1 + 2))); do
+		if ((i % 2)); then
+			hyperfine -N --runs 1 --style none --export-json "$out/pair.json" "$2" "$3" >/dev/null 2>&1
+		else
+			hyperfine -N --runs 1 --style none --export-json "$out/pair.json" "$3" "$2" >/dev/null 2>&1
+		fi
+		if ((i > 2)); then
+			jq -r --argjson a $((1 - i % 2)) '"\(.results[$a].times[0] * 1000) \(.results[1 - $a].times[0] * 1000)"' \
+				"$out/pair.json"
+		fi
+	done
+}
+# A's median, B's, and the median of the pairs' A / B, tab-separated.
+pair_medians() {
+	printf '%s\t%s\t%s' "$(awk '{ print $1 }' "$1" | median)" "$(awk '{ print $2 }' "$1" | median)" \
+		"$(awk '{ print $1 / $2 }' "$1" | median)"
+}
+
+echo "=> start-to-exit of /bin/true, $runs runs each, then $runs pairs of final --network none and the floor"
 hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$out/startup.json" \
 	-n "final --network none" "$final run --rm --network none $rootfs /bin/true" \
 	-n "final (bridge)" "$final run --rm $rootfs /bin/true" \
@@ -59,7 +84,11 @@ hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$out/startup.
 	-n "runc run" "runc run -b $bundle bench-runc" \
 	-n "crun run" "crun run -b $bundle bench-crun" \
 	-n "bwrap" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
-	-n "unshare (floor)" "unshare --fork --pid --mount --uts --ipc --net /bin/true" >/dev/null
+	-n "unshare (floor)" "$floor" >/dev/null
+# The same two, final --network none and the floor, in pairs: hyperfine's
+# figures above take each tool's runs in a block, and a minute of this VM
+# running slower (it happens) moves one tool's block and not the other's.
+pairs "$runs" "$final run --rm --network none $rootfs /bin/true" "$floor" >"$out/pairs-startup.txt"
 
 # The OCI lifecycle (youki's method): create, start and delete of the same
 # bundle with each runtime, as an engine calls them; then podman run --rm
@@ -129,21 +158,9 @@ for i in $(seq 10); do "$final" rm -f "idle$i" >/dev/null; done
 # over the minutes between two N, in both directions, as much as final's
 # time moves; the floor beside each run of final cancels that. A line of
 # scale.tsv: N, final's median (ms), the floor's, the median of the ratios.
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 paired() {
-	local i t0 t1 t2 pairs=$out/pairs-$1.txt
-	for i in $(seq $((3 * runs + 2))); do
-		t0=$EPOCHREALTIME
-		if ((i % 2)); then "$final" run --rm "$rootfs" /bin/true; else unshare --fork --pid --mount --uts --ipc --net /bin/true; fi
-		t1=$EPOCHREALTIME
-		if ((i % 2)); then unshare --fork --pid --mount --uts --ipc --net /bin/true; else "$final" run --rm "$rootfs" /bin/true; fi
-		t2=$EPOCHREALTIME
-		# the first two pairs warm up; microseconds, final's first
-		((i > 2)) || continue
-		if ((i % 2)); then echo "$((${t1/./} - ${t0/./})) $((${t2/./} - ${t1/./}))"; else echo "$((${t2/./} - ${t1/./})) $((${t1/./} - ${t0/./}))"; fi
-	done >"$pairs"
-	printf '%s\t%s\t%s\t%s\n' "$1" "$(awk '{ print $1 / 1000 }' "$pairs" | median)" \
-		"$(awk '{ print $2 / 1000 }' "$pairs" | median)" "$(awk '{ print $1 / $2 }' "$pairs" | median)"
+	pairs $((3 * runs)) "$final run --rm $rootfs /bin/true" "$floor" >"$out/pairs-$1.txt"
+	printf '%s\t%s\n' "$1" "$(pair_medians "$out/pairs-$1.txt")"
 }
 echo "=> start latency against containers already running (bridge, each with a cgroup and a veth; paired with the floor)"
 : >"$out/scale.tsv"
@@ -201,7 +218,7 @@ rm -rf "$FINAL_DATA" "$reg/oci" "$reg/bundle"
 # The results file, the table, the plot.
 jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpfile podman "$out/podman.json" --arg none "$(cat "$out/phases-none.tsv")" \
 	--arg bridge "$(cat "$out/phases-bridge.tsv")" --arg scale "$(cat "$out/scale.tsv")" \
-	--arg again "$(cat "$out/scale-again.tsv")" \
+	--arg again "$(cat "$out/scale-again.tsv")" --arg startpairs "$(pair_medians "$out/pairs-startup.txt")" \
 	--argjson rss_final "$rss_final" --argjson rss_runc "$rss_runc" --argjson rss_crun "$rss_crun" \
 	--argjson per_container "$per_container" --argjson burst "$burst_ms" \
 	--slurpfile pull_small "$out/pull-busybox.json" --slurpfile pull_big "$out/pull-big.json" \
@@ -212,6 +229,8 @@ jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpf
 	{machine: $machine, notes: $ARGS.positional,
 	 startup_ms: [$s[0].results[] | {tool: .command, median: (.median * 1000), stddev: (.stddev * 1000),
 	                                 min: (.min * 1000), max: (.max * 1000)}],
+	 startup_paired: ($startpairs | split("\t") | {final_network_none_ms: (.[0] | tonumber),
+	                   floor_ms: (.[1] | tonumber), final_over_floor: (.[2] | tonumber)}),
 	 phases_ms: {network_none: ($none | tsv), bridge: ($bridge | tsv)},
 	 oci_create_start_delete_ms: [$oci[0].results[] | {tool: .command, median: (.median * 1000)}],
 	 podman_run_rm_ms: [$podman[0].results[] | {tool: .command, median: (.median * 1000)}],
@@ -234,6 +253,8 @@ printf '\n%-22s %10s %10s %14s %8s\n' "start-to-exit" "median ms" "stddev" "x fi
 jq -r '.startup_ms[0].median as $base | .startup_ms[-1].median as $floor | .startup_ms[] |
 	"\(.tool)\t\(.median)\t\(.stddev)\t\(.median / $base)\t\(.median / $floor)"' "$out/results.json" |
 	awk -F'\t' '{ printf "%-22s %10.2f %10.2f %14.2f %8.2f\n", $1, $2, $3, $4, $5 }'
+jq -r '.startup_paired | "\(.final_network_none_ms)\t\(.floor_ms)\t\(.final_over_floor)"' "$out/results.json" |
+	awk -F'\t' -v n="$runs" '{ printf "in %d pairs: final --network none %.2f ms, the floor %.2f ms; final / floor %.2f (median of the pairs)\n", n, $1, $2, $3 }'
 printf '\n%-22s %10s   %-22s %10s\n' "OCI create+start+delete" "median ms" "podman run --rm" "median ms"
 jq -r 'range(0; .oci_create_start_delete_ms | length) as $i |
 	"\(.oci_create_start_delete_ms[$i].tool)\t\(.oci_create_start_delete_ms[$i].median)\t\(.podman_run_rm_ms[$i].tool // "-")\t\(.podman_run_rm_ms[$i].median // "-")"' \
