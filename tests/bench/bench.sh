@@ -54,15 +54,17 @@ jq --arg root "$rootfs" '.process.args = ["/bin/true"] | .process.terminal = fal
 floor="unshare --fork --pid --mount --uts --ipc --net /bin/true"
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 # COUNT pairs of commands A and B, which goes first alternating, each timed
-# once by hyperfine (no shell in between): "A's ms B's ms" a line; two more
-# pairs before, to warm up.
+# once by hyperfine (no shell in between) right after one untimed run of its
+# own (the first command a new hyperfine starts is slower: a millisecond more
+# for the floor, cold as it is): "A's ms B's ms" a line; two more pairs
+# before, to warm up.
 pairs() {
 	local i
 	for i in $(seq $(($1 + 2))); do
 		if ((i % 2)); then
-			hyperfine -N --runs 1 --style none --export-json "$out/pair.json" "$2" "$3" >/dev/null 2>&1
+			hyperfine -N --warmup 1 --runs 1 --style none --export-json "$out/pair.json" "$2" "$3" >/dev/null 2>&1
 		else
-			hyperfine -N --runs 1 --style none --export-json "$out/pair.json" "$3" "$2" >/dev/null 2>&1
+			hyperfine -N --warmup 1 --runs 1 --style none --export-json "$out/pair.json" "$3" "$2" >/dev/null 2>&1
 		fi
 		if ((i > 2)); then
 			jq -r --argjson a $((1 - i % 2)) '"\(.results[$a].times[0] * 1000) \(.results[1 - $a].times[0] * 1000)"' \
