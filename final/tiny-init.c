@@ -300,10 +300,12 @@ static struct plan *plan_map(char **envp)
 	if (!base || (unsigned long)base > -4096UL)
 		return 0;
 	p = (struct plan *)base;
+	/* every offset inside, every list 8-aligned, no count that overflows */
 	if (p->magic != PLAN_MAGIC || p->size != (unsigned long long)size || base[size - 1] ||
-	    p->cwd >= p->size || p->argv >= p->size || p->envp >= p->size ||
-	    p->rlimits + p->nrlimits * sizeof(struct plan_rlimit) > p->size ||
-	    p->filter + p->nfilter * 8 > p->size || p->nfilter > 4096)
+	    p->cwd >= p->size || p->argv >= p->size || p->envp >= p->size || p->rlimits > p->size ||
+	    p->filter > p->size || (p->argv | p->envp | p->rlimits | p->filter) % 8 ||
+	    p->nrlimits > (p->size - p->rlimits) / sizeof(struct plan_rlimit) ||
+	    p->nfilter > (p->size - p->filter) / 8 || p->nfilter > 4096)
 		return 0;
 	list[0] = (unsigned long long *)(base + p->argv);
 	list[1] = (unsigned long long *)(base + p->envp);
