@@ -1641,10 +1641,14 @@ int container_logs(const char *name, bool follow)
  * the record names. Then check that "/" is the container's own and not the
  * host's: the mount namespace has the host's root until the child pivots.
  */
-static int join_container(const char *name, const struct container *c)
+/*
+ * Every namespace of C's init but its PID namespace (our child joins that,
+ * exec_child()), and its cgroup: *PIDFD, the init's, stays open for that.
+ */
+static int join_container(const char *name, const struct container *c, int *pidfd_out)
 {
-	const int nstypes = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWPID |
-			    CLONE_NEWCGROUP | CLONE_NEWNS; /* setns() does the mount ns last */
+	const int nstypes = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP |
+			    CLONE_NEWNS; /* setns() does the mount ns last */
 	struct stat host_root, root;
 	struct cgroup cg;
 	int pidfd;
@@ -1664,21 +1668,44 @@ static int join_container(const char *name, const struct container *c)
 	 * this holds even when the container keeps them all (--cap-add ALL).
 	 */
 	prctl(PR_SET_DUMPABLE, 0);
-	/* --userns=remap: the user namespace last, as the init did (the others are the host's
-	 * root's). Rootless: first, in the same call, where its owner (we) gets the capabilities
-	 * to join the rest. */
+	/* Rootless: the user namespace first, in the same call, where its owner (we) gets the
+	 * capabilities to join the rest. --userns=remap: our child joins it, last. */
 	if (proc_setns(pidfd, c->init_pid, c->init_start,
-		       nstypes | (geteuid() != 0 ? CLONE_NEWUSER : 0)) < 0 ||
-	    (c->userns && proc_setns(pidfd, c->init_pid, c->init_start, CLONE_NEWUSER) < 0))
+		       nstypes | (geteuid() != 0 ? CLONE_NEWUSER : 0)) < 0)
 		return close(pidfd), errno == ESRCH ? warn("container %s is not running", name)
 						    : warn_errno("setns into %s", name);
-	close(pidfd);
-	if (c->userns && become_userns_root() < 0)
-		return -1;
-	if (stat("/", &root) < 0 ||
-	    (root.st_dev == host_root.st_dev && root.st_ino == host_root.st_ino))
-		return warn("container %s has no root of its own: refusing to exec", name);
+	if (stat("/", &root) < 0)
+		return close(pidfd), -1;
+	if (root.st_dev == host_root.st_dev && root.st_ino == host_root.st_ino)
+		return close(pidfd),
+		       warn("container %s has no root of its own: refusing to exec", name);
+	*pidfd_out = pidfd;
 	return 0;
+}
+
+/*
+ * exec's child, outside the container's PID namespace still: it joins it
+ * (for its children) and executes tiny-init, which confines itself as CMD
+ * is confined, starts CMD's process, born in the container's PID namespace
+ * with CMD's capabilities, filter and user, and waits for it. Nothing in
+ * the container ever sees a process of the exec with more: one that joined
+ * it with the host's root capabilities (its fork, then its execve of
+ * tiny-init) could be taken over by a process in there allowed to ptrace
+ * (--cap-add SYS_PTRACE), and made to run its own system calls.
+ */
+static void __attribute__((noreturn))
+exec_child(const struct config *cfg, const struct container *c, int pidfd, int self, int tty)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* --userns=remap: the user namespace last, as the init did: the PID namespace is the
+	 * host root's, as the others */
+	if (proc_setns(pidfd, c->init_pid, c->init_start, CLONE_NEWPID) < 0 ||
+	    (c->userns && proc_setns(pidfd, c->init_pid, c->init_start, CLONE_NEWUSER) < 0))
+		die_errno("setns into %s", c->name);
+	if (c->userns && become_userns_root() < 0)
+		exit(EXIT_RUNTIME);
+	close(pidfd);
+	process_exec(cfg, cfg->process.args, self, tty);
 }
 
 /*
@@ -1688,7 +1715,7 @@ static int join_container(const char *name, const struct container *c)
 int container_exec(const char *name, struct config *cfg)
 {
 	struct container c;
-	int slave = -1, master = -1;
+	int slave = -1, master = -1, pidfd = -1, self;
 	pid_t pid;
 
 	/* Before we join: the container's /dev/null could be a FIFO that blocks us forever. */
@@ -1698,7 +1725,7 @@ int container_exec(const char *name, struct config *cfg)
 		if (null >= 0)
 			dup2(null, 0);
 	}
-	if (find(name, &c) < 0 || join_container(name, &c) < 0)
+	if (find(name, &c) < 0 || join_container(name, &c, &pidfd) < 0)
 		return EXIT_RUNTIME;
 	/* The same confinement as the container's own processes. */
 	cfg->security.caps = c.caps;
@@ -1706,16 +1733,17 @@ int container_exec(const char *name, struct config *cfg)
 	cfg->security.no_new_privs = c.no_new_privs;
 	if (cfg->process.terminal && (master = tty_open(&slave)) < 0)
 		return EXIT_RUNTIME;
+	/* tiny-init's copy, ours (the host's root's: under --userns=remap, not one the
+	 * container's root could read, which would make it dumpable) */
+	if ((self = init_sealed_copy()) < 0)
+		return EXIT_RUNTIME;
 	pid = fork();
 	if (pid < 0)
 		return warn_errno("fork"), EXIT_RUNTIME;
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (slave >= 0 && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 ||
-				   dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0))
-			die_errno("attach the terminal");
-		process_exec(cfg, cfg->process.args, init_sealed_copy());
-	}
+	if (pid == 0)
+		exec_child(cfg, &c, pidfd, self, slave);
+	close(pidfd);
+	close(self);
 	forward_to = pid;
 	forward_signals();
 	if (master >= 0) {

@@ -44,8 +44,8 @@ int init_sealed_copy(void)
 
 	/*
 	 * Execute-only: a process whose file it may not read is not dumpable
-	 * after execve (/proc/PID/mem, ptrace need CAP_SYS_PTRACE then), and
-	 * the init runs as CMD's user, without CAP_DAC_OVERRIDE.
+	 * after execve (/proc/PID/mem, ptrace need CAP_SYS_PTRACE then). Root
+	 * may read it, so tiny-init also makes itself not dumpable, first.
 	 */
 	if (fd >= 0 && fchmod(fd, 0111) < 0) {
 		warn_errno("chmod the init's copy");
@@ -170,9 +170,9 @@ static void __attribute__((noreturn)) exec_plan(int self, const char *name, int 
 	die_errno("execute %s (tiny-init)", name);
 }
 
-void process_exec(const struct config *cfg, char *const argv[], int self)
+void process_exec(const struct config *cfg, char *const argv[], int self, int tty)
 {
-	const int report = errors_reported_to(), keep[] = {report, self};
+	const int report = errors_reported_to(), keep[] = {report, self, tty};
 	sigset_t mask;
 
 	/*
@@ -182,11 +182,11 @@ void process_exec(const struct config *cfg, char *const argv[], int self)
 	 * be the host's tree. The report pipe (not a directory) stays, and
 	 * closes at CMD's execve.
 	 */
-	if (close_fds_but(keep, N_ELEMS(keep)) < 0)
+	if (close_fds_but(keep, N_ELEMS(keep)) < 0 || (tty >= 0 && fcntl(tty, F_SETFD, 0) < 0))
 		die_errno("close_range");
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	timing_report("exec, until tiny-init's execve");
-	exec_plan(self, "final-exec", write_plan(cfg, argv, -1, report, &mask));
+	exec_plan(self, "final-exec", write_plan(cfg, argv, tty, report, &mask));
 }
 
 void init_run(const struct config *cfg, int tty_slave, int self)
@@ -202,6 +202,10 @@ void init_run(const struct config *cfg, int tty_slave, int self)
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &mask);
+	/* -t: our stdio was the terminal `final run` was given (the host's): the container's */
+	if (tty_slave >= 0 &&
+	    (dup2(tty_slave, 0) < 0 || dup2(tty_slave, 1) < 0 || dup2(tty_slave, 2) < 0))
+		die_errno("dup2 the terminal");
 	plan = write_plan(cfg, cfg->process.args, tty_slave, report, &mask);
 	/*
 	 * CVE-2024-21626's leaked descriptor, by another door: a directory the

@@ -21,10 +21,12 @@ int init_sealed_copy(void);
  */
 void init_run(const struct config *cfg, int tty_slave, int self) __attribute__((noreturn));
 /*
- * In a child: only stdio and the report pipe open, and CMD (ARGV) started
- * as the init starts it, without the fork: SELF, tiny-init's sealed copy,
- * confines us and executes it.
+ * In a child: only stdio, the report pipe and the terminal TTY (or -1)
+ * open, and SELF, tiny-init's sealed copy, executed as final-exec: as the
+ * init does, it starts CMD's process (ARGV, confined), drops every
+ * privilege of its own, and waits for CMD, whose status it exits with.
  */
-void process_exec(const struct config *cfg, char *const argv[], int self) __attribute__((noreturn));
+void process_exec(const struct config *cfg, char *const argv[], int self, int tty)
+    __attribute__((noreturn));
 
 #endif

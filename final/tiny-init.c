@@ -21,8 +21,9 @@
  * none is dropped on the way to PID 1 (a blocked signal is never ignored,
  * pid_namespaces(7)) and none interrupts us: rt_sigtimedwait() takes them
  * one by one. Signals that came while the runtime's child exec'd us are
- * pending still (a mask survives execve). Called final-exec, it is what a
- * `final exec` process executes last: the same plan, without the fork.
+ * pending still (a mask survives execve). Called final-exec, it is the
+ * parent of a `final exec` process, outside the container's PID namespace:
+ * the same, but for the reaping of orphans, which is PID 1's.
  */
 #include "plan.h"
 
@@ -81,7 +82,6 @@ static long spawn(void (*fn)(void *), void *arg, char *top)
 	__asm__ volatile("syscall\n\t"
 			 "test %%rax, %%rax\n\t"
 			 "jnz 1f\n\t"
-			 "xor %%ebp, %%ebp\n\t"
 			 "mov %[arg], %%rdi\n\t"
 			 "call *%[fn]\n\t"
 			 "hlt\n"
@@ -538,23 +538,26 @@ void __attribute__((noreturn, used)) start(long *sp)
 				    "final run\n";
 	char **argv = (char **)(sp + 1), **envp = argv + sp[0] + 1;
 	unsigned long all = ~0UL; /* the kernel's sigset_t: 64 bits */
-	struct plan *p = plan_map(envp);
+	struct plan *p;
 	long cmd, sig, pid;
 	int status;
 	long info[16]; /* siginfo_t: 128 bytes */
 	struct line l;
 
-	if (p && sp[0] == 1 && after(argv[0], "final-exec") && !*after(argv[0], "final-exec")) {
-		init_dropped = 1;
-		set_limits(p);
-		start_cmd(p);
-	}
-	if (!p || sys(SYS_getpid, 0, 0, 0, 0) != 1) {
+	/*
+	 * Not dumpable, first of all: our file is execute-only (init.c), but
+	 * root may read it, and an execve makes a process that may read its
+	 * file dumpable again (whatever fs.suid_dumpable says).
+	 */
+	sys(SYS_prctl, 4 /* PR_SET_DUMPABLE */, 0, 0, 0);
+	p = plan_map(envp);
+	/* PID 1 of a container (final-init), or the parent of a `final exec` process */
+	if (!p ||
+	    (sys(SYS_getpid, 0, 0, 0, 0) != 1 &&
+	     !(sp[0] == 1 && after(argv[0], "final-exec") && !*after(argv[0], "final-exec")))) {
 		sys(SYS_write, 2, (long)usage, sizeof(usage) - 1, 0);
 		exit_with(2);
 	}
-	/* Not dumpable already (an execute-only file, init.c); whatever fs.suid_dumpable says: */
-	sys(SYS_prctl, 4 /* PR_SET_DUMPABLE */, 0, 0, 0);
 	sys(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, 0, sizeof(all));
 	set_limits(p);
 	/*

@@ -375,6 +375,25 @@ START_TEST(bad_input_is_one_line)
 }
 END_TEST
 
+/*
+ * -t: the init's stdio is the container's terminal, as CMD's is. It was the
+ * one `final run` was given, the host's, and a process inside allowed to
+ * ptrace (--cap-add SYS_PTRACE) could read and write the user's terminal
+ * through /proc/1/fd/0 (a reviewer's find).
+ */
+START_TEST(init_holds_the_containers_terminal_not_the_hosts)
+{
+	struct proc p = {.tty = true};
+
+	ctr_start(&p, CMD("-t", "--network", "none", "--cap-add", "SYS_PTRACE"),
+		  CMD("/bin/sh", "-c",
+		      "[ $(stat -L -c %d /proc/1/fd/0) = $(stat -L -c %d /proc/self/fd/0) ] && "
+		      "echo init:container-terminal || echo init:host-terminal"));
+	tty_expect(p.tty_master, "init:container-terminal");
+	proc_wait(&p, 10);
+}
+END_TEST
+
 /* -it on a real terminal: its own pty inside, Ctrl-C reaches the container, the terminal is
  * restored. */
 START_TEST(interactive_terminal)
@@ -949,6 +968,7 @@ void stage07_tests(void)
 	add_test(7, 0, default_confinement_in_proc_status);
 	add_test(7, 0, no_new_privs_holds_without_seccomp);
 	add_test(7, 0, init_holds_no_descriptor_of_the_host);
+	add_test(7, 0, init_holds_the_containers_terminal_not_the_hosts);
 	add_test(7, 0, cmd_reaches_no_host_directory_by_descriptor);
 	add_test(7, 0, the_init_has_no_privilege);
 	add_test(7, 0, cmd_never_execs_the_runtime_s_file);

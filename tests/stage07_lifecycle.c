@@ -477,9 +477,10 @@ START_TEST(exec_never_exposes_the_runtime_binary)
 		bin_run(&ex, CMD("exec", "trap", "pwn"));
 	/*
 	 * The script runs through tiny-init now (its /proc/self/exe is that), and
-	 * the exec'd process is final only from its setns to its execve of
-	 * tiny-init: memfd_create(), which it calls there (the init's copy, the
-	 * plan), is held 0.5 s, so the catcher has a second to find it.
+	 * no process of the exec that is final's image is in the container's PID
+	 * namespace any more (exec_is_never_privileged_in_the_container): this
+	 * holds its memfd_create()s (tiny-init's copy, the plan) 0.5 s, in case
+	 * one came back there.
 	 */
 	start_delayed(&ex, "memfd_create", 500000, CMD("exec", "trap", "/bin/true"));
 	proc_wait(&ex, 30); /* (refused if the catcher has ended the container: see its log) */
@@ -487,6 +488,35 @@ START_TEST(exec_never_exposes_the_runtime_binary)
 	FINAL_OK(&p, "logs", "trap");
 	ck_assert_msg(p.out[0] == '\0', "the container opened the runtime's binary: %s", p.out);
 	FINAL_OK(&p, "rm", "trap");
+}
+END_TEST
+
+/*
+ * A `final exec` process is in the container's PID namespace only once it
+ * is confined: the process that joins the container, with the host's root
+ * capabilities, stays outside, and starts it with CMD's capabilities,
+ * filter and user. A reviewer's attack seized the one that was inside with
+ * --cap-add SYS_PTRACE and made it run its own unshare(CLONE_NEWNS) and
+ * sethostname(). Here a watcher in the container reads every
+ * /proc/N/status while an exec runs with its memfd_create()s (the plan,
+ * tiny-init's copy) held 0.5 s each.
+ */
+START_TEST(exec_is_never_privileged_in_the_container)
+{
+	struct proc p = {0}, ex = {0};
+
+	FINAL_OK(&p, "run", "-d", "--name", "watch", "--network", "none", test_rootfs, "/bin/sh",
+		 "-c",
+		 "end=$(($(date +%s) + 4)); while [ $(date +%s) -lt $end ]; do "
+		 "grep -h '^CapEff:.*fffff' /proc/[0-9]*/status 2>/dev/null; done; true");
+	usleep(300000);
+	start_delayed(&ex, "memfd_create", 500000, CMD("exec", "watch", "/bin/true"));
+	proc_wait(&ex, 30);
+	assert_exit(&ex, 0);
+	FINAL_OK(&p, "wait", "watch");
+	FINAL_OK(&p, "logs", "watch");
+	ck_assert_msg(p.out[0] == '\0', "a process in the container had every capability: %.60s", p.out);
+	FINAL_OK(&p, "rm", "watch");
 }
 END_TEST
 
@@ -802,6 +832,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, start_cannot_open_the_gate_of_a_run);
 	add_test(7, 0, cmd_starts_once_its_init_is_sealed);
 	add_test(7, 0, cmd_runs_once_its_init_has_no_privilege);
+	add_test(7, 0, exec_is_never_privileged_in_the_container);
 	add_test(7, 0, a_signal_before_cmd_runs_reaches_it);
 	add_test(7, 0, a_reused_pid_is_not_the_container);
 	add_test(7, 0, logs_are_rotated_under_final_data);
