@@ -1709,8 +1709,9 @@ exec_child(const struct config *cfg, const struct container *c, int pidfd, int s
 }
 
 /*
- * exec: join every namespace of the container's init (and its cgroup), then
- * fork, because a new PID namespace only applies to children (step 02).
+ * exec: join every namespace of the container's init but its PID one (and
+ * its cgroup), then fork: the child joins that, which applies only to its
+ * children (step 02), and tiny-init starts the exec'd process there.
  */
 int container_exec(const char *name, struct config *cfg)
 {
