@@ -496,11 +496,25 @@ static void __attribute__((noreturn)) exec_cmd(char **args, char **envp, long re
 /* Set once the init has no privilege left: CMD's process, which shares our memory, waits for it. */
 static volatile int init_dropped;
 
+/* Set when we confined ourselves before we started CMD's process (final-exec), which then is. */
+static volatile int born_confined;
+
+/* CMD's working directory, then its confinement. */
+static void enter(const struct plan *p)
+{
+	const char *cwd = (const char *)p + p->cwd;
+	struct line l;
+	long e;
+
+	if ((e = sys(SYS_chdir, (long)cwd, 0, 0, 0)) < 0)
+		say(&l, "chdir "), put(&l, cwd), fail(p->report, &l, e, 125);
+	confine(p);
+}
+
 /* CMD's process: its terminal, its working directory, its confinement, CMD. */
 static void __attribute__((noreturn)) start_cmd(void *arg)
 {
 	const struct plan *p = arg;
-	const char *cwd = (const char *)p + p->cwd;
 	struct line l;
 	long e;
 
@@ -515,14 +529,14 @@ static void __attribute__((noreturn)) start_cmd(void *arg)
 		if (p->tty > 2)
 			sys(SYS_close, p->tty, 0, 0, 0);
 	}
-	if ((e = sys(SYS_chdir, (long)cwd, 0, 0, 0)) < 0)
-		say(&l, "chdir "), put(&l, cwd), fail(p->report, &l, e, 125);
-	confine(p);
+	if (!born_confined)
+		enter(p);
 	/*
 	 * The init may not be root still when CMD runs: a CMD allowed to ptrace
 	 * (--cap-add SYS_PTRACE) would make it run code with all of root's
-	 * capabilities (the_init_has_no_privilege). (A `final exec` process has
-	 * no init to wait for: it is set from the start.)
+	 * capabilities (the_init_has_no_privilege). (A `final exec` process
+	 * waits for its parent the same way, though nothing in the container can
+	 * name that one.)
 	 */
 	while (!__atomic_load_n(&init_dropped, __ATOMIC_ACQUIRE))
 		sys(SYS_futex, (long)&init_dropped, 128 /* FUTEX_WAIT_PRIVATE */, 0, 0);
@@ -540,7 +554,7 @@ void __attribute__((noreturn, used)) start(long *sp)
 	unsigned long all = ~0UL; /* the kernel's sigset_t: 64 bits */
 	struct plan *p;
 	long cmd, sig, pid;
-	int status;
+	int status, exec_parent;
 	long info[16]; /* siginfo_t: 128 bytes */
 	struct line l;
 
@@ -552,14 +566,23 @@ void __attribute__((noreturn, used)) start(long *sp)
 	sys(SYS_prctl, 4 /* PR_SET_DUMPABLE */, 0, 0, 0);
 	p = plan_map(envp);
 	/* PID 1 of a container (final-init), or the parent of a `final exec` process */
-	if (!p ||
-	    (sys(SYS_getpid, 0, 0, 0, 0) != 1 &&
-	     !(sp[0] == 1 && after(argv[0], "final-exec") && !*after(argv[0], "final-exec")))) {
+	exec_parent = sp[0] == 1 && after(argv[0], "final-exec") && !*after(argv[0], "final-exec");
+	if (!p || (sys(SYS_getpid, 0, 0, 0, 0) != 1 && !exec_parent)) {
 		sys(SYS_write, 2, (long)usage, sizeof(usage) - 1, 0);
 		exit_with(2);
 	}
 	sys(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, 0, sizeof(all));
 	set_limits(p);
+	/*
+	 * final-exec: the process we start is in the container's PID namespace
+	 * from its birth, where a process allowed to ptrace (--cap-add
+	 * SYS_PTRACE) could take it over while it held our privileges (we are
+	 * outside: nothing in there can name us). So it is born confined: we
+	 * confine ourselves first. (The init's CMD is the first process in its
+	 * container: nothing is there to see it before its execve.)
+	 */
+	if (exec_parent)
+		enter(p), born_confined = 1;
 	/*
 	 * CMD's process shares our memory (CLONE_VM, as posix_spawn() starts
 	 * one): fork() would copy the page tables, and each of us would then
@@ -574,7 +597,15 @@ void __attribute__((noreturn, used)) start(long *sp)
 		sys(SYS_close, p->tty, 0, 0, 0);
 	if (p->report >= 0)
 		sys(SYS_close, p->report, 0, 0, 0);
-	drop_privileges(p, cmd);
+	if (exec_parent) { /* CMD's bounding set, filter, user: no capability left */
+		unsigned header[2] = {0x20080522, 0}, data[6] = {0, 0, 0, 0, 0, 0};
+		long e = sys(SYS_capset, (long)header, (long)data, 0, 0);
+
+		if (e < 0)
+			sys(SYS_kill, cmd, 9, 0, 0), fail(-1, say(&l, "drop capabilities"), e, 125);
+	} else {
+		drop_privileges(p, cmd);
+	}
 	__atomic_store_n(&init_dropped, 1, __ATOMIC_RELEASE);
 	sys(SYS_futex, (long)&init_dropped, 129 /* FUTEX_WAKE_PRIVATE */, 1, 0);
 	for (;;) {
