@@ -23,7 +23,8 @@
  * one by one. Signals that came while the runtime's child exec'd us are
  * pending still (a mask survives execve). Called final-exec, it is the
  * parent of a `final exec` process, outside the container's PID namespace:
- * the same, but for the reaping of orphans, which is PID 1's.
+ * the same, but that it confines itself before it starts the process, which
+ * is inside from its birth.
  */
 #include "plan.h"
 
