@@ -119,7 +119,7 @@ test-oci-vm: $(RUNNER) deps-vm
 bench: final rootfs $(RUNNER)
 	@tests/bench/bench.sh
 
-# The same bench in the VM (about 7 minutes under TCG; not in CI, for its
+# The same bench in the VM (about 10 minutes under TCG; not in CI, for its
 # time): 10 runs per figure, no podman, no plot. TCG times are not comparable
 # with the host's: the figures are reported apart, in tests/build/bench-vm.json.
 BENCH_VM_CMD = BENCH_RUNS=10 bash tests/bench/bench.sh && sed 's/^/bench-vm-json: /' tests/build/bench/results.json

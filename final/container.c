@@ -53,7 +53,6 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1636,14 +1635,13 @@ int container_logs(const char *name, bool follow)
 }
 
 /*
- * Join C's namespaces through a pidfd of its init: only a container whose
- * setup is complete ("running"), and only if the init is still the process
- * the record names. Then check that "/" is the container's own and not the
- * host's: the mount namespace has the host's root until the child pivots.
- */
-/*
- * Every namespace of C's init but its PID namespace (our child joins that,
- * exec_child()), and its cgroup: *PIDFD, the init's, stays open for that.
+ * Join C's namespaces through a pidfd of its init, and its cgroup: only a
+ * container whose setup is complete ("running"), and only if the init is
+ * still the process the record names. Every namespace but the PID one (and,
+ * --userns=remap, the user one): our child joins those (exec_child()), and
+ * *PIDFD, the init's, stays open for it. Then check that "/" is the
+ * container's own and not the host's: the mount namespace has the host's
+ * root until the child pivots.
  */
 static int join_container(const char *name, const struct container *c, int *pidfd_out)
 {

@@ -211,7 +211,7 @@ void init_run(const struct config *cfg, int tty_slave, int self)
 	 * CVE-2024-21626's leaked descriptor, by another door: a directory the
 	 * monitor left us (the record's, the cgroup's) would be the host's tree
 	 * through /proc/1/fd/N/.. to a process in here allowed to ptrace, and
-	 * CMD's (tiny-init forks it) at its chdir and execve. Our execve closes
+	 * CMD's (tiny-init starts it) at its chdir and execve. Our execve closes
 	 * every one but stdio and what tiny-init needs: the plan, CMD's terminal,
 	 * the report pipe (none a directory of the host).
 	 */

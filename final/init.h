@@ -14,7 +14,7 @@ int init_sealed_copy(void);
 /*
  * Become the container's init: write how CMD is to start (plan.h: on the
  * terminal TTY_SLAVE when it is >= 0), and execute SELF, a sealed copy of
- * tiny-init, which forks CMD's process (that confines itself and executes
+ * tiny-init, which starts CMD's process (that confines itself and executes
  * CMD), and then, with no privilege left, forwards every signal to CMD,
  * reaps every process that ends, and exits with CMD's status. Never
  * returns.
@@ -22,9 +22,9 @@ int init_sealed_copy(void);
 void init_run(const struct config *cfg, int tty_slave, int self) __attribute__((noreturn));
 /*
  * In a child: only stdio, the report pipe and the terminal TTY (or -1)
- * open, and SELF, tiny-init's sealed copy, executed as final-exec: as the
- * init does, it starts CMD's process (ARGV, confined), drops every
- * privilege of its own, and waits for CMD, whose status it exits with.
+ * open, and SELF, tiny-init's sealed copy, executed as final-exec: it
+ * confines itself as CMD is to be, starts CMD's process (ARGV), gives up its
+ * last capabilities, and waits for CMD, whose status it exits with.
  */
 void process_exec(const struct config *cfg, char *const argv[], int self, int tty)
     __attribute__((noreturn));

@@ -28,40 +28,12 @@
  */
 #include "plan.h"
 
+#include <asm/unistd.h> /* the system calls' numbers (macros only: no libc) */
+
 #define NR_SIGCHLD 17
 #define NR_WNOHANG 1
 
 #if defined(__x86_64__)
-enum {
-	SYS_read = 0,
-	SYS_write = 1,
-	SYS_close = 3,
-	SYS_lseek = 8,
-	SYS_mmap = 9,
-	SYS_ioctl = 16,
-	SYS_getpid = 39,
-	SYS_clone = 56,
-	SYS_execve = 59,
-	SYS_kill = 62,
-	SYS_wait4 = 61,
-	SYS_fcntl = 72,
-	SYS_chdir = 80,
-	SYS_setsid = 112,
-	SYS_setgroups = 116,
-	SYS_setresuid = 117,
-	SYS_setresgid = 119,
-	SYS_capget = 125,
-	SYS_capset = 126,
-	SYS_rt_sigprocmask = 14,
-	SYS_rt_sigtimedwait = 128,
-	SYS_prctl = 157,
-	SYS_exit_group = 231,
-	SYS_futex = 202,
-	SYS_dup3 = 292,
-	SYS_prlimit64 = 302,
-	SYS_seccomp = 317
-};
-
 static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
 	register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
@@ -88,7 +60,7 @@ static long spawn(void (*fn)(void *), void *arg, char *top)
 			 "hlt\n"
 			 "1:"
 			 : "=a"(ret)
-			 : "a"(SYS_clone), "D"(0x100 | 17 /* CLONE_VM | SIGCHLD */), "S"(top),
+			 : "a"(__NR_clone), "D"(0x100 | 17 /* CLONE_VM | SIGCHLD */), "S"(top),
 			   "d"(0), "r"(r10), "r"(r8), [fn] "r"(fn), [arg] "r"(arg)
 			 : "rcx", "r11", "memory");
 	return ret;
@@ -98,36 +70,6 @@ static long spawn(void (*fn)(void *), void *arg, char *top)
 __asm__(".text\n.global _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n"
 	"\tand $-16, %rsp\n\tcall start\n\thlt\n");
 #elif defined(__aarch64__)
-enum {
-	SYS_read = 63,
-	SYS_write = 64,
-	SYS_close = 57,
-	SYS_lseek = 62,
-	SYS_mmap = 222,
-	SYS_ioctl = 29,
-	SYS_getpid = 172,
-	SYS_clone = 220,
-	SYS_execve = 221,
-	SYS_kill = 129,
-	SYS_wait4 = 260,
-	SYS_fcntl = 25,
-	SYS_chdir = 49,
-	SYS_setsid = 157,
-	SYS_setgroups = 159,
-	SYS_setresuid = 147,
-	SYS_setresgid = 149,
-	SYS_capget = 90,
-	SYS_capset = 91,
-	SYS_rt_sigprocmask = 135,
-	SYS_rt_sigtimedwait = 137,
-	SYS_prctl = 167,
-	SYS_exit_group = 94,
-	SYS_futex = 98,
-	SYS_dup3 = 24,
-	SYS_prlimit64 = 261,
-	SYS_seccomp = 277
-};
-
 static long sys6(long n, long a, long b, long c, long d, long e, long f)
 {
 	register long x8 __asm__("x8") = n, x0 __asm__("x0") = a, x1 __asm__("x1") = b;
@@ -143,7 +85,7 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
 
 static long spawn(void (*fn)(void *), void *arg, char *top)
 {
-	register long x8 __asm__("x8") = SYS_clone, x0 __asm__("x0") = 0x100 | 17;
+	register long x8 __asm__("x8") = __NR_clone, x0 __asm__("x0") = 0x100 | 17;
 	register long x1 __asm__("x1") = (long)top, x2 __asm__("x2") = 0, x3 __asm__("x3") = 0;
 	register long x4 __asm__("x4") = 0;
 
@@ -172,7 +114,7 @@ static long sys(long n, long a, long b, long c, long d)
 static void __attribute__((noreturn)) exit_with(int status)
 {
 	for (;;)
-		sys(SYS_exit_group, status, 0, 0, 0);
+		sys(__NR_exit_group, status, 0, 0, 0);
 }
 
 /* S after PREFIX if S starts with it, else 0. */
@@ -266,9 +208,9 @@ static void __attribute__((noreturn)) fail(long report, struct line *l, long err
 			put(l, "error "), put_number(l, -err);
 	}
 	l->s[l->n++] = '\n';
-	sys(SYS_write, 2, (long)l->s, l->n, 0);
+	sys(__NR_write, 2, (long)l->s, l->n, 0);
 	if (report > 2)
-		sys(SYS_write, report, (long)l->s, l->n, 0);
+		sys(__NR_write, report, (long)l->s, l->n, 0);
 	exit_with(status);
 }
 
@@ -292,12 +234,12 @@ static struct plan *plan_map(char **envp)
 
 	if (fd < 0)
 		return 0;
-	size = sys(SYS_lseek, fd, 0, 2 /* SEEK_END */, 0);
+	size = sys(__NR_lseek, fd, 0, 2 /* SEEK_END */, 0);
 	base = size < (long)sizeof(*p)
 		   ? 0
-		   : (char *)sys6(SYS_mmap, 0, size, 3 /* PROT_READ|PROT_WRITE */,
+		   : (char *)sys6(__NR_mmap, 0, size, 3 /* PROT_READ|PROT_WRITE */,
 				  2 /* MAP_PRIVATE */, fd, 0);
-	sys(SYS_close, fd, 0, 0, 0);
+	sys(__NR_close, fd, 0, 0, 0);
 	if (!base || (unsigned long)base > -4096UL)
 		return 0;
 	p = (struct plan *)base;
@@ -332,7 +274,7 @@ static void set_limits(const struct plan *p)
 	long e;
 
 	for (unsigned long long i = 0; i < p->nrlimits; i++)
-		if ((e = sys(SYS_prlimit64, 0, r[i].resource, (long)&r[i].cur, 0)) < 0)
+		if ((e = sys(__NR_prlimit64, 0, r[i].resource, (long)&r[i].cur, 0)) < 0)
 			fail(p->report, say(&l, "setrlimit"), e, 125);
 }
 
@@ -346,7 +288,34 @@ static long load_filter(const struct plan *p)
 
 	if (!p->nfilter)
 		return 0;
-	return sys(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, (long)&prog, 0);
+	return sys(__NR_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, 0, (long)&prog, 0);
+}
+
+struct cap_header {
+	unsigned version; /* _LINUX_CAPABILITY_VERSION_3 */
+	int pid;
+};
+
+/* The permitted capabilities we hold, a bit for each, in *HELD. */
+static long held_caps(unsigned long long *held)
+{
+	struct cap_header header = {0x20080522, 0};
+	unsigned data[6]; /* {effective, permitted, inheritable}: bits 0-31, then 32-63 */
+	long e = sys(__NR_capget, (long)&header, (long)data, 0, 0);
+
+	*held = data[1] | (unsigned long long)data[4] << 32;
+	return e;
+}
+
+/* Permitted, effective and inheritable: KEEP's, and nothing else. */
+static long set_caps(unsigned long long keep)
+{
+	struct cap_header header = {0x20080522, 0};
+	unsigned data[6];
+
+	for (int i = 0; i < 2; i++)
+		data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = (unsigned)(keep >> 32 * i);
+	return sys(__NR_capset, (long)&header, (long)data, 0, 0);
 }
 
 /*
@@ -358,45 +327,33 @@ static long load_filter(const struct plan *p)
  */
 static void confine(const struct plan *p)
 {
-	struct {
-		unsigned version;
-		int pid;
-	} header = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
-	struct {
-		unsigned effective, permitted, inheritable;
-	} data[2];
 	unsigned long long keep = 0;
 	struct line l;
 	long e;
 
 	if ((p->flags & PLAN_NO_NEW_PRIVS) &&
-	    (e = sys(SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0)) < 0)
+	    (e = sys(__NR_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0)) < 0)
 		fail(p->report, say(&l, "prctl(PR_SET_NO_NEW_PRIVS)"), e, 125);
 	if ((e = load_filter(p)) < 0)
 		fail(p->report, say(&l, "load the seccomp filter"), e, 125);
 	for (unsigned long long cap = 0; cap < p->ncaps && cap < 64; cap++)
 		if (!(p->caps >> cap & 1) &&
-		    (e = sys(SYS_prctl, 24 /* PR_CAPBSET_DROP */, (long)cap, 0, 0)) < 0 && e != -22)
+		    (e = sys(__NR_prctl, 24 /* PR_CAPBSET_DROP */, (long)cap, 0, 0)) < 0 &&
+		    e != -22)
 			fail(p->report, say(&l, "drop a capability from the bounding set"), e, 125);
-	if ((e = sys(SYS_prctl, 8 /* PR_SET_KEEPCAPS */, 1, 0, 0)) < 0 ||
-	    ((e = sys(SYS_setgroups, 0, 0, 0, 0)) < 0 &&
+	if ((e = sys(__NR_prctl, 8 /* PR_SET_KEEPCAPS */, 1, 0, 0)) < 0 ||
+	    ((e = sys(__NR_setgroups, 0, 0, 0, 0)) < 0 &&
 	     !(e == -1 && (p->flags & PLAN_ROOTLESS))) ||
-	    (e = sys(SYS_setresgid, p->gid, p->gid, p->gid, 0)) < 0 ||
-	    (e = sys(SYS_setresuid, p->uid, p->uid, p->uid, 0)) < 0) {
+	    (e = sys(__NR_setresgid, p->gid, p->gid, p->gid, 0)) < 0 ||
+	    (e = sys(__NR_setresuid, p->uid, p->uid, p->uid, 0)) < 0) {
 		say(&l, "become user "), put_number(&l, p->uid), put(&l, ":"),
 		    put_number(&l, p->gid);
 		fail(p->report, &l, e, 125);
 	}
-	if ((e = sys(SYS_capget, (long)&header, (long)data, 0, 0)) < 0)
+	if (((p->flags & PLAN_ROOT) && (e = held_caps(&keep)) < 0) ||
+	    (e = set_caps(keep & p->caps)) < 0)
 		fail(p->report, say(&l, "set capabilities"), e, 125);
-	if (p->flags & PLAN_ROOT)
-		keep = p->caps & (data[0].permitted | (unsigned long long)data[1].permitted << 32);
-	for (int i = 0; i < 2; i++)
-		data[i].effective = data[i].permitted = data[i].inheritable =
-		    (unsigned)(keep >> 32 * i);
-	if ((e = sys(SYS_capset, (long)&header, (long)data, 0, 0)) < 0)
-		fail(p->report, say(&l, "set capabilities"), e, 125);
-	if ((e = sys(SYS_prctl, 47 /* PR_CAP_AMBIENT */, 4 /* CLEAR_ALL */, 0, 0)) < 0 && e != -22)
+	if ((e = sys(__NR_prctl, 47 /* PR_CAP_AMBIENT */, 4 /* CLEAR_ALL */, 0, 0)) < 0 && e != -22)
 		fail(p->report, say(&l, "clear ambient capabilities"), e, 125);
 }
 
@@ -405,29 +362,24 @@ static void confine(const struct plan *p)
  * user, no_new_privs, CMD's filter. It needs none: it signals CMD, which
  * runs as the same user, and reaps. Root's full set here would be one
  * ptrace away from any process of the container allowed to ptrace (--cap-add
- * SYS_PTRACE writes /proc/1/mem), and so would the unfiltered system calls.
+ * __NR_PTRACE writes /proc/1/mem), and so would the unfiltered system calls.
  */
 static void drop_privileges(const struct plan *p, long cmd)
 {
-	struct {
-		unsigned version;
-		int pid;
-	} header = {0x20080522, 0};
-	unsigned data[6] = {0, 0, 0, 0, 0, 0};
 	int ok = 1;
 
 	for (unsigned long long cap = 0; cap < p->ncaps && cap < 64; cap++)
-		ok &= sys(SYS_prctl, 24 /* PR_CAPBSET_DROP */, (long)cap, 0, 0) == 0;
-	ok &= sys(SYS_prctl, 47 /* PR_CAP_AMBIENT */, 4 /* CLEAR_ALL */, 0, 0) == 0;
-	ok &= sys(SYS_setgroups, 0, 0, 0, 0) == 0 || (p->flags & PLAN_ROOTLESS);
-	ok &= sys(SYS_setresgid, p->gid, p->gid, p->gid, 0) == 0 &&
-	      sys(SYS_setresuid, p->uid, p->uid, p->uid, 0) == 0;
-	ok &= sys(SYS_capset, (long)&header, (long)data, 0, 0) == 0;
-	ok &= sys(SYS_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0) == 0 && load_filter(p) == 0;
+		ok &= sys(__NR_prctl, 24 /* PR_CAPBSET_DROP */, (long)cap, 0, 0) == 0;
+	ok &= sys(__NR_prctl, 47 /* PR_CAP_AMBIENT */, 4 /* CLEAR_ALL */, 0, 0) == 0;
+	ok &= sys(__NR_setgroups, 0, 0, 0, 0) == 0 || (p->flags & PLAN_ROOTLESS);
+	ok &= sys(__NR_setresgid, p->gid, p->gid, p->gid, 0) == 0 &&
+	      sys(__NR_setresuid, p->uid, p->uid, p->uid, 0) == 0;
+	ok &= set_caps(0) == 0;
+	ok &= sys(__NR_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0) == 0 && load_filter(p) == 0;
 	if (!ok) {
 		struct line l;
 
-		sys(SYS_kill, cmd, 9 /* SIGKILL */, 0, 0);
+		sys(__NR_kill, cmd, 9 /* SIGKILL */, 0, 0);
 		fail(-1, say(&l, "drop the init's privileges"), 0, 125);
 	}
 }
@@ -449,11 +401,11 @@ static void __attribute__((noreturn)) exec_cmd(char **args, char **envp, long re
 	if (!cmd)
 		exit_with(125);
 	if (report >= 0)
-		sys(SYS_fcntl, report, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */, 0);
+		sys(__NR_fcntl, report, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */, 0);
 	for (const char *c = cmd; *c; c++)
 		slash |= *c == '/';
 	if (slash)
-		err = sys(SYS_execve, (long)cmd, (long)args, (long)envp, 0);
+		err = sys(__NR_execve, (long)cmd, (long)args, (long)envp, 0);
 	/* each entry of PATH in turn ("" is the working directory, as execvp's) */
 	for (path = path ? path : default_path; !slash && *cmd; path += *path == ':') {
 		unsigned n = 0;
@@ -470,7 +422,7 @@ static void __attribute__((noreturn)) exec_cmd(char **args, char **envp, long re
 			buf[n++] = *c;
 		if (n < sizeof(buf)) {
 			buf[n] = 0;
-			e = sys(SYS_execve, (long)buf, (long)args, (long)envp, 0);
+			e = sys(__NR_execve, (long)buf, (long)args, (long)envp, 0);
 		} else {
 			e = -36; /* ENAMETOOLONG: not a shorter name instead */
 		}
@@ -507,7 +459,7 @@ static void enter(const struct plan *p)
 	struct line l;
 	long e;
 
-	if ((e = sys(SYS_chdir, (long)cwd, 0, 0, 0)) < 0)
+	if ((e = sys(__NR_chdir, (long)cwd, 0, 0, 0)) < 0)
 		say(&l, "chdir "), put(&l, cwd), fail(p->report, &l, e, 125);
 	confine(p);
 }
@@ -519,28 +471,28 @@ static void __attribute__((noreturn)) start_cmd(void *arg)
 	struct line l;
 	long e;
 
-	sys(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&p->sigmask, 0, 8);
+	sys(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&p->sigmask, 0, 8);
 	if (p->tty >= 0) { /* the controlling terminal, and stdin, stdout, stderr */
-		if ((e = sys(SYS_setsid, 0, 0, 0, 0)) < 0 ||
-		    (e = sys(SYS_ioctl, p->tty, 0x540E /* TIOCSCTTY */, 0, 0)) < 0)
+		if ((e = sys(__NR_setsid, 0, 0, 0, 0)) < 0 ||
+		    (e = sys(__NR_ioctl, p->tty, 0x540E /* TIOCSCTTY */, 0, 0)) < 0)
 			fail(p->report, say(&l, "make the terminal the controlling one"), e, 125);
 		for (int fd = 0; fd < 3; fd++)
-			if (fd != p->tty && (e = sys(SYS_dup3, p->tty, fd, 0, 0)) < 0)
+			if (fd != p->tty && (e = sys(__NR_dup3, p->tty, fd, 0, 0)) < 0)
 				fail(p->report, say(&l, "dup2 the terminal"), e, 125);
 		if (p->tty > 2)
-			sys(SYS_close, p->tty, 0, 0, 0);
+			sys(__NR_close, p->tty, 0, 0, 0);
 	}
 	if (!born_confined)
 		enter(p);
 	/*
 	 * The init may not be root still when CMD runs: a CMD allowed to ptrace
-	 * (--cap-add SYS_PTRACE) would make it run code with all of root's
+	 * (--cap-add __NR_PTRACE) would make it run code with all of root's
 	 * capabilities (the_init_has_no_privilege). (A `final exec` process
 	 * waits for its parent the same way, though nothing in the container can
 	 * name that one.)
 	 */
 	while (!__atomic_load_n(&init_dropped, __ATOMIC_ACQUIRE))
-		sys(SYS_futex, (long)&init_dropped, 128 /* FUTEX_WAIT_PRIVATE */, 0, 0);
+		sys(__NR_futex, (long)&init_dropped, 128 /* FUTEX_WAIT_PRIVATE */, 0, 0);
 	exec_cmd(plan_strings(p, p->argv), plan_strings(p, p->envp), p->report);
 }
 
@@ -564,20 +516,20 @@ void __attribute__((noreturn, used)) start(long *sp)
 	 * root may read it, and an execve makes a process that may read its
 	 * file dumpable again (whatever fs.suid_dumpable says).
 	 */
-	sys(SYS_prctl, 4 /* PR_SET_DUMPABLE */, 0, 0, 0);
+	sys(__NR_prctl, 4 /* PR_SET_DUMPABLE */, 0, 0, 0);
 	p = plan_map(envp);
 	/* PID 1 of a container (final-init), or the parent of a `final exec` process */
 	exec_parent = sp[0] == 1 && after(argv[0], "final-exec") && !*after(argv[0], "final-exec");
-	if (!p || (sys(SYS_getpid, 0, 0, 0, 0) != 1 && !exec_parent)) {
-		sys(SYS_write, 2, (long)usage, sizeof(usage) - 1, 0);
+	if (!p || (sys(__NR_getpid, 0, 0, 0, 0) != 1 && !exec_parent)) {
+		sys(__NR_write, 2, (long)usage, sizeof(usage) - 1, 0);
 		exit_with(2);
 	}
-	sys(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, 0, sizeof(all));
+	sys(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, 0, sizeof(all));
 	set_limits(p);
 	/*
 	 * final-exec: the process we start is in the container's PID namespace
 	 * from its birth, where a process allowed to ptrace (--cap-add
-	 * SYS_PTRACE) could take it over while it held our privileges (we are
+	 * __NR_PTRACE) could take it over while it held our privileges (we are
 	 * outside: nothing in there can name us). So it is born confined: we
 	 * confine ourselves first. (The init's CMD is the first process in its
 	 * container: nothing is there to see it before its execve.)
@@ -595,29 +547,29 @@ void __attribute__((noreturn, used)) start(long *sp)
 		fail(p->report, say(&l, "fork CMD's process"), cmd, 125);
 	/* CMD's terminal and report are CMD's: its execve closes the report ("ready") */
 	if (p->tty >= 0)
-		sys(SYS_close, p->tty, 0, 0, 0);
+		sys(__NR_close, p->tty, 0, 0, 0);
 	if (p->report >= 0)
-		sys(SYS_close, p->report, 0, 0, 0);
+		sys(__NR_close, p->report, 0, 0, 0);
 	if (exec_parent) { /* CMD's bounding set, filter, user: no capability left */
-		unsigned header[2] = {0x20080522, 0}, data[6] = {0, 0, 0, 0, 0, 0};
-		long e = sys(SYS_capset, (long)header, (long)data, 0, 0);
+		long e = set_caps(0);
 
 		if (e < 0)
-			sys(SYS_kill, cmd, 9, 0, 0), fail(-1, say(&l, "drop capabilities"), e, 125);
+			sys(__NR_kill, cmd, 9, 0, 0),
+			    fail(-1, say(&l, "drop capabilities"), e, 125);
 	} else {
 		drop_privileges(p, cmd);
 	}
 	__atomic_store_n(&init_dropped, 1, __ATOMIC_RELEASE);
-	sys(SYS_futex, (long)&init_dropped, 129 /* FUTEX_WAKE_PRIVATE */, 1, 0);
+	sys(__NR_futex, (long)&init_dropped, 129 /* FUTEX_WAKE_PRIVATE */, 1, 0);
 	for (;;) {
-		sig = sys(SYS_rt_sigtimedwait, (long)&all, (long)info, 0, sizeof(all));
+		sig = sys(__NR_rt_sigtimedwait, (long)&all, (long)info, 0, sizeof(all));
 		if (sig < 0)
 			continue;
 		if (sig != NR_SIGCHLD) {
-			sys(SYS_kill, cmd, sig, 0, 0);
+			sys(__NR_kill, cmd, sig, 0, 0);
 			continue;
 		}
-		while ((pid = sys(SYS_wait4, -1, (long)&status, NR_WNOHANG, 0)) > 0)
+		while ((pid = sys(__NR_wait4, -1, (long)&status, NR_WNOHANG, 0)) > 0)
 			if (pid == cmd) /* exited: its code; killed: 128 + the signal */
 				exit_with((status & 0x7f) == 0 ? (status >> 8) & 0xff
 							       : 128 + (status & 0x7f));
