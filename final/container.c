@@ -106,10 +106,10 @@ static void join_userns(int fd)
 		die_errno("join the user namespace");
 	close(fd);
 	if (become_userns_root() < 0)
-		exit(EXIT_RUNTIME);
+		_exit(EXIT_RUNTIME);
 }
 
-/* Inside: everything up to "created" (launch.c calls it once the monitor's go came). */
+/* Inside: everything up to tiny-init (launch.c calls it once the go came; shared, at once). */
 static void child_setup(struct launch *l)
 {
 	struct run *r = l->arg;
@@ -117,11 +117,12 @@ static void child_setup(struct launch *l)
 
 	/* If the monitor dies, so does the container: nobody would clean up after it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	timing_restart();
+	if (!l->shared) /* shared, the monitor waits: our marks are its */
+		timing_restart();
 	if (r->detached && (dup2(r->log_fd[0], 1) < 0 || dup2(r->log_fd[1], 2) < 0))
 		die_errno("dup2 the log");
 	if (!l->in_cgroup && cgroup_enter(&r->cg) < 0) /* before anything of the container's */
-		exit(EXIT_RUNTIME);
+		_exit(EXIT_RUNTIME);
 	if (unshare(CLONE_NEWCGROUP) < 0) /* now that we are in our cgroup (step 05) */
 		die_errno("unshare(CLONE_NEWCGROUP)");
 	if (r->netns >= 0 && (setns(r->netns, CLONE_NEWNET) < 0 || close(r->netns) < 0))
@@ -140,7 +141,7 @@ static void child_setup(struct launch *l)
 	if (r->cfg->process.terminal) {
 		master = tty_open(&r->tty_slave);
 		if (master < 0 || tty_send_fd(r->tty_sock[1], master) < 0)
-			exit(EXIT_RUNTIME);
+			_exit(EXIT_RUNTIME);
 		close(master);
 		close(r->tty_sock[1]);
 	}
@@ -148,15 +149,18 @@ static void child_setup(struct launch *l)
 		join_userns(r->userns);
 }
 
-/* ...and once started: the init (PID 1), which runs CMD; CMD's execve closes execd. */
+/*
+ * ...the init (PID 1), which runs CMD: tiny-init says "created" and waits
+ * at the gate (launch.h, gated), then marks "started" on execd, which CMD's
+ * execve closes.
+ */
 static void child_run(struct launch *l)
 {
 	struct run *r = l->arg;
 
-	if (write(r->execd[1], "", 1) != 1) /* the mark: started (launch.h) */
-		_exit(EXIT_RUNTIME);
-	report_errors_to(r->execd[1]); /* command not found, ... reach `run -d` too */
-	init_run(r->cfg, r->tty_slave, r->self);
+	init_run(r->cfg,
+		 &(struct init_fds){r->tty_slave, r->execd[1], l->ready[1], l->gate, !l->shared},
+		 r->self);
 }
 
 /*** the monitor ***/
@@ -402,8 +406,9 @@ static int prepare_child(struct launch *l)
 	struct run *r = l->arg;
 
 	close_child_ends(r);
-	timing_mark("clone");
-	if (net_connect(&r->net, l->pid, r->netns) < 0 || net_publish(&r->net) < 0)
+	timing_mark(l->shared ? "clone, until tiny-init is created" : "clone");
+	/* shared, the veth is in its namespace already (run_once) */
+	if ((!l->shared && net_connect(&r->net, l->pid, r->netns) < 0) || net_publish(&r->net) < 0)
 		return -1;
 	if (r->netns >= 0)
 		close(r->netns), r->netns = -1;
@@ -484,6 +489,25 @@ static int remap(struct run *r)
 	return (r->userns = userns_create(s, &r->netns)) < 0 ? -1 : 0;
 }
 
+/*
+ * Whether the first process may share our memory until its execve
+ * (launch.h): not to join a user namespace (--userns=remap: setns refuses a
+ * process whose memory is shared), nor where slirp4netns or pasta must
+ * find its network namespace by its pid (rootless). The veth then goes into
+ * a network namespace made now, which the child joins.
+ */
+static int share_memory(struct run *r)
+{
+	r->l.shared = launch_can_share() && !r->cfg->userns.remap &&
+		      !(r->net.mode == NET_BRIDGE && r->net.user);
+	if (!r->l.shared || r->net.mode != NET_BRIDGE)
+		return 0;
+	if ((r->netns = net_new_namespace()) < 0 || net_connect(&r->net, 0, r->netns) < 0)
+		return -1;
+	r->l.flags &= ~CLONE_NEWNET;
+	return 0;
+}
+
 /* One life of the container, from its layer to its teardown: CMD's status. */
 static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 {
@@ -496,6 +520,7 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 			       .cgroup_fd = -1,
 			       /* `final create`'s life waits for `final start`; any other for us */
 			       .fifo = start ? NULL : r->fifo,
+			       .gated = true,
 			       .prepare = prepare_child,
 			       .setup = child_setup,
 			       .run = child_run,
@@ -518,7 +543,7 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 	if (cgroup_create(&r->cg) < 0 || cgroup_set_limits(&r->cg, r->cfg) < 0)
 		goto out_release; /* the child is made in it (v2) or joins it itself (v1) */
 	timing_mark("cgroup");
-	if (make_pipes(r) < 0)
+	if (make_pipes(r) < 0 || share_memory(r) < 0)
 		goto out_release;
 	r->l.cgroup_fd = cgroup_dir_fd(&r->cg);
 	if (launch_create(&r->l) < 0) {

@@ -97,38 +97,65 @@ static unsigned long long plan_add_strings(struct plan_buf *b, char *const strin
 	return list;
 }
 
-/* CMD's environment, as docker makes it: ours is replaced (we are the container's child). */
-static void cmd_environment(const struct config *cfg)
+/*
+ * CMD's environment, as docker makes it, none of ours (we are the
+ * container's child): PATH, HOME, HOSTNAME, TERM, then -e's, each replacing
+ * the variable it names (-e NAME without a value removes it), as setenv()
+ * and putenv() would after clearenv(). Into a new list, not our environ:
+ * the runtime's child that writes the plan may share the runtime's memory
+ * (launch.h). Malloc'd, the strings it adds too (*OWN, to free).
+ */
+static char **cmd_environment(const struct config *cfg, char ***own)
 {
-	clearenv();
-	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-	setenv("HOME", cfg->process.uid ? "/" : "/root", 1);
+	char **env = calloc(cfg->process.nenv + 5, sizeof(*env));
+	char **mine = calloc(5, sizeof(*mine));
+	int n = 0, m = 0;
+
+	if (!env || !mine)
+		die("out of memory");
+	env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	env[n++] = cfg->process.uid ? "HOME=/" : "HOME=/root";
 	if (cfg->hostname)
-		setenv("HOSTNAME", cfg->hostname, 1);
+		env[n++] = mine[m++] = xasprintf("HOSTNAME=%s", cfg->hostname);
 	if (cfg->process.terminal)
-		setenv("TERM", "xterm", 1);
-	for (int i = 0; i < cfg->process.nenv; i++)
-		putenv((char *)cfg->process.env[i]);
+		env[n++] = "TERM=xterm";
+	for (int i = 0; i < cfg->process.nenv; i++) {
+		const char *e = cfg->process.env[i], *eq = strchr(e, '=');
+		size_t len = eq ? (size_t)(eq - e) : strlen(e);
+		int j = 0;
+
+		while (j < n && !(strncmp(env[j], e, len) == 0 && env[j][len] == '='))
+			j++;
+		if (eq)
+			env[j] = (char *)e, n += j == n;
+		else if (j < n) /* as putenv("NAME"): gone */
+			memmove(env + j, env + j + 1, (n-- - j) * sizeof(*env));
+	}
+	*own = mine;
+	return env;
 }
 
 /*
  * How CMD (ARGV) is to start, in a memfd for tiny-init (plan.h): its
- * descriptor, open across execve. TTY and REPORT are descriptors, or -1;
- * MASK is the signal mask CMD gets.
+ * descriptor, open across execve. FDS: init.h's (-1: none); MASK is the
+ * signal mask CMD gets.
  */
-static int write_plan(const struct config *cfg, char *const argv[], int tty, int report,
+static int write_plan(const struct config *cfg, char *const argv[], const struct init_fds *fds,
 		      const sigset_t *mask)
 {
 	const typeof(cfg->security) *s = &cfg->security;
 	struct plan p = {.magic = PLAN_MAGIC,
 			 .uid = cfg->process.uid,
 			 .gid = cfg->process.gid,
-			 .report = report,
-			 .tty = tty,
+			 .report = fds->report,
+			 .tty = fds->tty,
+			 .ready = fds->ready,
+			 .gate = fds->gate,
 			 .caps = s->caps,
 			 .ncaps = cap_max_bits()};
 	struct plan_buf b = {0};
 	const void *filter;
+	char **env, **own;
 	int fd;
 
 	p.flags = (cfg->process.uid == 0 ? PLAN_ROOT : 0) |
@@ -148,8 +175,12 @@ static int write_plan(const struct config *cfg, char *const argv[], int tty, int
 	p.cwd = plan_add(&b, cfg->process.cwd ? cfg->process.cwd : "/",
 			 strlen(cfg->process.cwd ? cfg->process.cwd : "/") + 1);
 	p.argv = plan_add_strings(&b, argv);
-	cmd_environment(cfg);
-	p.envp = plan_add_strings(&b, environ);
+	env = cmd_environment(cfg, &own);
+	p.envp = plan_add_strings(&b, env);
+	for (char **o = own; *o; o++)
+		free(*o);
+	free(own);
+	free(env);
 	plan_add(&b, "", 1); /* the last byte is 0 */
 	p.size = b.len;
 	memcpy(b.data, &p, sizeof(p));
@@ -186,12 +217,13 @@ void process_exec(const struct config *cfg, char *const argv[], int self, int tt
 		die_errno("close_range");
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	timing_report("exec, until tiny-init's execve");
-	exec_plan(self, "final-exec", write_plan(cfg, argv, tty, report, &mask));
+	exec_plan(self, "final-exec",
+		  write_plan(cfg, argv, &(struct init_fds){tty, report, -1, -1, false}, &mask));
 }
 
-void init_run(const struct config *cfg, int tty_slave, int self)
+void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 {
-	const int report = errors_reported_to();
+	const int keep[] = {fds->report, fds->ready, fds->gate, fds->tty};
 	sigset_t all, mask;
 	int plan;
 
@@ -203,24 +235,28 @@ void init_run(const struct config *cfg, int tty_slave, int self)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &mask);
 	/* -t: our stdio was the terminal `final run` was given (the host's): the container's */
-	if (tty_slave >= 0 &&
-	    (dup2(tty_slave, 0) < 0 || dup2(tty_slave, 1) < 0 || dup2(tty_slave, 2) < 0))
+	if (fds->tty >= 0 &&
+	    (dup2(fds->tty, 0) < 0 || dup2(fds->tty, 1) < 0 || dup2(fds->tty, 2) < 0))
 		die_errno("dup2 the terminal");
-	plan = write_plan(cfg, cfg->process.args, tty_slave, report, &mask);
+	plan = write_plan(cfg, cfg->process.args, fds, &mask);
 	/*
 	 * CVE-2024-21626's leaked descriptor, by another door: a directory the
 	 * monitor left us (the record's, the cgroup's) would be the host's tree
 	 * through /proc/1/fd/N/.. to a process in here allowed to ptrace, and
 	 * CMD's (tiny-init starts it) at its chdir and execve. Our execve closes
 	 * every one but stdio and what tiny-init needs: the plan, CMD's terminal,
-	 * the report pipe (none a directory of the host).
+	 * the report pipe, the ready pipe and the gate (none a directory of the
+	 * host).
 	 */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||
-	    fcntl(plan, F_SETFD, 0) < 0 || (tty_slave >= 0 && fcntl(tty_slave, F_SETFD, 0) < 0) ||
-	    (report >= 0 && fcntl(report, F_SETFD, 0) < 0))
+	    fcntl(plan, F_SETFD, 0) < 0)
 		die_errno("close_range");
+	for (size_t i = 0; i < N_ELEMS(keep); i++)
+		if (keep[i] >= 0 && fcntl(keep[i], F_SETFD, 0) < 0)
+			die_errno("close_range");
 	timing_mark("plan");
-	timing_report("container, until the init's execve");
+	if (fds->timings)
+		timing_report("container, until the init's execve");
 	/*
 	 * Until now the init has been the runtime, cloned: its /proc/1/exe the
 	 * runtime's file, its /proc/1/cmdline the runtime's command line (`final

@@ -11,15 +11,27 @@
 
 /* tiny-init (tiny-init.c) in a sealed memfd (security.h); -1 with a message. */
 int init_sealed_copy(void);
+/* What the init keeps through its execve of tiny-init: descriptors, or -1. */
+struct init_fds {
+	int tty;    /* CMD's terminal (the pty's slave) */
+	int report; /* CMD's errors go there; "started" first, with GATE; closed at its execve */
+	int ready;  /* a NUL byte there once tiny-init runs: "created" (launch.h) */
+	int gate;   /* ...and tiny-init waits for a byte from here: the start */
+	bool timings; /* report our --timings marks (not in a child sharing the runtime's memory,
+			 whose marks are the runtime's) */
+};
+
 /*
- * Become the container's init: write how CMD is to start (plan.h: on the
- * terminal TTY_SLAVE when it is >= 0), and execute SELF, a sealed copy of
- * tiny-init, which starts CMD's process (that confines itself and executes
- * CMD), and then, with no privilege left, forwards every signal to CMD,
- * reaps every process that ends, and exits with CMD's status. Never
+ * Become the container's init: write how CMD is to start (plan.h), and
+ * execute SELF, a sealed copy of tiny-init. With FDS's READY, tiny-init says
+ * it is there ("created") and waits at the GATE first, and then marks
+ * "started" on REPORT. It then starts CMD's process (that confines itself
+ * and executes CMD), and, with no privilege left, forwards every signal to
+ * CMD, reaps every process that ends, and exits with CMD's status. Never
  * returns.
  */
-void init_run(const struct config *cfg, int tty_slave, int self) __attribute__((noreturn));
+void init_run(const struct config *cfg, const struct init_fds *fds, int self)
+    __attribute__((noreturn));
 /*
  * In a child: only stdio, the report pipe and the terminal TTY (or -1)
  * open, and SELF, tiny-init's sealed copy, executed as final-exec: it

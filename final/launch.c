@@ -31,26 +31,53 @@
 
 #define STACK_SIZE (1024 * 1024)
 
-/* The child: the parent's go (with our pid as the host numbers it), SETUP, created, gate, RUN. */
+/* SHARED: the signal mask we had before the clone, the child's too (launch.h) */
+static sigset_t mask_before;
+
+/* A SHARED child's: every handler of ours the default again, our mask its. */
+static void leave_our_handlers(void)
+{
+	struct sigaction sa;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN)
+			signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &mask_before, NULL);
+}
+
+/*
+ * The child: the parent's go (with our pid as the host numbers it), SETUP,
+ * created, gate, RUN; GATED: SETUP, RUN; SHARED: SETUP, RUN without a go
+ * (launch.h).
+ */
 static int child(void *arg)
 {
 	struct launch *l = arg;
 	char go[32] = "", byte;
 
+	errors_end_child();
+	if (l->shared)
+		leave_our_handlers();
 	/*
 	 * Not dumpable (CVE-2016-9962's fix in runc): until it execs, this is
 	 * the runtime, with the host's descriptors (exec.fifo among them); a
 	 * process that joins the container (exec) must not reach them through
-	 * /proc/PID/fd. execve() makes CMD dumpable again.
+	 * /proc/PID/fd. execve() makes CMD dumpable again. (SHARED: the flag is
+	 * our memory's, so the parent's too: it holds those descriptors as well.)
 	 */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	close(l->sync[1]);
 	close(l->ready[0]);
-	if (read(l->sync[0], go, sizeof(go) - 1) <= 0 || sscanf(go, "%d", &l->pid) != 1)
-		_exit(EXIT_RUNTIME); /* EOF: the parent failed or died; it cleans up */
-	close(l->sync[0]);
+	if (!l->shared) {
+		close(l->sync[1]);
+		if (read(l->sync[0], go, sizeof(go) - 1) <= 0 || sscanf(go, "%d", &l->pid) != 1)
+			_exit(EXIT_RUNTIME); /* EOF: the parent failed or died; it cleans up */
+		close(l->sync[0]);
+	}
 	report_errors_to(l->ready[1]); /* every die() of the setup reaches create */
 	l->setup(l);
+	if (l->gated)
+		l->run(l); /* executes what says "created" and waits at the gate */
 	if (write(l->ready[1], "", 1) != 1) /* the mark: created (EOF alone: we died) */
 		_exit(EXIT_RUNTIME);
 	report_errors_to(-1); /* closes the ready pipe */
@@ -59,6 +86,104 @@ static int child(void *arg)
 			_exit(EXIT_RUNTIME);
 	l->run(l);
 	_exit(EXIT_RUNTIME);
+}
+
+#if defined(__x86_64__)
+/* clone3(ARGS), and FN(ARG) in the child, on ARGS's stack: FN never returns. */
+static long clone3_run(struct clone_args *args, int (*fn)(void *), void *arg)
+{
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "mov %[arg], %%rdi\n\t"
+			 "call *%[fn]\n\t"
+			 "hlt\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "a"(SYS_clone3), "D"(args),
+			   "S"(sizeof(*args)), [fn] "r"(fn), [arg] "r"(arg)
+			 : "rcx", "r11", "memory", "cc");
+	return ret;
+}
+#elif defined(__aarch64__)
+static long clone3_run(struct clone_args *args, int (*fn)(void *), void *arg)
+{
+	register long x8 __asm__("x8") = SYS_clone3, x0 __asm__("x0") = (long)args;
+	register long x1 __asm__("x1") = sizeof(*args);
+
+	__asm__ volatile("svc 0\n\t"
+			 "cbnz x0, 1f\n\t"
+			 "mov x0, %[arg]\n\t"
+			 "blr %[fn]\n\t"
+			 "brk #0\n"
+			 "1:"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), [fn] "r"(fn), [arg] "r"(arg)
+			 : "x30", "memory", "cc");
+	return x0;
+}
+#endif
+
+bool launch_can_share(void)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+	static int can = -1;
+
+	if (can < 0) /* clone3 (Linux 5.3): EINVAL for no arguments, ENOSYS if there is none */
+		can = syscall(SYS_clone3, NULL, 0) < 0 && errno != ENOSYS;
+	return can;
+#else
+	return false;
+#endif
+}
+
+/*
+ * SHARED: clone3(CLONE_VM | CLONE_VFORK), on a stack of its own, in its
+ * cgroup (v2, as below) or, if the kernel refuses that, joining it itself;
+ * we go on once it has exec'd or died. Our signals are blocked meanwhile:
+ * none of our handlers may run in it, on our memory.
+ */
+static pid_t spawn_shared(struct launch *l)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+	struct clone_args args = {.flags =
+				      (l->flags & ~0xff) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
+				  .pidfd = (uintptr_t)&l->pidfd,
+				  .exit_signal = SIGCHLD,
+				  .stack_size = STACK_SIZE};
+	struct errors_state errors;
+	char *stack = malloc(STACK_SIZE);
+	sigset_t all;
+	long pid = -EINVAL;
+
+	if (!stack)
+		die("out of memory");
+	args.stack = (uintptr_t)stack;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &mask_before);
+	errors_save(&errors);
+	if (l->cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP, args.cgroup = l->cgroup_fd;
+		l->in_cgroup = true; /* what the child reads */
+		pid = clone3_run(&args, child, l);
+	}
+	if (pid < 0) {
+		args.flags &= ~CLONE_INTO_CGROUP, args.cgroup = 0;
+		l->in_cgroup = false;
+		pid = clone3_run(&args, child, l);
+	}
+	errors_restore(&errors); /* the child's changes to where errors go are not ours */
+	sigprocmask(SIG_SETMASK, &mask_before, NULL);
+	free(stack);
+	if (pid < 0)
+		return errno = -pid, -1;
+	return pid;
+#else
+	(void)l;
+	return errno = ENOSYS, -1;
+#endif
 }
 
 /*
@@ -96,6 +221,8 @@ static pid_t spawn(struct launch *l)
 	char *stack;
 	pid_t pid = -1;
 
+	if (l->shared)
+		return spawn_shared(l);
 	l->in_cgroup = false;
 	if (l->cgroup_fd >= 0)
 		pid = clone_into_cgroup(l);
@@ -113,7 +240,7 @@ int launch_create(struct launch *l)
 {
 	char go[32];
 	int status;
-	bool gate_open = false;
+	bool gate_open = false, created;
 
 	l->pid = -1, l->pidfd = -1, l->gate = -1, l->why[0] = '\0';
 	l->sync[0] = l->sync[1] = l->ready[0] = l->ready[1] = -1;
@@ -141,7 +268,8 @@ int launch_create(struct launch *l)
 		}
 	}
 	gate_open = true;
-	if (pipe2(l->sync, O_CLOEXEC) < 0 || pipe2(l->ready, O_CLOEXEC) < 0) {
+	l->shared = l->shared && l->gated && launch_can_share();
+	if ((!l->shared && pipe2(l->sync, O_CLOEXEC) < 0) || pipe2(l->ready, O_CLOEXEC) < 0) {
 		warn_errno("pipe2");
 		goto fail;
 	}
@@ -154,19 +282,24 @@ int launch_create(struct launch *l)
 		goto fail;
 	}
 	l->start = proc_start_time(l->pid); /* our unreaped child: the number cannot move */
-	close(l->sync[0]), l->sync[0] = -1;
 	close(l->ready[1]), l->ready[1] = -1;
-	if (l->prepare && l->prepare(l) < 0)
-		goto fail;
-	snprintf(go, sizeof(go), "%d", (int)l->pid);
-	if (write(l->sync[1], go, strlen(go)) < 0) {
-		warn_errno("release the container");
-		goto fail;
+	if (!l->shared) {
+		close(l->sync[0]), l->sync[0] = -1;
+		if (l->prepare && l->prepare(l) < 0)
+			goto fail;
+		snprintf(go, sizeof(go), "%d", (int)l->pid);
+		if (write(l->sync[1], go, strlen(go)) < 0) {
+			warn_errno("release the container");
+			goto fail;
+		}
+		close(l->sync[1]), l->sync[1] = -1;
 	}
-	close(l->sync[1]), l->sync[1] = -1;
-	if (launch_wait_word(l->ready[0], l->why, sizeof(l->why)) == 0 && !l->why[0])
-		return l->ready[0] = -1, 0;
+	created = launch_wait_word(l->ready[0], l->why, sizeof(l->why)) == 0 && !l->why[0];
 	l->ready[0] = -1;
+	if (created && (!l->shared || !l->prepare || l->prepare(l) == 0))
+		return 0;
+	if (created)
+		goto fail;
 	if (!l->why[0]) /* killed (stop, rm -f) while it was set up */
 		warn("the container's first process ended before its setup was complete");
 fail:

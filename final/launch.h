@@ -18,6 +18,22 @@
  * The two command lines differ in what PREPARE, SETUP and RUN do, not in
  * how a container comes to be: `final run` is create + start + wait,
  * `final create` + `final start` the same in two commands.
+ *
+ * GATED (`final run`): RUN comes at once after SETUP, and executes a
+ * program that writes the mark on ready[1] itself and waits at the gate
+ * (tiny-init.c): a created container's first process is that program, with
+ * nothing of the runtime's. SHARED (GATED, where launch_can_share()): the
+ * child also shares our memory until that execve, as posix_spawn()'s does
+ * (CLONE_VM | CLONE_VFORK), and we wait meanwhile: a fork() would copy our
+ * page tables, and the child and we would then each take a page fault on
+ * every page we write first. So nothing of ours runs between the clone and
+ * the child's execve: the child goes without a go, PREPARE comes once the
+ * program has said "created" (the record names no init before: stop, kill
+ * and rm -f wait for it), and what the setup needs (the veth) is made
+ * before the clone. The child must leave our memory as it found it: no
+ * exit() (errors_end_child()), no environ, no stdio buffers; launch.c puts
+ * back where errors go and the signal mask, and gives the child the
+ * default handlers.
  */
 #ifndef FINAL_LAUNCH_H
 #define FINAL_LAUNCH_H
@@ -32,7 +48,10 @@ struct launch {
 	int flags;	  /* CLONE_NEW* of the namespaces to make */
 	int cgroup_fd;	  /* v2: born in this cgroup (clone3 CLONE_INTO_CGROUP); -1: no */
 	const char *fifo; /* the gate; launch_create makes it (mode 0600); NULL: a pipe */
-	int (*prepare)(struct launch *l);	 /* ours, before the child goes; -1 ends it */
+	bool gated;	  /* RUN executes what says "created" and waits at the gate (above) */
+	bool shared;	  /* GATED, the child shares our memory until then (above) */
+	int (*prepare)(struct launch *l); /* ours, before the child goes (SHARED: once created);
+					     -1 ends it */
 	void (*setup)(struct launch *l);	 /* the child's, up to "created" (dies) */
 	void (*run)(struct launch *l);		 /* the child's, on start: never returns */
 	void *arg;
@@ -47,9 +66,12 @@ struct launch {
 	int sync[2], ready[2];
 };
 
+/* Whether this build and kernel can start a SHARED child (x86_64 or aarch64; clone3). */
+bool launch_can_share(void);
 /*
- * Clone, PREPARE, go, wait until created; 0 then, with L's pid, start and
- * pidfd. -1 if it was not: the child is killed and reaped, the FIFO gone.
+ * Clone, PREPARE, go, wait until created (SHARED: clone, wait until
+ * created, PREPARE); 0 then, with L's pid, start and pidfd. -1 if it was
+ * not: the child is killed and reaped, the FIFO gone.
  */
 int launch_create(struct launch *l);
 /*

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,6 +405,24 @@ int net_prepare(struct net *n, const struct config *cfg, const char *id)
 	if (ret < 0)
 		net_teardown(n);
 	return ret;
+}
+
+int net_new_namespace(void)
+{
+	int ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), made = -1;
+
+	if (ours < 0)
+		return warn_errno("open /proc/self/ns/net");
+	if (unshare(CLONE_NEWNET) < 0) {
+		warn_errno("unshare(CLONE_NEWNET)");
+	} else {
+		if ((made = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+			warn_errno("open /proc/self/ns/net");
+		if (setns(ours, CLONE_NEWNET) < 0) /* the host's veths are made from here */
+			die_errno("return to our network namespace");
+	}
+	close(ours);
+	return made;
 }
 
 int net_connect(struct net *n, pid_t pid, int netns)

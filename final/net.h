@@ -35,6 +35,11 @@ struct net {
 
 /* Parent, before the container exists: lease, bridge, NAT, resolv.conf. */
 int net_prepare(struct net *n, const struct config *cfg, const char *id);
+/*
+ * A new network namespace, not ours (we make it, then return to ours): its
+ * descriptor, or -1 with a message.
+ */
+int net_new_namespace(void);
 /* Parent, once the child exists: its veth pair, the peer as eth0 in PID's network
  * namespace, or NETNS's (a descriptor; -1: PID's). */
 int net_connect(struct net *n, pid_t pid, int netns);

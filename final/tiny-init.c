@@ -525,6 +525,27 @@ void __attribute__((noreturn, used)) start(long *sp)
 		exit_with(2);
 	}
 	sys(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, 0, sizeof(all));
+	/*
+	 * The runtime's child that executed us shared the runtime's memory
+	 * (launch.h): "created" is ours to say, once we are here, and the
+	 * start's gate ours to wait at; "started" then goes on the report pipe.
+	 */
+	if (p->ready >= 0) {
+		sys(__NR_write, p->ready, (long)"", 1, 0);
+		sys(__NR_close, p->ready, 0, 0, 0);
+	}
+	if (p->gate >= 0) {
+		char byte;
+		long n;
+
+		while ((n = sys(__NR_read, p->gate, (long)&byte, 1, 0)) == -4 /* EINTR */)
+			;
+		if (n != 1) /* EOF: the runtime went without a start */
+			exit_with(125);
+		sys(__NR_close, p->gate, 0, 0, 0);
+		if (p->report >= 0 && sys(__NR_write, p->report, (long)"", 1, 0) != 1)
+			exit_with(125);
+	}
 	set_limits(p);
 	/*
 	 * final-exec: the process we start is in the container's PID namespace

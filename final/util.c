@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 static int report_fd = -1;
+static bool in_child; /* die() ends with _exit() */
 const char *program_name = "final"; /* "final-oci" under that name (main.c) */
 static int log_fd = -1;
 static bool log_json;
@@ -69,6 +70,29 @@ int errors_reported_to(void)
 	return report_fd;
 }
 
+void errors_end_child(void)
+{
+	in_child = true;
+}
+
+void errors_save(struct errors_state *s)
+{
+	*s = (struct errors_state){report_fd, in_child};
+}
+
+void errors_restore(const struct errors_state *s)
+{
+	report_fd = s->report_fd;
+	in_child = s->in_child;
+}
+
+static void __attribute__((noreturn)) end(void)
+{
+	if (in_child)
+		_exit(EXIT_RUNTIME);
+	exit(EXIT_RUNTIME);
+}
+
 int close_fds_but(const int keep[], int n)
 {
 	unsigned from = 3;
@@ -114,7 +138,7 @@ void die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport(fmt, ap, 0);
 	va_end(ap);
-	exit(EXIT_RUNTIME);
+	end();
 }
 
 void die_errno(const char *fmt, ...)
@@ -125,7 +149,7 @@ void die_errno(const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport(fmt, ap, saved);
 	va_end(ap);
-	exit(EXIT_RUNTIME);
+	end();
 }
 
 int warn(const char *fmt, ...)

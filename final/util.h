@@ -32,6 +32,23 @@ int warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void report_errors_to(int fd);
 int errors_reported_to(void);
+/*
+ * A child's (launch.c): die() ends it with _exit(), which neither flushes
+ * stdio nor runs exit handlers; a child sharing our memory would do both
+ * to our buffers and state.
+ */
+void errors_end_child(void);
+/*
+ * What of the above a child sharing our memory may have changed (where
+ * errors go, how die() ends), saved before it starts and put back once
+ * it has exec'd: launch.c.
+ */
+struct errors_state {
+	int report_fd;
+	bool in_child;
+};
+void errors_save(struct errors_state *s);
+void errors_restore(const struct errors_state *s);
 /* close_range(2) (Linux 5.9) from 3 up, all but the N in KEEP (-1s are none). */
 int close_fds_but(const int keep[], int n);
 /* final-oci --log FILE [--log-format json]: every message also goes to FD. */
