@@ -6,25 +6,29 @@
  * on in the background and `final run` returns once the container runs. The
  * order of `final run` (see monitor()) is the steps' order:
  *
- *   state record -> writable layer -> network (host side, step 06) ->
- *   cgroup with limits (step 05) -> create (launch.c, as final-oci's):
- *   clone into new namespaces (step 02), the child waits on a pipe ->
- *   veth, published ports -> go -> child: cgroup namespace, hostname, its
- *   network, overlay + volumes + pivot_root + /proc /sys /dev (steps
- *   03-04), terminal -> "created", waiting at a gate -> start (a byte
- *   into it; a pipe of the monitor's own, or for `final create` the
- *   exec.fifo `final start` writes into) -> init (PID 1), which starts
- *   CMD and becomes tiny-init (init.c) -> ready -> "running" -> wait ->
- *   teardown.
+ *   state record -> writable layer -> network (host side, step 06; with
+ *   a bridge, the network namespace and the veth in it) -> cgroup with
+ *   limits (step 05) -> create (launch.c, as final-oci's): clone into new
+ *   namespaces (step 02), the child sharing our memory while we wait ->
+ *   child: cgroup namespace, hostname, its network, overlay + volumes +
+ *   pivot_root + /proc /sys /dev (steps 03-04), terminal -> the init (PID
+ *   1) executes tiny-init (init.c) -> "created", tiny-init waiting at a
+ *   gate -> published ports, the record's init -> start (a byte into the
+ *   gate; a pipe of the monitor's own, or for `final create` the
+ *   exec.fifo `final start` writes into) -> tiny-init starts CMD -> ready
+ *   -> "running" -> wait -> teardown. (--userns=remap and rootless
+ *   bridges: the child is a fork, which waits on a pipe while the monitor
+ *   makes the veth and records the init; launch.h.)
  *
  * "ready" is the last word: until CMD's execve() succeeds, the record says
  * "created" and exec refuses to join, because until then the child's mount
  * namespace may still have the host's root (an exec that joined it early
  * ran in the host's filesystem). The child reports on two pipes, each
  * with a mark (a NUL byte, launch.h) and then EOF: launch.c's ready pipe,
- * marked and closed once its setup is complete, and then execd, marked at
- * the start and closed by itself at CMD's execve (O_CLOEXEC). A line
- * written there says why not; EOF without the mark says the child died.
+ * marked and closed by tiny-init once the setup is complete, and then
+ * execd, marked by tiny-init at the start and closed at CMD's execve
+ * (O_CLOEXEC). A line written there says why not; EOF without the mark
+ * says the child died.
  */
 #define _GNU_SOURCE
 #include "container.h"
@@ -117,7 +121,9 @@ static void child_setup(struct launch *l)
 
 	/* If the monitor dies, so does the container: nobody would clean up after it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (!l->shared) /* shared, the monitor waits: our marks are its */
+	if (l->shared) /* the monitor waits: our marks are its */
+		timing_mark("clone");
+	else
 		timing_restart();
 	if (r->detached && (dup2(r->log_fd[0], 1) < 0 || dup2(r->log_fd[1], 2) < 0))
 		die_errno("dup2 the log");
@@ -406,7 +412,7 @@ static int prepare_child(struct launch *l)
 	struct run *r = l->arg;
 
 	close_child_ends(r);
-	timing_mark(l->shared ? "clone, until tiny-init is created" : "clone");
+	timing_mark(l->shared ? "tiny-init's execve, created" : "clone");
 	/* shared, the veth is in its namespace already (run_once) */
 	if ((!l->shared && net_connect(&r->net, l->pid, r->netns) < 0) || net_publish(&r->net) < 0)
 		return -1;
@@ -418,7 +424,7 @@ static int prepare_child(struct launch *l)
 	format_ports(r->net.ports, r->net.nports, r->c.ports, sizeof(r->c.ports));
 	if (state_save(&r->c) < 0)
 		return -1;
-	timing_mark("veth+ports+record");
+	timing_mark(l->shared ? "ports+record" : "veth+ports+record");
 	return 0;
 }
 
@@ -551,7 +557,8 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 		goto out_release;
 	}
 	r->created = true;
-	timing_mark("created");
+	if (!r->l.shared) /* else it was, before the record */
+		timing_mark("created");
 	if (r->cfg->process.terminal)
 		master = tty_recv_fd(r->tty_sock[0]);
 	*started = start_and_wait_ready(r, notify_fd, start) == 0;

@@ -6,7 +6,8 @@
  * capabilities, limits, seccomp program) and executes this program, from
  * a sealed in-memory copy (security.h, CVE-2019-5736): from then on
  * /proc/1/exe leads to nothing anyone can write, and /proc/1/cmdline is
- * "final-init". Only then does CMD's process exist: we fork it, and it
+ * "final-init". We say "created" and wait for the start (launch.h's gate),
+ * and only then does CMD's process exist: we start it, and it
  * carries the plan out and executes CMD, so no process of the container
  * ever sees the runtime as its init, and what /proc/self/exe names at
  * CMD's execve (a "#!/proc/self/exe" script) is this copy, not final's

@@ -889,11 +889,70 @@ START_TEST(killed_during_setup_is_not_created)
 }
 END_TEST
 
+/*
+ * A signal to the container's first process while it is set up is that
+ * process's, not the monitor's: it shares the monitor's memory until its
+ * execve (launch.h), and the monitor's handler (which keeps a signal that
+ * came before CMD ran and sends it to CMD once it runs) would run in it.
+ * The first process has the default handlers: as PID 1 of its namespace,
+ * it ignores SIGTERM from the host, and CMD, once started, never gets it.
+ */
+START_TEST(signal_to_the_first_process_is_not_the_monitors)
+{
+	struct proc run = {0}, p = {0}, q = {0};
+	pid_t first = 0;
+	int pidfd;
+
+	start_delayed(&run, "pivot_root", 1000000,
+		      CMD("run", "-d", "--name", "sigsetup", "--network", "none", test_rootfs,
+			  "/bin/sleep", "100"));
+	for (int i = 0; i < 200 && !(first = first_process("sigsetup")); i++)
+		usleep(10000);
+	ck_assert_msg(first > 0, "no first process of the container seen");
+	pidfd = syscall(SYS_pidfd_open, first, 0);
+	ck_assert_msg(pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) == 0,
+		      "kill %d: %s", (int)first, strerror(errno));
+	close(pidfd);
+	ck_assert_msg(proc_wait_output(&run, "\n", 20), "run -d printed no id: %s", run.err);
+	for (int i = 0; i < 20; i++) { /* a forwarded SIGTERM would end sleep at once */
+		usleep(50000);
+		FINAL_OK(&p, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "sigsetup");
+		if (strncmp(p.out, "running", 7) != 0)
+			break;
+	}
+	FINAL_OK(&q, "rm", "-f", "sigsetup");
+	proc_wait(&run, 20); /* strace, once the monitor it follows is gone */
+	ck_assert_msg(strncmp(p.out, "running", 7) == 0, "CMD got the signal: %s", p.out);
+}
+END_TEST
+
+/*
+ * The container's first process leaves the monitor's environment as it
+ * was: it shares the monitor's memory until its execve (launch.h), and
+ * CMD's environment is made as a list of its own. The monitor reads
+ * FINAL_STATE and FINAL_DATA again after the container ran: a --rm
+ * container's record, name and layer go from the test's directories, not
+ * from /run/final's and /var/lib/final's.
+ */
+START_TEST(the_monitor_keeps_its_environment)
+{
+	struct proc p = {0};
+
+	FINAL_OK(&p, "run", "--rm", "--name", "envkept", "--network", "none", "-e", "A=1",
+		 test_rootfs, "/bin/sh", "-c", "echo $A");
+	assert_out_eq(&p, "1\n");
+	sh("test -z \"$(find %s/containers %s/names %s/containers -mindepth 1)\"",
+	   getenv("FINAL_STATE"), getenv("FINAL_STATE"), getenv("FINAL_DATA"));
+}
+END_TEST
+
 void stage07_lifecycle_tests(void)
 {
 	add_test(7, 0, create_then_start);
 	add_test(7, 0, killed_during_setup_is_not_created);
 	add_test(7, 0, created_container_waits_as_tiny_init);
+	add_test(7, 0, signal_to_the_first_process_is_not_the_monitors);
+	add_test(7, 0, the_monitor_keeps_its_environment);
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
 	add_test(7, 0, damaged_records_are_left_alone);
 	add_test(7, 0, exec_never_lands_before_the_root_is_ready);
