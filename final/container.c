@@ -429,9 +429,9 @@ static int prepare_child(struct launch *l)
 }
 
 /*
- * Start the created container, as `final start` would (or, for `final
- * create`, say it is created and leave that to `final start`), then wait
- * for CMD's word: "ready" makes the container "running" (and `run -d`
+ * For `final create`, say the container is created and leave its start to
+ * `final start` (`final run`'s has no gate: tiny-init went on at once), then
+ * wait for CMD's word: "ready" makes the container "running" (and `run -d`
  * returns); a CMD that cannot run ends it here, and its line goes to
  * `run -d` (a foreground run has printed it already).
  */
@@ -444,9 +444,6 @@ static int start_and_wait_ready(struct run *r, int notify_fd, bool start)
 		notify(notify_fd, "ok"); /* `final create` prints the id and returns... */
 		notify_fd = -1;
 		dup2(r->log.fd, 2); /* ...and its caller's stderr is not ours to hold */
-	} else if (launch_go(&r->l) < 0) {
-		warn_errno("start: write the gate");
-		proc_signal(r->l.pidfd, SIGKILL);
 	}
 	/* the mark: past the gate; then EOF at CMD's execve, or the line that says why not */
 	passed = launch_wait_word(r->execd[0], why, sizeof(why));

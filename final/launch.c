@@ -244,16 +244,7 @@ int launch_create(struct launch *l)
 
 	l->pid = -1, l->pidfd = -1, l->gate = -1, l->why[0] = '\0';
 	l->sync[0] = l->sync[1] = l->ready[0] = l->ready[1] = -1;
-	l->go = -1;
-	if (!l->fifo) { /* the caller's own: nobody else can reach a pipe */
-		int gate[2];
-
-		if (pipe2(gate, O_CLOEXEC) < 0) {
-			warn_errno("pipe2");
-			goto fail;
-		}
-		l->gate = gate[0], l->go = gate[1];
-	} else {
+	if (l->fifo) {
 		unlink(l->fifo);
 		/*
 		 * 0600, not runc's 0622: final-oci's records are 0711 under a 0755
@@ -266,8 +257,8 @@ int launch_create(struct launch *l)
 			warn_errno("mkfifo %s", l->fifo);
 			goto fail;
 		}
+		gate_open = true;
 	}
-	gate_open = true;
 	l->shared = l->shared && l->gated && launch_can_share();
 	if ((!l->shared && pipe2(l->sync, O_CLOEXEC) < 0) || pipe2(l->ready, O_CLOEXEC) < 0) {
 		warn_errno("pipe2");
@@ -275,7 +266,8 @@ int launch_create(struct launch *l)
 	}
 	l->pid = spawn(l);
 	/* the child's alone from now: with ours open, a start would not see it gone */
-	close(l->gate);
+	if (gate_open)
+		close(l->gate);
 	gate_open = false;
 	if (l->pid < 0) {
 		warn_errno("clone");
@@ -305,8 +297,6 @@ int launch_create(struct launch *l)
 fail:
 	if (gate_open)
 		close(l->gate);
-	if (l->go >= 0)
-		close(l->go), l->go = -1;
 	for (int i = 0; i < 2; i++) {
 		if (l->sync[i] >= 0)
 			close(l->sync[i]);
@@ -351,14 +341,6 @@ int launch_start(const char *fifo, struct stat *st)
 	}
 	close(fd);
 	return 0;
-}
-
-int launch_go(struct launch *l)
-{
-	int ok = write(l->go, "1", 1) == 1 ? 0 : -1;
-
-	close(l->go), l->go = -1;
-	return ok;
 }
 
 void launch_kill(pid_t pid, unsigned long long start)

@@ -32,7 +32,7 @@ struct plan {
 	int report;		    /* CMD's errors go there too, or -1; closed at its execve */
 	int tty;		    /* CMD's terminal, or -1 */
 	int ready;		    /* >= 0: a NUL byte there first ("created"), then closed... */
-	int gate;		    /* ...and one read from here before anything else (the start) */
+	int gate;		    /* ...one read from here if >= 0 (the start), a NUL on REPORT */
 	unsigned long long caps;    /* CMD's bounding set, and what root keeps of it */
 	unsigned long long ncaps;   /* the capabilities this kernel knows: 0 .. ncaps - 1 */
 	unsigned long long sigmask; /* CMD's signal mask */
