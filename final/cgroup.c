@@ -209,12 +209,15 @@ static void format_rule(const struct device_rule *r, char *buf, size_t size)
 
 /*
  * Deny every device, then allow the config's. v1: "a" (all) into devices.deny,
- * each rule into devices.allow. v2: one eBPF program that says the same.
+ * each rule into devices.allow: one write() a rule, through one descriptor
+ * (an open and a close fewer for each). v2: one eBPF program that says the
+ * same.
  */
 static int set_devices(const struct cgroup *cg, const struct config *cfg)
 {
 	const typeof(cfg->resources) *r = &cfg->resources;
 	char path[512], rule[64];
+	int fd;
 
 	if (cg->v2) {
 		cgroup_path(cg, "devices", cg->name, NULL, path, sizeof(path));
@@ -222,11 +225,18 @@ static int set_devices(const struct cgroup *cg, const struct config *cfg)
 	}
 	if (cgroup_write(cg, "devices", "devices.deny", "a") < 0)
 		return -1;
+	cgroup_path(cg, "devices", cg->name, "devices.allow", path, sizeof(path));
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return warn_errno("open %s", path);
 	for (int i = 0; i < r->ndevices; i++) {
 		format_rule(&r->devices[i], rule, sizeof(rule));
-		if (cgroup_write(cg, "devices", "devices.allow", rule) < 0)
+		if (write(fd, rule, strlen(rule)) != (ssize_t)strlen(rule)) {
+			warn_errno("write %s to %s", rule, path);
+			close(fd);
 			return -1;
+		}
 	}
+	close(fd);
 	return 0;
 }
 
@@ -318,9 +328,11 @@ void cgroup_remove(const struct cgroup *cg)
 
 	for (size_t i = 0; i < hierarchies(cg); i++) {
 		cgroup_path(cg, controllers[i].name, cg->name, NULL, path, sizeof(path));
-		for (int tries = 0; rmdir(path) < 0 && errno == EBUSY && tries < 200; tries++)
+		int gone, tries = 0;
+
+		while (!(gone = rmdir(path) == 0) && errno == EBUSY && tries++ < 200)
 			usleep(10000);
-		if (access(path, F_OK) == 0)
+		if (!gone && access(path, F_OK) == 0)
 			warn_errno("rmdir %s", path);
 		cgroup_path(cg, controllers[i].name, NULL, NULL, path, sizeof(path));
 		rmdir(path); /* busy while other containers run: fine */
