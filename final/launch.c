@@ -131,8 +131,13 @@ bool launch_can_share(void)
 #if defined(__x86_64__) || defined(__aarch64__)
 	static int can = -1;
 
-	if (can < 0) /* clone3 (Linux 5.3): EINVAL for no arguments, ENOSYS if there is none */
-		can = syscall(SYS_clone3, NULL, 0) < 0 && errno != ENOSYS;
+	/*
+	 * clone3 (Linux 5.3) says EINVAL to no arguments; ENOSYS if there is
+	 * none, or a seccomp filter's ENOSYS or EPERM (final in a container):
+	 * the fork() then.
+	 */
+	if (can < 0)
+		can = syscall(SYS_clone3, NULL, 0) < 0 && errno == EINVAL;
 	return can;
 #else
 	return false;
