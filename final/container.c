@@ -402,10 +402,10 @@ static int write_etc_files(struct run *r)
 }
 
 /*
- * The monitor's half of create, while the child waits for its go: the veth
- * into its network namespace, the published ports, and the record's init.
- * From here the container exists but is not complete: stop and rm -f can
- * end it already.
+ * The monitor's half of create: the veth into its network namespace, the
+ * published ports, and the record's init; while the child waits for its go,
+ * or (shared, launch.h) once tiny-init said "created", the veth made before
+ * the clone (share_memory()). From here stop and rm -f can end it.
  */
 static int prepare_child(struct launch *l)
 {
