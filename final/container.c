@@ -533,7 +533,8 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 	/* --rm: the layer in memory; not for --userns=remap (the range owns it on disk) nor
 	 * rootless (an overlay's upper layer on tmpfs needs Linux 6.6 there: user.* xattrs) */
 	if (rootfs_prepare(&r->fs, r->c.id,
-			   r->cfg->remove && !r->cfg->userns.remap && !rootless()) < 0 ||
+			   r->cfg->remove && !r->cfg->userns.remap && !rootless() ? r->c.dir
+										  : NULL) < 0 ||
 	    (r->cfg->userns.remap && remap(r) < 0) ||
 	    rootfs_mount_fuse(&r->fs, r->cfg->root.path) < 0)
 		return status;

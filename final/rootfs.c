@@ -46,7 +46,7 @@ void rootfs_paths(struct rootfs *r, const char *id)
 	snprintf(r->merged, sizeof(r->merged), "%s/merged", r->dir);
 }
 
-int rootfs_prepare(struct rootfs *r, const char *id, bool in_memory)
+int rootfs_prepare(struct rootfs *r, const char *id, const char *in_memory)
 {
 	const char *const dirs[] = {r->upper, r->work, r->merged};
 	struct statfs fs;
@@ -57,11 +57,20 @@ int rootfs_prepare(struct rootfs *r, const char *id, bool in_memory)
 	 * goes to disk. Its directories on FINAL_DATA's filesystem, made and
 	 * removed at every run (a journal's writes each), were 1.9 ms of `run
 	 * --rm` on the development VM; a tmpfs costs one mount, and goes with
-	 * the container's mount namespace.
+	 * the container's mount namespace. What it is mounted on is in the
+	 * record's directory (on /run's tmpfs where systemd runs), which goes
+	 * with the record: not even that directory on FINAL_DATA's disk (0.4 ms
+	 * of a run here, made and removed on ext4).
 	 */
 	r->upper_on_tmpfs = in_memory;
-	if (in_memory)
-		return mkdir_p(r->dir) < 0 ? warn_errno("the writable layer: mkdir %s", r->dir) : 0;
+	if (in_memory) {
+		snprintf(r->dir, sizeof(r->dir), "%s/layer", in_memory);
+		snprintf(r->upper, sizeof(r->upper), "%s/upper", r->dir);
+		snprintf(r->work, sizeof(r->work), "%s/work", r->dir);
+		snprintf(r->merged, sizeof(r->merged), "%s/merged", r->dir);
+		return mkdir(r->dir, 0700) < 0 ? warn_errno("the writable layer: mkdir %s", r->dir)
+					       : 0;
+	}
 	for (size_t i = 0; i < N_ELEMS(dirs); i++)
 		if (mkdir_p(dirs[i]) < 0) /* ENOSPC: no room in FINAL_DATA for the writable layer */
 			return warn_errno("the writable layer: mkdir %s", dirs[i]);

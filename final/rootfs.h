@@ -9,10 +9,10 @@
 #include <stdbool.h>
 
 struct rootfs {
-	char dir[256];		 /* data_root()/containers/ID */
-	char upper[300];	 /* the container's writable layer */
-	char work[300];		 /* overlayfs's scratch directory */
-	char merged[300];	 /* where the overlay is mounted, in the child's namespace */
+	char dir[520];		 /* data_root()/containers/ID (--rm: the record's layer/) */
+	char upper[528];	 /* the container's writable layer */
+	char work[528];		 /* overlayfs's scratch directory */
+	char merged[528];	 /* where the overlay is mounted, in the child's namespace */
 	const char *resolv_conf; /* bind-mounted over /etc/resolv.conf when set */
 	const char *hosts;	 /* ...over /etc/hosts */
 	const char *hostname;	 /* ...over /etc/hostname */
@@ -34,11 +34,12 @@ void rootfs_unmount_fuse(struct rootfs *r);
 void rootfs_paths(struct rootfs *r, const char *id);
 /*
  * Parent: create the writable layer's directories for container ID; or,
- * IN_MEMORY (--rm), only DIR, over which the child mounts a tmpfs for the
- * layer in its own mount namespace. When FINAL_DATA is itself on overlayfs,
- * the layer is a tmpfs too, and it says so.
+ * IN_MEMORY (--rm: the record's directory, else NULL), only DIR, there,
+ * over which the child mounts a tmpfs for the layer in its own mount
+ * namespace. When FINAL_DATA is itself on overlayfs, the layer is a tmpfs
+ * too (DIR in FINAL_DATA), and it says so.
  */
-int rootfs_prepare(struct rootfs *r, const char *id, bool in_memory);
+int rootfs_prepare(struct rootfs *r, const char *id, const char *in_memory);
 /*
  * Child, in its mount namespace: overlay, volumes, resolv.conf, pivot_root,
  * /proc /sys /dev, --device nodes, and --read-only. Dies with a message on failure.
