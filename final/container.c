@@ -412,7 +412,7 @@ static int prepare_child(struct launch *l)
 	struct run *r = l->arg;
 
 	close_child_ends(r);
-	timing_mark(l->shared ? "tiny-init's execve, created" : "clone");
+	timing_mark(l->shared ? "tiny-init's execve until created" : "clone");
 	/* shared, the veth is in its namespace already (run_once) */
 	if ((!l->shared && net_connect(&r->net, l->pid, r->netns) < 0) || net_publish(&r->net) < 0)
 		return -1;
