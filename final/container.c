@@ -405,7 +405,9 @@ static int write_etc_files(struct run *r)
  * The monitor's half of create: the veth into its network namespace, the
  * published ports, and the record's init; while the child waits for its go,
  * or (shared, launch.h) once tiny-init said "created", the veth made before
- * the clone (share_memory()). From here stop and rm -f can end it.
+ * the clone (share_memory()). Either way before the start: CMD never runs
+ * without its ports, nor before the record names its init, from when stop
+ * and rm -f can end it.
  */
 static int prepare_child(struct launch *l)
 {
@@ -429,29 +431,47 @@ static int prepare_child(struct launch *l)
 }
 
 /*
- * For `final create`, say the container is created and leave its start to
- * `final start` (`final run`'s has no gate: tiny-init went on at once), then
- * wait for CMD's word: "ready" makes the container "running" (and `run -d`
+ * Start the created container, as `final start` would (or, for `final
+ * create`, say it is created and leave that to `final start`), then wait
+ * for CMD's word: "ready" makes the container "running" (and `run -d`
  * returns); a CMD that cannot run ends it here, and its line goes to
- * `run -d` (a foreground run has printed it already).
+ * `run -d` (a foreground run has printed it already). Not if `stop` or
+ * `rm -f` came while it was set up (they mark it stopped, and wait for the
+ * record to name its init, which it does from prepare_child() on): CMD
+ * never runs then.
  */
 static int start_and_wait_ready(struct run *r, int notify_fd, bool start)
 {
 	char why[1024], path[640];
+	bool stopped = false;
 	int passed;
 
+	snprintf(path, sizeof(path), "%s/stopped", r->c.dir);
 	if (!start) {
 		notify(notify_fd, "ok"); /* `final create` prints the id and returns... */
 		notify_fd = -1;
 		dup2(r->log.fd, 2); /* ...and its caller's stderr is not ours to hold */
+	} else if ((stopped = access(path, F_OK) == 0)) {
+		launch_cancel(&r->l);
+	} else if (launch_go(&r->l) < 0 && errno != EPIPE) { /* EPIPE: killed at the gate */
+		warn_errno("start: write the gate");
+		proc_signal(r->l.pidfd, SIGKILL);
 	}
 	/* the mark: past the gate; then EOF at CMD's execve, or the line that says why not */
 	passed = launch_wait_word(r->execd[0], why, sizeof(why));
 	r->execd[0] = -1;
 	if (!start) /* killed before `final start` came: nobody removed it */
 		unlink(r->fifo);
-	if (passed < 0 && !why[0]) /* killed while it waited: CMD never ran */
+	if (passed < 0 && !why[0]) { /* killed or stopped while it waited: CMD never ran */
+		snprintf(why, sizeof(why), "%s: %s before its CMD ran\n", program_name,
+			 stopped ? "the container was stopped"
+				 : "the container's first process ended");
+		if (notify_fd >= 0)
+			notify(notify_fd, why); /* `run -d` prints it */
+		else if (start)
+			fputs(why, stderr);
 		return -1;
+	}
 	if (why[0]) {
 		if (notify_fd < 0 && r->detached) { /* `final start`'s: it and the log say it */
 			snprintf(path, sizeof(path), "%s/start-error", r->c.dir);

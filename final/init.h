@@ -14,9 +14,9 @@ int init_sealed_copy(void);
 /* What the init keeps through its execve of tiny-init: descriptors, or -1. */
 struct init_fds {
 	int tty;    /* CMD's terminal (the pty's slave) */
-	int report; /* CMD's errors go there ("started" first, with READY); closed at its execve */
+	int report; /* CMD's errors go there ("started" first, with GATE); closed at its execve */
 	int ready;  /* a NUL byte there once tiny-init runs: "created" (launch.h)... */
-	int gate;   /* ...then it waits for a byte from here (-1: it goes on at once) */
+	int gate;   /* ...then it waits for a byte from here: the start */
 	bool timings; /* report our --timings marks (not in a child sharing the runtime's memory,
 			 whose marks are the runtime's) */
 };
@@ -24,8 +24,8 @@ struct init_fds {
 /*
  * Become the container's init: write how CMD is to start (plan.h), and
  * execute SELF, a sealed copy of tiny-init. With FDS's READY, tiny-init says
- * it is there ("created") and waits at the GATE (if any) first, and then
- * marks "started" on REPORT. It then starts CMD's process (that confines itself
+ * it is there ("created"); with GATE, it waits there first, and then marks
+ * "started" on REPORT. It then starts CMD's process (that confines itself
  * and executes CMD), and, with no privilege left, forwards every signal to
  * CMD, reaps every process that ends, and exits with CMD's status. Never
  * returns.

@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -159,12 +161,15 @@ static pid_t spawn_shared(struct launch *l)
 				  .exit_signal = SIGCHLD,
 				  .stack_size = STACK_SIZE};
 	struct errors_state errors;
-	char *stack = malloc(STACK_SIZE);
+	/* a mapping of its own, its lowest page a guard: an overflow faults, and never
+	 * writes into our heap (malloc's 1 MB came from the heap from the second life on) */
+	char *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	sigset_t all;
 	long pid = -EINVAL;
 
-	if (!stack)
-		die("out of memory");
+	if (stack == MAP_FAILED || mprotect(stack, 4096, PROT_NONE) < 0)
+		die_errno("the first process's stack");
 	args.stack = (uintptr_t)stack;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &mask_before);
@@ -181,7 +186,7 @@ static pid_t spawn_shared(struct launch *l)
 	}
 	errors_restore(&errors); /* the child's changes to where errors go are not ours */
 	sigprocmask(SIG_SETMASK, &mask_before, NULL);
-	free(stack);
+	munmap(stack, STACK_SIZE);
 	if (pid < 0)
 		return errno = -pid, -1;
 	return pid;
@@ -210,9 +215,10 @@ static pid_t clone_into_cgroup(struct launch *l)
 	pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0) { /* the child: fork's way, on a copy of our stack */
 		/*
-		 * An init never execs, so O_CLOEXEC never closes this: open,
-		 * the host's cgroup tree would be /proc/1/fd/N/.. to anyone in
-		 * the container allowed to ptrace (--cap-add SYS_PTRACE).
+		 * Until the child execs (a final-oci process, or tiny-init),
+		 * O_CLOEXEC does not close this: open, the host's cgroup tree
+		 * would be /proc/1/fd/N/.. to anyone in the container allowed
+		 * to ptrace (--cap-add SYS_PTRACE).
 		 */
 		close(l->cgroup_fd);
 		_exit(child(l));
@@ -247,9 +253,19 @@ int launch_create(struct launch *l)
 	int status;
 	bool gate_open = false, created;
 
-	l->pid = -1, l->pidfd = -1, l->gate = -1, l->why[0] = '\0';
+	l->pid = -1, l->pidfd = -1, l->gate = -1, l->go = -1, l->why[0] = '\0';
 	l->sync[0] = l->sync[1] = l->ready[0] = l->ready[1] = -1;
-	if (l->fifo) {
+	if (!l->fifo) { /* the caller's own: nobody else can reach it */
+		int gate[2];
+
+		/* a socket, not a pipe: launch_go()'s send() to a process gone is EPIPE alone */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gate) < 0) {
+			warn_errno("socketpair");
+			goto fail;
+		}
+		l->gate = gate[0], l->go = gate[1];
+		gate_open = true;
+	} else {
 		unlink(l->fifo);
 		/*
 		 * 0600, not runc's 0622: final-oci's records are 0711 under a 0755
@@ -302,6 +318,8 @@ int launch_create(struct launch *l)
 fail:
 	if (gate_open)
 		close(l->gate);
+	if (l->go >= 0)
+		close(l->go), l->go = -1;
 	for (int i = 0; i < 2; i++) {
 		if (l->sync[i] >= 0)
 			close(l->sync[i]);
@@ -346,6 +364,21 @@ int launch_start(const char *fifo, struct stat *st)
 	}
 	close(fd);
 	return 0;
+}
+
+int launch_go(struct launch *l)
+{
+	int ok = send(l->go, "1", 1, MSG_NOSIGNAL) == 1 ? 0 : -1, saved = errno;
+
+	close(l->go), l->go = -1;
+	errno = saved;
+	return ok;
+}
+
+void launch_cancel(struct launch *l)
+{
+	if (l->go >= 0)
+		close(l->go), l->go = -1;
 }
 
 void launch_kill(pid_t pid, unsigned long long start)

@@ -9,10 +9,10 @@
  *     hooks: PREPARE); then it sets itself up (SETUP), writes the mark
  *     into the ready pipe and closes it: "created" means complete. A line
  *     it writes there instead says why not; EOF without the mark, that it
- *     died. It then waits at a gate, the FIFO FIFO...
- *   start: ...until somebody writes a byte into it (launch_start()); it
- *     becomes the container's process (RUN). (FIFO NULL, GATED: no gate;
- *     it goes on at once: `final run`.)
+ *     died. It then waits at a gate, the FIFO FIFO (or, FIFO NULL, a
+ *     socket only the caller holds)...
+ *   start: ...until somebody writes a byte into it (launch_start(),
+ *     launch_go()); it becomes the container's process (RUN).
  *   kill: by pidfd, never by a bare number, and until it is gone.
  *
  * The two command lines differ in what PREPARE, SETUP and RUN do, not in
@@ -20,8 +20,8 @@
  * `final create` + `final start` the same in two commands.
  *
  * GATED (`final run`): RUN comes at once after SETUP, and executes a
- * program that writes the mark on ready[1] itself and waits at the gate,
- * if there is one (tiny-init.c): a created container's first process is that program, with
+ * program that writes the mark on ready[1] itself and waits at the gate
+ * (tiny-init.c): a created container's first process is that program, with
  * nothing of the runtime's. SHARED (GATED, where launch_can_share()): the
  * child also shares our memory until that execve, as posix_spawn()'s does
  * (CLONE_VM | CLONE_VFORK), and we wait meanwhile: a fork() would copy our
@@ -47,7 +47,7 @@ struct launch {
 	/* the caller's */
 	int flags;	  /* CLONE_NEW* of the namespaces to make */
 	int cgroup_fd;	  /* v2: born in this cgroup (clone3 CLONE_INTO_CGROUP); -1: no */
-	const char *fifo; /* the gate; launch_create makes it (mode 0600); NULL: none (GATED) */
+	const char *fifo; /* the gate; launch_create makes it (mode 0600); NULL: a socket */
 	bool gated;	  /* RUN executes what says "created" and waits at the gate (above) */
 	bool shared;	  /* GATED, the child shares our memory until then (above) */
 	int (*prepare)(struct launch *l); /* ours, before the child goes (SHARED: once created);
@@ -59,7 +59,8 @@ struct launch {
 	pid_t pid;		  /* the first process, as the host numbers it (the child too) */
 	unsigned long long start; /* its start time (pidfd.h) */
 	int pidfd;		  /* CLONE_PIDFD: a name for it no later process can take */
-	int gate;		  /* the child's descriptor of FIFO (the same number in both), or -1 */
+	int gate;		  /* the child's descriptor of FIFO: the same number in both */
+	int go;			  /* FIFO NULL: the gate socket's other end, for launch_go() */
 	bool in_cgroup;		  /* CLONE_INTO_CGROUP made it in cgroup_fd's cgroup */
 	char why[2048];		  /* why it was not created, as the child said ("": no word) */
 	int sync[2], ready[2];
@@ -80,6 +81,13 @@ int launch_create(struct launch *l);
  * was no FIFO or nobody waited on it.
  */
 int launch_start(const char *fifo, struct stat *st);
+/*
+ * The same for a gate of the caller's own (FIFO NULL): nobody else can
+ * start it. -1 (errno) if nobody waits at it any more (EPIPE: killed).
+ */
+int launch_go(struct launch *l);
+/* ...or its end, closed without the byte: the process at the gate ends, CMD never ran. */
+void launch_cancel(struct launch *l);
 /* SIGKILL the process PID that started at START, and wait (5 s at most) until it is gone. */
 void launch_kill(pid_t pid, unsigned long long start);
 /*

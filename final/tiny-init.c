@@ -534,16 +534,16 @@ void __attribute__((noreturn, used)) start(long *sp)
 	if (p->ready >= 0) {
 		sys(__NR_write, p->ready, (long)"", 1, 0);
 		sys(__NR_close, p->ready, 0, 0, 0);
-		if (p->gate >= 0) {
-			char byte;
-			long n;
+	}
+	if (p->gate >= 0) {
+		char byte;
+		long n;
 
-			while ((n = sys(__NR_read, p->gate, (long)&byte, 1, 0)) == -4 /* EINTR */)
-				;
-			if (n != 1) /* EOF: the runtime went without a start */
-				exit_with(125);
-			sys(__NR_close, p->gate, 0, 0, 0);
-		}
+		while ((n = sys(__NR_read, p->gate, (long)&byte, 1, 0)) == -4 /* EINTR */)
+			;
+		if (n != 1) /* EOF: the runtime went without a start (launch_cancel()) */
+			exit_with(125);
+		sys(__NR_close, p->gate, 0, 0, 0);
 		if (p->report >= 0 && sys(__NR_write, p->report, (long)"", 1, 0) != 1)
 			exit_with(125);
 	}

@@ -206,6 +206,39 @@ START_TEST(full_disk_during_run_is_one_line)
 }
 END_TEST
 
+/*
+ * The monitor's half of create fails once the container is set up (here
+ * nft refuses the published port's rules): `final run` fails with one line,
+ * and CMD never ran. The ports and the record's init come before the start
+ * (launch.h): a CMD that had run would have done its work for a run its
+ * caller saw fail, and a retry would do it twice.
+ */
+START_TEST(a_run_that_fails_never_ran_its_cmd)
+{
+	char dir[600], fake[700], path[8192], marker[700], vol[700];
+	struct proc p = {0};
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/failnft-XXXXXX", getenv("FINAL_DATA"));
+	ck_assert(mkdtemp(dir));
+	snprintf(fake, sizeof(fake), "%s/nft", dir);
+	ck_assert((f = fopen(fake, "w")));
+	fprintf(f, "#!/bin/sh\n# the real nft, but for a script with a DNAT rule\ns=$(cat)\n"
+		   "case \"$s\" in *dnat*) exit 1 ;; esac\n"
+		   "printf '%%s\\n' \"$s\" | PATH=${PATH#*:} nft \"$@\"\n");
+	ck_assert(fclose(f) == 0 && chmod(fake, 0755) == 0);
+	snprintf(path, sizeof(path), "%s:%s", dir, getenv("PATH"));
+	ck_assert(setenv("PATH", path, 1) == 0);
+	snprintf(marker, sizeof(marker), "%s/marker", dir);
+	snprintf(vol, sizeof(vol), "%s:/vol", dir);
+	bin_run(&p, CMD("run", "--rm", "-p", "8080:80", "-v", vol, test_rootfs, "/bin/sh", "-c",
+			"echo ran >/vol/marker"));
+	assert_exit(&p, 125);
+	assert_one_line(p.err);
+	ck_assert_msg(access(marker, F_OK) < 0, "CMD ran, and the run failed: %s", p.err);
+}
+END_TEST
+
 /*** system df, system prune ***/
 
 /* TYPE's TOTAL and ACTIVE in `final system df`'s output DF. */
@@ -325,6 +358,7 @@ void stage07_fault_tests(void)
 	add_test(7, 0, tty_relay_rests_after_stdin_ends);
 	add_test(7, 0, full_disk_during_pull_is_one_line);
 	add_test(7, 0, full_disk_during_run_is_one_line);
+	add_test(7, 0, a_run_that_fails_never_ran_its_cmd);
 	add_test(7, 0, system_df_and_prune);
 	add_test(7, 0, data_on_overlayfs_gets_a_tmpfs_layer);
 	add_test(7, 0, init_cmdline_shows_no_host_paths);

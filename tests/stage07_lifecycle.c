@@ -890,6 +890,39 @@ START_TEST(killed_during_setup_is_not_created)
 END_TEST
 
 /*
+ * `final stop` while the container is set up: CMD never runs. The record
+ * names no init until the setup is complete (launch.h); stop marks the
+ * container stopped and waits for one, and the monitor, which starts it
+ * only after it wrote the init into the record, finds the mark and does
+ * not: `run -d` fails with one line, and nothing is left. (pivot_root held
+ * a second keeps stop in the setup.)
+ */
+START_TEST(stop_during_setup_never_runs_cmd)
+{
+	struct proc run = {0}, p = {0};
+	char dir[600], vol[700], marker[700];
+
+	snprintf(dir, sizeof(dir), "%s/stopsetup-XXXXXX", getenv("FINAL_DATA"));
+	ck_assert(mkdtemp(dir));
+	snprintf(vol, sizeof(vol), "%s:/vol", dir);
+	snprintf(marker, sizeof(marker), "%s/marker", dir);
+	start_delayed(&run, "pivot_root", 1000000,
+		      CMD("run", "-d", "--name", "stopsetup", "--network", "none", "-v", vol,
+			  test_rootfs, "/bin/sh", "-c", "echo ran >/vol/marker; exec sleep 100"));
+	for (int i = 0; i < 200 && !first_process("stopsetup"); i++)
+		usleep(10000);
+	ck_assert_msg(first_process("stopsetup") > 0, "no first process of the container seen");
+	FINAL_OK(&p, "stop", "stopsetup");
+	proc_wait(&run, 30);
+	ck_assert_msg(access(marker, F_OK) < 0, "CMD ran after stop");
+	ck_assert_msg(run.status != 0, "run -d said it runs: %s", run.out);
+	assert_contains(run.err, "stopped before its CMD ran");
+	bin_run(&p, CMD("ps", "-a", "-q"));
+	assert_out_eq(&p, "");
+}
+END_TEST
+
+/*
  * A signal to the container's first process while it is set up is that
  * process's, not the monitor's: it shares the monitor's memory until its
  * execve (launch.h), and the monitor's handler (which keeps a signal that
@@ -951,6 +984,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, create_then_start);
 	add_test(7, 0, killed_during_setup_is_not_created);
 	add_test(7, 0, created_container_waits_as_tiny_init);
+	add_test(7, 0, stop_during_setup_never_runs_cmd);
 	add_test(7, 0, signal_to_the_first_process_is_not_the_monitors);
 	add_test(7, 0, the_monitor_keeps_its_environment);
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
