@@ -124,7 +124,7 @@ START_TEST(an_rm_container_s_layer_is_in_memory)
 	FINAL_OK(&p, "exec", "mem", "/bin/sh", "-c",
 		 "cat /written; awk '$2 == \"/\" { print $1 }' /proc/mounts");
 	assert_out_eq(&p, "in-memory\noverlay\n");
-	sh("test -z \"$(find %s -name written)\"", layers);
+	sh("test -z \"$(find %s %s -name written)\"", getenv("FINAL_DATA"), getenv("FINAL_STATE"));
 	FINAL_OK(&p, "rm", "-f", "mem");
 	FINAL_OK(&p, "run", "-d", "--name", "disk", "--network", "none", test_rootfs, "/bin/sh",
 		 "-c", "echo on-disk >/written && exec sleep 100");
