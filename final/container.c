@@ -6,19 +6,19 @@
  * on in the background and `final run` returns once the container runs. The
  * order of `final run` (see monitor()) is the steps' order:
  *
- *   state record -> writable layer -> network (host side, step 06; with
- *   a bridge, the network namespace and the veth in it) -> cgroup with
- *   limits (step 05) -> create (launch.c, as final-oci's): clone into new
+ *   state record -> writable layer -> network (host side, step 06) ->
+ *   cgroup with limits (step 05) -> with a bridge, the network namespace
+ *   and the veth in it -> create (launch.c, as final-oci's): clone into new
  *   namespaces (step 02), the child sharing our memory while we wait ->
  *   child: cgroup namespace, hostname, its network, overlay + volumes +
  *   pivot_root + /proc /sys /dev (steps 03-04), terminal -> the init (PID
  *   1) executes tiny-init (init.c) -> "created", tiny-init waiting at a
  *   gate -> published ports, the record's init -> start (a byte into the
- *   gate; a pipe of the monitor's own, or for `final create` the
+ *   gate; a socket of the monitor's own, or for `final create` the
  *   exec.fifo `final start` writes into) -> tiny-init starts CMD -> ready
  *   -> "running" -> wait -> teardown. (--userns=remap and rootless
  *   bridges: the child is a fork, which waits on a pipe while the monitor
- *   makes the veth and records the init; launch.h.)
+ *   makes the veth, or starts slirp4netns, and records the init; launch.h.)
  *
  * "ready" is the last word: until CMD's execve() succeeds, the record says
  * "created" and exec refuses to join, because until then the child's mount
@@ -462,6 +462,7 @@ static int start_and_wait_ready(struct run *r, int notify_fd, bool start)
 	r->execd[0] = -1;
 	if (!start) /* killed before `final start` came: nobody removed it */
 		unlink(r->fifo);
+	stopped = stopped || (start && access(path, F_OK) == 0); /* stop kills it at the gate */
 	if (passed < 0 && !why[0]) { /* killed or stopped while it waited: CMD never ran */
 		snprintf(why, sizeof(why), "%s: %s before its CMD ran\n", program_name,
 			 stopped ? "the container was stopped"
@@ -528,7 +529,10 @@ static int share_memory(struct run *r)
 	if ((r->netns = net_new_namespace()) < 0 || net_connect(&r->net, 0, r->netns) < 0)
 		return -1;
 	r->l.flags &= ~CLONE_NEWNET;
-	return 0;
+	/* the address into the record now: a monitor killed during the setup leaves a
+	 * lease that container_reap_orphans() must find by it */
+	snprintf(r->c.ip, sizeof(r->c.ip), "%s", r->net.leased ? net_ntoa(r->net.ip) : "");
+	return state_save(&r->c);
 }
 
 /* One life of the container, from its layer to its teardown: CMD's status. */
@@ -583,8 +587,9 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 	timing_mark("ready");
 	/*
 	 * Signals reach the init from now on, which passes them to CMD: before,
-	 * nobody there would take them (the child has our handlers until it
-	 * becomes tiny-init). One that came meanwhile goes now, not nowhere.
+	 * nobody there would take them (until the child becomes tiny-init, it
+	 * has the default handlers, or ours in a fork: launch.c). One that came
+	 * meanwhile goes now, not nowhere.
 	 */
 	if (*started) {
 		forward_pidfd = r->l.pidfd;

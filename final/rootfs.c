@@ -63,6 +63,8 @@ int rootfs_prepare(struct rootfs *r, const char *id, const char *in_memory)
 	 * of a run here, made and removed on ext4).
 	 */
 	r->upper_on_tmpfs = in_memory;
+	if (in_memory && strpbrk(in_memory, ",:")) /* no overlay option: FINAL_DATA's, as before */
+		return mkdir_p(r->dir) < 0 ? warn_errno("the writable layer: mkdir %s", r->dir) : 0;
 	if (in_memory) {
 		snprintf(r->dir, sizeof(r->dir), "%s/layer", in_memory);
 		snprintf(r->upper, sizeof(r->upper), "%s/upper", r->dir);
@@ -126,7 +128,8 @@ static void mount_overlay(const struct rootfs *r, const char *image)
 	     mkdir(r->upper, 0755) < 0 || mkdir(r->work, 0700) < 0 || mkdir(r->merged, 0755) < 0))
 		die_errno("a tmpfs for the writable layer on %s", r->dir);
 	if (strchr(image, ',') || strpbrk(r->dir, ",:"))
-		die("paths with ',' or ':' cannot be overlay layers: %s", image);
+		die("paths with ',' or ':' cannot be overlay layers: %s",
+		    strchr(image, ',') ? image : r->dir);
 	/* Rootless, the trusted.* xattrs overlayfs keeps its opaque directories in are
 	 * not ours to write: user.overlay.* instead (Linux 5.11; layer.c writes them). */
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s%s", image, r->upper,

@@ -923,6 +923,55 @@ START_TEST(stop_during_setup_never_runs_cmd)
 END_TEST
 
 /*
+ * The monitor SIGKILLed while a bridged container is set up: the next
+ * command that reaps it gives back the container's address and its
+ * published port. The record has the address before the setup begins
+ * (the first process shares the monitor's memory and the record names its
+ * init only once it is created: launch.h); the lease and the port claim,
+ * files of STATE/net-INODE/, go by it.
+ */
+START_TEST(a_monitor_killed_during_setup_leaves_no_lease)
+{
+	struct proc run = {0}, p = {0};
+	char path[64], *status, *ppid;
+	pid_t first = 0, monitor;
+
+	start_delayed(&run, "pivot_root", 1000000,
+		      CMD("run", "-d", "--name", "lease", "-p", "8080:80", test_rootfs,
+			  "/bin/sleep", "100"));
+	for (int i = 0; i < 200 && !(first = first_process("lease")); i++)
+		usleep(10000);
+	ck_assert_msg(first > 0, "no first process of the container seen");
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)first);
+	ck_assert((status = (char *)slurp(path)) && (ppid = strstr(status, "PPid:")));
+	monitor = atoi(ppid + 5);
+	ck_assert(monitor > 1 && kill(monitor, SIGKILL) == 0);
+	proc_wait(&run, 30);
+	FINAL_OK(&p, "ps", "-a"); /* reaps it */
+	sh("ls %s/net-*; test -z \"$(ls %s/net-* | grep -E '^(10\\.|port-)')\"",
+	   getenv("FINAL_STATE"), getenv("FINAL_STATE"));
+	FINAL_OK(&p, "rm", "lease");
+}
+END_TEST
+
+/*
+ * FINAL_STATE with a ',' or a ':' in its path (which an overlay's options
+ * cannot carry): a --rm container's layer, whose tmpfs is mounted on a
+ * directory of its record's, goes on FINAL_DATA's directory instead.
+ */
+START_TEST(run_rm_with_a_colon_in_final_state)
+{
+	struct proc p = {0};
+	char state[600];
+
+	snprintf(state, sizeof(state), "%s/with:colon", getenv("FINAL_STATE"));
+	ck_assert(mkdir(state, 0700) == 0 && setenv("FINAL_STATE", state, 1) == 0);
+	FINAL_OK(&p, "run", "--rm", "--network", "none", test_rootfs, "/bin/echo", "ran");
+	assert_out_eq(&p, "ran\n");
+}
+END_TEST
+
+/*
  * A signal to the container's first process while it is set up is that
  * process's, not the monitor's: it shares the monitor's memory until its
  * execve (launch.h), and the monitor's handler (which keeps a signal that
@@ -985,6 +1034,8 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, killed_during_setup_is_not_created);
 	add_test(7, 0, created_container_waits_as_tiny_init);
 	add_test(7, 0, stop_during_setup_never_runs_cmd);
+	add_test(7, 0, a_monitor_killed_during_setup_leaves_no_lease);
+	add_test(7, 0, run_rm_with_a_colon_in_final_state);
 	add_test(7, 0, signal_to_the_first_process_is_not_the_monitors);
 	add_test(7, 0, the_monitor_keeps_its_environment);
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
