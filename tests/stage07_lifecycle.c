@@ -137,16 +137,14 @@ static void wait_listed(struct proc *p, const char *needle)
  * Seen in the wild under load: an exec in the window ran in the host's root.
  * Here pivot_root is held for half a second so that the window is always there.
  */
-START_TEST(exec_never_lands_before_the_root_is_ready)
+static void exec_race(const char *const run_args[])
 {
 	struct proc run = {0}, p = {0};
 	char marker[64], script[160];
 
 	snprintf(marker, sizeof(marker), "/final-race-%d", (int)getpid());
 	snprintf(script, sizeof(script), "test -d /t && echo inside; touch %s", marker);
-	start_delayed(&run, "pivot_root", 500000,
-		      CMD("run", "-d", "--name", "slow", "--network", "none", test_rootfs,
-			  "/bin/sleep", "100"));
+	start_delayed(&run, "pivot_root", 500000, run_args);
 	ck_assert_msg(proc_wait_output(&run, "\n", 20), "run -d printed no id: %s", run.err);
 	bin_run(&p, CMD("exec", "slow", "/bin/sh", "-c", script));
 
@@ -158,6 +156,26 @@ START_TEST(exec_never_lands_before_the_root_is_ready)
 	ck_assert_msg(!host_file, "exec ran in the host's root and made %s", marker);
 	assert_exit(&p, 0);
 	assert_out_eq(&p, "inside\n");
+}
+
+START_TEST(exec_never_lands_before_the_root_is_ready)
+{
+	exec_race(CMD("run", "-d", "--name", "slow", "--network", "none", test_rootfs,
+		      "/bin/sleep", "100"));
+}
+END_TEST
+
+/*
+ * The same where the first process is a fork that waits for the monitor's
+ * go (--userns=remap; launch.h): there the readiness wait is all that
+ * keeps `run -d` and exec out of the setup (the shared first process's
+ * monitor waits for its execve anyway).
+ */
+START_TEST(exec_never_lands_before_the_root_is_ready_remapped)
+{
+	use_test_remap_user();
+	exec_race(CMD("run", "-d", "--name", "slow", "--network", "none", "--userns=remap",
+		      test_rootfs, "/bin/sleep", "100"));
 }
 END_TEST
 
@@ -1041,6 +1059,7 @@ void stage07_lifecycle_tests(void)
 	add_test(7, 0, records_cannot_be_rewritten_by_their_content);
 	add_test(7, 0, damaged_records_are_left_alone);
 	add_test(7, 0, exec_never_lands_before_the_root_is_ready);
+	add_test(7, 0, exec_never_lands_before_the_root_is_ready_remapped);
 	add_test(7, 0, stopping_a_created_container_signals_nobody_else);
 	add_test(7, 0, rm_of_an_rm_container_that_goes_meanwhile);
 	add_test(7, 0, run_d_reports_a_failed_setup);
