@@ -462,8 +462,8 @@ static int start_and_wait_ready(struct run *r, int notify_fd, bool start)
 	r->execd[0] = -1;
 	if (!start) /* killed before `final start` came: nobody removed it */
 		unlink(r->fifo);
-	stopped = stopped || (start && access(path, F_OK) == 0); /* stop kills it at the gate */
 	if (passed < 0 && !why[0]) { /* killed or stopped while it waited: CMD never ran */
+		stopped = stopped || (start && access(path, F_OK) == 0); /* stop kills it there */
 		snprintf(why, sizeof(why), "%s: %s before its CMD ran\n", program_name,
 			 stopped ? "the container was stopped"
 				 : "the container's first process ended");
