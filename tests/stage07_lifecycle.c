@@ -160,8 +160,8 @@ static void exec_race(const char *const run_args[])
 
 START_TEST(exec_never_lands_before_the_root_is_ready)
 {
-	exec_race(CMD("run", "-d", "--name", "slow", "--network", "none", test_rootfs,
-		      "/bin/sleep", "100"));
+	exec_race(CMD("run", "-d", "--name", "slow", "--network", "none", test_rootfs, "/bin/sleep",
+		      "100"));
 }
 END_TEST
 
@@ -954,9 +954,9 @@ START_TEST(a_monitor_killed_during_setup_leaves_no_lease)
 	char path[64], *status, *ppid;
 	pid_t first = 0, monitor;
 
-	start_delayed(&run, "pivot_root", 1000000,
-		      CMD("run", "-d", "--name", "lease", "-p", "8080:80", test_rootfs,
-			  "/bin/sleep", "100"));
+	start_delayed(
+	    &run, "pivot_root", 1000000,
+	    CMD("run", "-d", "--name", "lease", "-p", "8080:80", test_rootfs, "/bin/sleep", "100"));
 	for (int i = 0; i < 200 && !(first = first_process("lease")); i++)
 		usleep(10000);
 	ck_assert_msg(first > 0, "no first process of the container seen");
