@@ -235,6 +235,7 @@ START_TEST(a_run_that_fails_never_ran_its_cmd)
 			"echo ran >/vol/marker"));
 	assert_exit(&p, 125);
 	assert_one_line(p.err);
+	assert_contains(p.err, "publish the ports");
 	ck_assert_msg(access(marker, F_OK) < 0, "CMD ran, and the run failed: %s", p.err);
 }
 END_TEST
