@@ -989,6 +989,12 @@ void assert_no_new_cgroups(char *before)
 		       added);
 }
 
+void test_data_dir(char *dir, size_t size, const char *name)
+{
+	snprintf(dir, size, "%s/%s-XXXXXX", getenv("FINAL_DATA"), name);
+	ck_assert_msg(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
+}
+
 const char *slurp(const char *path)
 {
 	static char buf[OUT_MAX];

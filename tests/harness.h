@@ -165,6 +165,11 @@ void at_test_end(void (*fn)(void));
 
 /* Read a whole (small) file into a static buffer; NULL if unreadable. */
 const char *slurp(const char *path);
+/*
+ * A new directory NAME-XXXXXX in the test's FINAL_DATA (which the runner
+ * removes even when the test fails), into DIR.
+ */
+void test_data_dir(char *dir, size_t size, const char *name);
 
 /*** networks the tests make (nethelp.c) ***/
 

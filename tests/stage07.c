@@ -500,9 +500,7 @@ START_TEST(cmd_reaches_no_host_directory_by_descriptor)
 	struct proc p = {0};
 	int held;
 
-	/* in the test's FINAL_DATA, which the runner removes even when the test fails */
-	snprintf(dir, sizeof(dir), "%s/fdwalk-XXXXXX", getenv("FINAL_DATA"));
-	ck_assert(mkdtemp(dir));
+	test_data_dir(dir, sizeof(dir), "fdwalk");
 	snprintf(bin, sizeof(bin), "%s/busybox", dir);
 	proc_start(&p, CMD("/bin/cp", "/bin/busybox", bin));
 	proc_wait(&p, 10);
@@ -577,9 +575,7 @@ START_TEST(cmd_never_execs_the_runtime_s_file)
 	struct proc p = {0};
 	FILE *f;
 
-	/* in the test's FINAL_DATA, which the runner removes even when the test fails */
-	snprintf(dir, sizeof(dir), "%s/selfexe-XXXXXX", getenv("FINAL_DATA"));
-	ck_assert(mkdtemp(dir));
+	test_data_dir(dir, sizeof(dir), "selfexe");
 	snprintf(script, sizeof(script), "%s/x.sh", dir);
 	ck_assert((f = fopen(script, "w")));
 	fputs("#!/proc/self/exe\n", f);

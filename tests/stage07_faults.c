@@ -219,8 +219,7 @@ START_TEST(a_run_that_fails_never_ran_its_cmd)
 	struct proc p = {0};
 	FILE *f;
 
-	snprintf(dir, sizeof(dir), "%s/failnft-XXXXXX", getenv("FINAL_DATA"));
-	ck_assert(mkdtemp(dir));
+	test_data_dir(dir, sizeof(dir), "failnft");
 	snprintf(fake, sizeof(fake), "%s/nft", dir);
 	ck_assert((f = fopen(fake, "w")));
 	fprintf(f, "#!/bin/sh\n# the real nft, but for a script with a DNAT rule\ns=$(cat)\n"

@@ -874,6 +874,27 @@ static pid_t first_process(const char *name)
 	return found;
 }
 
+/* ...waited for (2 s at most: the test holds the setup longer), and found. */
+static pid_t await_first_process(const char *name)
+{
+	pid_t first = 0;
+
+	for (int i = 0; i < 200 && !(first = first_process(name)); i++)
+		usleep(10000);
+	ck_assert_msg(first > 0, "no first process of the container %s seen", name);
+	return first;
+}
+
+/* SIG to PID, by a pidfd (a pid the test did not fork could be taken meanwhile). */
+static void signal_by_pidfd(pid_t pid, int sig)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0);
+
+	ck_assert_msg(pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0,
+		      "signal %d to %d: %s", sig, (int)pid, strerror(errno));
+	close(pidfd);
+}
+
 /*
  * A container whose first process dies while it is set up was never
  * created: `run -d` fails with one line rather than print its id (EOF alone
@@ -885,19 +906,11 @@ static pid_t first_process(const char *name)
 START_TEST(killed_during_setup_is_not_created)
 {
 	struct proc run = {0}, p = {0};
-	pid_t first = 0;
-	int pidfd;
 
 	start_delayed(&run, "pivot_root", 1000000,
 		      CMD("run", "-d", "--name", "cut", "--network", "none", test_rootfs,
 			  "/bin/sleep", "100"));
-	for (int i = 0; i < 200 && !(first = first_process("cut")); i++)
-		usleep(10000);
-	ck_assert_msg(first > 0, "no first process of the container seen");
-	pidfd = syscall(SYS_pidfd_open, first, 0);
-	ck_assert_msg(pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0,
-		      "kill %d: %s", (int)first, strerror(errno));
-	close(pidfd);
+	signal_by_pidfd(await_first_process("cut"), SIGKILL);
 	proc_wait(&run, 30);
 	ck_assert_msg(run.status != 0, "run -d said it runs: %s", run.out);
 	ck_assert_msg(!strchr(run.out, '\n'), "run -d printed an id: %s", run.out);
@@ -920,16 +933,13 @@ START_TEST(stop_during_setup_never_runs_cmd)
 	struct proc run = {0}, p = {0};
 	char dir[600], vol[700], marker[700];
 
-	snprintf(dir, sizeof(dir), "%s/stopsetup-XXXXXX", getenv("FINAL_DATA"));
-	ck_assert(mkdtemp(dir));
+	test_data_dir(dir, sizeof(dir), "stopsetup");
 	snprintf(vol, sizeof(vol), "%s:/vol", dir);
 	snprintf(marker, sizeof(marker), "%s/marker", dir);
 	start_delayed(&run, "pivot_root", 1000000,
 		      CMD("run", "-d", "--name", "stopsetup", "--network", "none", "-v", vol,
 			  test_rootfs, "/bin/sh", "-c", "echo ran >/vol/marker; exec sleep 100"));
-	for (int i = 0; i < 200 && !first_process("stopsetup"); i++)
-		usleep(10000);
-	ck_assert_msg(first_process("stopsetup") > 0, "no first process of the container seen");
+	await_first_process("stopsetup");
 	FINAL_OK(&p, "stop", "stopsetup");
 	proc_wait(&run, 30);
 	ck_assert_msg(access(marker, F_OK) < 0, "CMD ran after stop");
@@ -952,18 +962,16 @@ START_TEST(a_monitor_killed_during_setup_leaves_no_lease)
 {
 	struct proc run = {0}, p = {0};
 	char path[64], *status, *ppid;
-	pid_t first = 0, monitor;
+	pid_t monitor;
 
 	start_delayed(
 	    &run, "pivot_root", 1000000,
 	    CMD("run", "-d", "--name", "lease", "-p", "8080:80", test_rootfs, "/bin/sleep", "100"));
-	for (int i = 0; i < 200 && !(first = first_process("lease")); i++)
-		usleep(10000);
-	ck_assert_msg(first > 0, "no first process of the container seen");
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)first);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)await_first_process("lease"));
 	ck_assert((status = (char *)slurp(path)) && (ppid = strstr(status, "PPid:")));
 	monitor = atoi(ppid + 5);
-	ck_assert(monitor > 1 && kill(monitor, SIGKILL) == 0);
+	ck_assert(monitor > 1);
+	signal_by_pidfd(monitor, SIGKILL);
 	proc_wait(&run, 30);
 	FINAL_OK(&p, "ps", "-a"); /* reaps it */
 	sh("ls %s/net-*; test -z \"$(ls %s/net-* | grep -E '^(10\\.|port-)')\"",
@@ -1000,19 +1008,11 @@ END_TEST
 START_TEST(signal_to_the_first_process_is_not_the_monitors)
 {
 	struct proc run = {0}, p = {0}, q = {0};
-	pid_t first = 0;
-	int pidfd;
 
 	start_delayed(&run, "pivot_root", 1000000,
 		      CMD("run", "-d", "--name", "sigsetup", "--network", "none", test_rootfs,
 			  "/bin/sleep", "100"));
-	for (int i = 0; i < 200 && !(first = first_process("sigsetup")); i++)
-		usleep(10000);
-	ck_assert_msg(first > 0, "no first process of the container seen");
-	pidfd = syscall(SYS_pidfd_open, first, 0);
-	ck_assert_msg(pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) == 0,
-		      "kill %d: %s", (int)first, strerror(errno));
-	close(pidfd);
+	signal_by_pidfd(await_first_process("sigsetup"), SIGTERM);
 	ck_assert_msg(proc_wait_output(&run, "\n", 20), "run -d printed no id: %s", run.err);
 	for (int i = 0; i < 20; i++) { /* a forwarded SIGTERM would end sleep at once */
 		usleep(50000);
