@@ -1041,7 +1041,7 @@ START_TEST(the_monitor_keeps_its_environment)
 	FINAL_OK(&p, "run", "--rm", "--name", "envkept", "--network", "none", "-e", "A=1",
 		 test_rootfs, "/bin/sh", "-c", "echo $A");
 	assert_out_eq(&p, "1\n");
-	sh("test -z \"$(find %s/containers %s/names %s/containers -mindepth 1)\"",
+	sh("test -z \"$(find %s/containers %s/names %s -mindepth 1)\"",
 	   getenv("FINAL_STATE"), getenv("FINAL_STATE"), getenv("FINAL_DATA"));
 }
 END_TEST
