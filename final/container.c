@@ -12,7 +12,7 @@
  *   namespaces (step 02), the child sharing our memory while we wait ->
  *   child: cgroup namespace, hostname, its network, overlay + volumes +
  *   pivot_root + /proc /sys /dev (steps 03-04), terminal -> the init (PID
- *   1) executes tiny-init (init.c) -> "created", tiny-init waiting at a
+ *   1) executes tiny-init (init.c): "created", tiny-init waiting at a
  *   gate -> published ports, the record's init -> start (a byte into the
  *   gate; a socket of the monitor's own, or for `final create` the
  *   exec.fifo `final start` writes into) -> tiny-init starts CMD -> ready
@@ -25,7 +25,8 @@
  * namespace may still have the host's root (an exec that joined it early
  * ran in the host's filesystem). The child reports on two pipes, each
  * with a mark (a NUL byte, launch.h) and then EOF: launch.c's ready pipe,
- * marked and closed by tiny-init once the setup is complete, and then
+ * marked once the setup is complete and closed by tiny-init's execve
+ * (O_CLOEXEC), and then
  * execd, marked by tiny-init at the start and closed at CMD's execve
  * (O_CLOEXEC). A line written there says why not; EOF without the mark
  * says the child died.
@@ -156,7 +157,7 @@ static void child_setup(struct launch *l)
 }
 
 /*
- * ...the init (PID 1), which runs CMD: tiny-init says "created" and waits
+ * ...the init (PID 1), which runs CMD: tiny-init ("created" once it runs) waits
  * at the gate (launch.h, gated), then marks "started" on execd, which CMD's
  * execve closes.
  */
@@ -164,8 +165,7 @@ static void child_run(struct launch *l)
 {
 	struct run *r = l->arg;
 
-	init_run(r->cfg,
-		 &(struct init_fds){r->tty_slave, r->execd[1], l->ready[1], l->gate, !l->shared},
+	init_run(r->cfg, &(struct init_fds){r->tty_slave, r->execd[1], l->gate, !l->shared},
 		 r->self);
 }
 
@@ -404,7 +404,7 @@ static int write_etc_files(struct run *r)
 /*
  * The monitor's half of create: the veth into its network namespace, the
  * published ports, and the record's init; while the child waits for its go,
- * or (shared, launch.h) once tiny-init said "created", the veth made before
+ * or (shared, launch.h) once created, the veth made before
  * the clone (share_memory()). Either way before the start: CMD never runs
  * without its ports, nor before the record names its init, from when stop
  * and rm -f can end it.
@@ -414,7 +414,7 @@ static int prepare_child(struct launch *l)
 	struct run *r = l->arg;
 
 	close_child_ends(r);
-	timing_mark(l->shared ? "tiny-init's execve until created" : "clone");
+	timing_mark(l->shared ? "tiny-init's execve" : "clone");
 	/* shared, the veth is in its namespace already (run_once) */
 	if ((!l->shared && net_connect(&r->net, l->pid, r->netns) < 0) || net_publish(&r->net) < 0)
 		return -1;

@@ -149,7 +149,6 @@ static int write_plan(const struct config *cfg, char *const argv[], const struct
 			 .gid = cfg->process.gid,
 			 .report = fds->report,
 			 .tty = fds->tty,
-			 .ready = fds->ready,
 			 .gate = fds->gate,
 			 .caps = s->caps,
 			 .ncaps = cap_max_bits()};
@@ -218,12 +217,12 @@ void process_exec(const struct config *cfg, char *const argv[], int self, int tt
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	timing_report("exec, until tiny-init's execve");
 	exec_plan(self, "final-exec",
-		  write_plan(cfg, argv, &(struct init_fds){tty, report, -1, -1, false}, &mask));
+		  write_plan(cfg, argv, &(struct init_fds){tty, report, -1, false}, &mask));
 }
 
 void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 {
-	const int keep[] = {fds->report, fds->ready, fds->gate, fds->tty};
+	const int keep[] = {fds->report, fds->gate, fds->tty};
 	sigset_t all, mask;
 	int plan;
 
@@ -245,7 +244,7 @@ void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 	 * through /proc/1/fd/N/.. to a process in here allowed to ptrace, and
 	 * CMD's (tiny-init starts it) at its chdir and execve. Our execve closes
 	 * every one but stdio and what tiny-init needs: the plan, CMD's terminal,
-	 * the report pipe, the ready pipe and the gate (none a directory of the
+	 * the report pipe and the gate (none a directory of the
 	 * host).
 	 */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||

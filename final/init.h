@@ -15,18 +15,17 @@ int init_sealed_copy(void);
 struct init_fds {
 	int tty;    /* CMD's terminal (the pty's slave) */
 	int report; /* CMD's errors go there ("started" first, with GATE); closed at its execve */
-	int ready;  /* a NUL byte there once tiny-init runs: "created" (launch.h)... */
-	int gate;   /* ...then it waits for a byte from here: the start */
+	int gate;   /* tiny-init waits for a byte from here first: the start (launch.h) */
 	bool timings; /* report our --timings marks (not in a child sharing the runtime's memory,
 			 whose marks are the runtime's) */
 };
 
 /*
  * Become the container's init: write how CMD is to start (plan.h), and
- * execute SELF, a sealed copy of tiny-init. With FDS's READY, tiny-init says
- * it is there ("created"); with GATE, it waits there first, and then marks
- * "started" on REPORT. It then starts CMD's process (that confines itself
- * and executes CMD), and, with no privilege left, forwards every signal to
+ * execute SELF, a sealed copy of tiny-init (the container is "created" once
+ * that execve is done: it closes launch.c's ready pipe). With FDS's GATE,
+ * tiny-init waits there first, and then marks "started" on REPORT. It then
+ * starts CMD's process (that confines itself and executes CMD), and, with no privilege left, forwards every signal to
  * CMD, reaps every process that ends, and exits with CMD's status. Never
  * returns.
  */

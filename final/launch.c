@@ -78,10 +78,10 @@ static int child(void *arg)
 	}
 	report_errors_to(l->ready[1]); /* every die() of the setup reaches create */
 	l->setup(l);
-	if (l->gated)
-		l->run(l); /* executes what says "created" and waits at the gate */
-	if (write(l->ready[1], "", 1) != 1) /* the mark: created (EOF alone: we died) */
+	if (write(l->ready[1], "", 1) != 1) /* the mark (EOF alone: we died) */
 		_exit(EXIT_RUNTIME);
+	if (l->gated) /* created at its execve, which closes the ready pipe (a line first if not) */
+		l->run(l);
 	report_errors_to(-1); /* closes the ready pipe */
 	while (read(l->gate, &byte, 1) < 0)
 		if (errno != EINTR)

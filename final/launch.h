@@ -19,16 +19,17 @@
  * how a container comes to be: `final run` is create + start + wait,
  * `final create` + `final start` the same in two commands.
  *
- * GATED (`final run`): RUN comes at once after SETUP, and executes a
- * program that writes the mark on ready[1] itself and waits at the gate
- * (tiny-init.c): a created container's first process is that program, with
- * nothing of the runtime's. SHARED (GATED, where launch_can_share()): the
+ * GATED (`final run`): RUN comes at once after SETUP and the mark, and
+ * executes a program that waits at the gate (tiny-init.c); that execve
+ * closes the ready pipe (O_CLOEXEC), so EOF after the mark says "created",
+ * and a line after the mark that the execve failed: a created container's
+ * first process is that program, with nothing of the runtime's. SHARED (GATED, where launch_can_share()): the
  * child also shares our memory until that execve, as posix_spawn()'s does
  * (CLONE_VM | CLONE_VFORK), and we wait meanwhile: a fork() would copy our
  * page tables, and the child and we would then each take a page fault on
  * every page we write first. So nothing of ours runs between the clone and
  * the child's execve: the child goes without a go, PREPARE comes once the
- * program has said "created" (the record names no init before: stop, kill
+ * container is "created", while that program starts (the record names no init before: stop, kill
  * and rm -f wait for it), and what the setup needs (the veth) is made
  * before the clone. The child must leave our memory as it found it: no
  * exit() (errors_end_child()), no environ, no stdio buffers; launch.c puts
@@ -48,7 +49,7 @@ struct launch {
 	int flags;	  /* CLONE_NEW* of the namespaces to make */
 	int cgroup_fd;	  /* v2: born in this cgroup (clone3 CLONE_INTO_CGROUP); -1: no */
 	const char *fifo; /* the gate; launch_create makes it (mode 0600); NULL: a socket */
-	bool gated;	  /* RUN executes what says "created" and waits at the gate (above) */
+	bool gated;	  /* RUN comes at once, executes what waits at the gate (above) */
 	bool shared;	  /* GATED, the child shares our memory until then (above) */
 	int (*prepare)(struct launch *l); /* ours, before the child goes (SHARED: once created);
 					     -1 ends it */

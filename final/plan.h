@@ -31,8 +31,7 @@ struct plan {
 	unsigned int uid, gid;
 	int report;		    /* CMD's errors go there too, or -1; closed at its execve */
 	int tty;		    /* CMD's terminal, or -1 */
-	int ready;		    /* >= 0: a NUL byte there first ("created"), then closed... */
-	int gate;		    /* ...one read from here if >= 0 (the start), a NUL on REPORT */
+	int gate;		    /* one read from here first if >= 0 (the start), a NUL on REPORT */
 	unsigned long long caps;    /* CMD's bounding set, and what root keeps of it */
 	unsigned long long ncaps;   /* the capabilities this kernel knows: 0 .. ncaps - 1 */
 	unsigned long long sigmask; /* CMD's signal mask */

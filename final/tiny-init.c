@@ -6,9 +6,9 @@
  * capabilities, limits, seccomp program) and executes this program, from
  * a sealed in-memory copy (security.h, CVE-2019-5736): from then on
  * /proc/1/exe leads to nothing anyone can write, and /proc/1/cmdline is
- * "final-init". We say "created" and wait for the start (launch.h's gate),
- * and only then does CMD's process exist: we start it, and it
- * carries the plan out and executes CMD, so no process of the container
+ * "final-init". The container is "created" once we run: we wait for the
+ * start (launch.h's gate), and only then does CMD's process exist: we
+ * start it, and it carries the plan out and executes CMD, so no process of the container
  * ever sees the runtime as its init, and what /proc/self/exe names at
  * CMD's execve (a "#!/proc/self/exe" script) is this copy, not final's
  * file. The runtime itself cannot be PID 1 here: it is linked dynamically,
@@ -527,14 +527,10 @@ void __attribute__((noreturn, used)) start(long *sp)
 	}
 	sys(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, 0, sizeof(all));
 	/*
-	 * The runtime's child that executed us shared the runtime's memory
-	 * (launch.h): "created" is ours to say, once we are here, and the
-	 * start's gate ours to wait at; "started" then goes on the report pipe.
+	 * The container is "created" (our execve closed the runtime's ready
+	 * pipe, launch.h): the start's gate is ours to wait at; "started" then
+	 * goes on the report pipe.
 	 */
-	if (p->ready >= 0) {
-		sys(__NR_write, p->ready, (long)"", 1, 0);
-		sys(__NR_close, p->ready, 0, 0, 0);
-	}
 	if (p->gate >= 0) {
 		char byte;
 		long n;
