@@ -165,7 +165,8 @@ static void child_run(struct launch *l)
 {
 	struct run *r = l->arg;
 
-	init_run(r->cfg, &(struct init_fds){r->tty_slave, r->execd[1], l->gate, !l->shared},
+	init_run(r->cfg,
+		 &(struct init_fds){r->tty_slave, r->execd[1], l->gate, &l->mask, !l->shared},
 		 r->self);
 }
 
@@ -588,7 +589,7 @@ static int run_once(struct run *r, int notify_fd, bool start, bool *started)
 	/*
 	 * Signals reach the init from now on, which passes them to CMD: before,
 	 * nobody there would take them (until the child becomes tiny-init, it
-	 * has the default handlers, or ours in a fork: launch.c). One that came
+	 * blocks them all, or has ours in a fork: launch.c). One that came
 	 * meanwhile goes now, not nowhere.
 	 */
 	if (*started) {

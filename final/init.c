@@ -137,11 +137,10 @@ static char **cmd_environment(const struct config *cfg, char ***own)
 
 /*
  * How CMD (ARGV) is to start, in a memfd for tiny-init (plan.h): its
- * descriptor, open across execve. FDS: init.h's (-1: none); MASK is the
+ * descriptor, open across execve. FDS: init.h's (-1: none), and the
  * signal mask CMD gets.
  */
-static int write_plan(const struct config *cfg, char *const argv[], const struct init_fds *fds,
-		      const sigset_t *mask)
+static int write_plan(const struct config *cfg, char *const argv[], const struct init_fds *fds)
 {
 	const typeof(cfg->security) *s = &cfg->security;
 	struct plan p = {.magic = PLAN_MAGIC,
@@ -159,7 +158,7 @@ static int write_plan(const struct config *cfg, char *const argv[], const struct
 
 	p.flags = (cfg->process.uid == 0 ? PLAN_ROOT : 0) |
 		  (s->no_new_privs ? PLAN_NO_NEW_PRIVS : 0) | (rootless() ? PLAN_ROOTLESS : 0);
-	memcpy(&p.sigmask, mask, sizeof(p.sigmask)); /* the kernel's 64 bits */
+	memcpy(&p.sigmask, fds->mask, sizeof(p.sigmask)); /* the kernel's 64 bits */
 	plan_add(&b, NULL, sizeof(p));
 	p.nrlimits = s->nrlimits;
 	p.rlimits = plan_add(&b, NULL, s->nrlimits * sizeof(struct plan_rlimit));
@@ -217,13 +216,13 @@ void process_exec(const struct config *cfg, char *const argv[], int self, int tt
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	timing_report("exec, until tiny-init's execve");
 	exec_plan(self, "final-exec",
-		  write_plan(cfg, argv, &(struct init_fds){tty, report, -1, false}, &mask));
+		  write_plan(cfg, argv, &(struct init_fds){tty, report, -1, &mask, false}));
 }
 
 void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 {
 	const int keep[] = {fds->report, fds->gate, fds->tty};
-	sigset_t all, mask;
+	sigset_t all;
 	int plan;
 
 	/*
@@ -232,12 +231,12 @@ void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 	 * through our execve, for tiny-init to take it.
 	 */
 	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &mask);
+	sigprocmask(SIG_BLOCK, &all, NULL);
 	/* -t: our stdio was the terminal `final run` was given (the host's): the container's */
 	if (fds->tty >= 0 &&
 	    (dup2(fds->tty, 0) < 0 || dup2(fds->tty, 1) < 0 || dup2(fds->tty, 2) < 0))
 		die_errno("dup2 the terminal");
-	plan = write_plan(cfg, cfg->process.args, fds, &mask);
+	plan = write_plan(cfg, cfg->process.args, fds);
 	/*
 	 * CVE-2024-21626's leaked descriptor, by another door: a directory the
 	 * monitor left us (the record's, the cgroup's) would be the host's tree

@@ -16,6 +16,7 @@ struct init_fds {
 	int tty;    /* CMD's terminal (the pty's slave) */
 	int report; /* CMD's errors go there ("started" first, with GATE); closed at its execve */
 	int gate;   /* tiny-init waits for a byte from here first: the start (launch.h) */
+	const sigset_t *mask; /* CMD's signal mask (the runtime's; ours may be all blocked) */
 	bool timings; /* report our --timings marks (not in a child sharing the runtime's memory,
 			 whose marks are the runtime's) */
 };

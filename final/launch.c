@@ -33,21 +33,6 @@
 
 #define STACK_SIZE (1024 * 1024)
 
-/* SHARED: the signal mask we had before the clone, the child's too (launch.h) */
-static sigset_t mask_before;
-
-/* A SHARED child's: every handler of ours the default again, our mask its. */
-static void leave_our_handlers(void)
-{
-	struct sigaction sa;
-
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
-		    sa.sa_handler != SIG_IGN)
-			signal(sig, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &mask_before, NULL);
-}
-
 /*
  * The child: the parent's go (with our pid as the host numbers it), SETUP,
  * created, gate, RUN; GATED: SETUP, RUN; SHARED: SETUP, RUN without a go
@@ -58,9 +43,7 @@ static int child(void *arg)
 	struct launch *l = arg;
 	char go[32] = "", byte;
 
-	errors_end_child();
-	if (l->shared)
-		leave_our_handlers();
+	errors_end_child(); /* SHARED: every signal blocked until our execve (launch.h) */
 	/*
 	 * Not dumpable (CVE-2016-9962's fix in runc): until it execs, this is
 	 * the runtime, with the host's descriptors (exec.fifo among them); a
@@ -149,8 +132,9 @@ bool launch_can_share(void)
 /*
  * SHARED: clone3(CLONE_VM | CLONE_VFORK), on a stack of its own, in its
  * cgroup (v2, as below) or, if the kernel refuses that, joining it itself;
- * we go on once it has exec'd or died. Our signals are blocked meanwhile:
- * none of our handlers may run in it, on our memory.
+ * we go on once it has exec'd or died. Every signal is blocked meanwhile,
+ * ours and the child's until its execve: none of our handlers may run in
+ * it, on our memory.
  */
 static pid_t spawn_shared(struct launch *l)
 {
@@ -172,7 +156,7 @@ static pid_t spawn_shared(struct launch *l)
 		die_errno("the first process's stack");
 	args.stack = (uintptr_t)stack;
 	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &mask_before);
+	sigprocmask(SIG_BLOCK, &all, NULL);
 	errors_save(&errors);
 	if (l->cgroup_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP, args.cgroup = l->cgroup_fd;
@@ -185,7 +169,7 @@ static pid_t spawn_shared(struct launch *l)
 		pid = clone3_run(&args, child, l);
 	}
 	errors_restore(&errors); /* the child's changes to where errors go are not ours */
-	sigprocmask(SIG_SETMASK, &mask_before, NULL);
+	sigprocmask(SIG_SETMASK, &l->mask, NULL);
 	munmap(stack, STACK_SIZE);
 	if (pid < 0)
 		return errno = -pid, -1;
@@ -285,6 +269,7 @@ int launch_create(struct launch *l)
 		warn_errno("pipe2");
 		goto fail;
 	}
+	sigprocmask(SIG_SETMASK, NULL, &l->mask);
 	l->pid = spawn(l);
 	/* the child's alone from now: with ours open, a start would not see it gone */
 	if (gate_open)

@@ -33,12 +33,14 @@
  * and rm -f wait for it), and what the setup needs (the veth) is made
  * before the clone. The child must leave our memory as it found it: no
  * exit() (errors_end_child()), no environ, no stdio buffers; launch.c puts
- * back where errors go and the signal mask, and gives the child the
- * default handlers.
+ * back where errors go and the signal mask. The child runs with every
+ * signal blocked until its execve (which resets our handlers): none of
+ * our handlers may run in it, on our memory; MASK is what CMD gets.
  */
 #ifndef FINAL_LAUNCH_H
 #define FINAL_LAUNCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -63,6 +65,7 @@ struct launch {
 	int gate;		  /* the child's descriptor of FIFO: the same number in both */
 	int go;			  /* FIFO NULL: the gate socket's other end, for launch_go() */
 	bool in_cgroup;		  /* CLONE_INTO_CGROUP made it in cgroup_fd's cgroup */
+	sigset_t mask;		  /* our signal mask at the clone (SHARED: the child's is all) */
 	char why[2048];		  /* why it was not created, as the child said ("": no word) */
 	int sync[2], ready[2];
 };
