@@ -78,19 +78,58 @@ pair_medians() {
 		"$(awk '{ print $1 / $2 }' "$1" | median)"
 }
 
-echo "=> start-to-exit of /bin/true, $runs runs each, then $runs pairs of final --network none and the floor"
-hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$out/startup.json" \
-	-n "final --network none" "$final run --rm --network none $rootfs /bin/true" \
-	-n "final (bridge)" "$final run --rm $rootfs /bin/true" \
-	-n "final (limits)" "$final run --rm --network none -m 64M --cpus 1 --pids-limit 64 $rootfs /bin/true" \
-	-n "runc run" "runc run -b $bundle bench-runc" \
-	-n "crun run" "crun run -b $bundle bench-crun" \
-	-n "bwrap" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
-	-n "unshare (floor)" "$floor" >/dev/null
-# The same two, final --network none and the floor, in pairs: hyperfine's
-# figures above take each tool's runs in a block, and a minute of this VM
-# running slower (it happens) moves one tool's block and not the other's.
-pairs "$runs" "$final run --rm --network none $rootfs /bin/true" "$floor" >"$out/pairs-startup.txt"
+echo "=> start-to-exit of /bin/true: $runs rounds of every tool, in a rotating order; then final --network none and the floor in blocks of $runs"
+# Each round runs every tool once, each timed by hyperfine (no shell in
+# between) right after one untimed run of its own, the order rotating from
+# round to round; a tool's ratio to another is the median of the rounds'
+# ratios. The table came from hyperfine's blocks before (each
+# tool's runs in a row): a minute of this VM running slower (it happens, in
+# both directions) then moved one tool's block and not the others', by as
+# much as 30% (final's own block at 12.8 ms and its runs among the floor's at
+# 9.6 ms, in one run at 5e5bf21). A line of startup-rounds.tsv: round, tool, ms.
+names=("final --network none" "final (bridge)" "final (limits)" "runc run" "crun run" "bwrap" "unshare (floor)")
+cmds=("$final run --rm --network none $rootfs /bin/true" "$final run --rm $rootfs /bin/true"
+	"$final run --rm --network none -m 64M --cpus 1 --pids-limit 64 $rootfs /bin/true"
+	"runc run -b $bundle bench-runc" "crun run -b $bundle bench-crun"
+	"bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true"
+	"$floor")
+ntools=${#names[@]}
+: >"$out/startup-rounds.tsv"
+for round in $(seq -2 "$runs"); do # two rounds first, to warm up
+	args=()
+	for k in $(seq 0 $((ntools - 1))); do
+		t=$(((k + round + ntools) % ntools))
+		args+=(-n "$t" "${cmds[t]}")
+	done
+	hyperfine -N --warmup 1 --runs 1 --style none --export-json "$out/round.json" "${args[@]}" >/dev/null 2>&1
+	if [ "$round" -gt 0 ]; then
+		jq -r --arg r "$round" '.results[] | "\($r)\t\(.command)\t\(.times[0] * 1000)"' "$out/round.json" >>"$out/startup-rounds.tsv"
+	fi
+done
+# One tool per line: name, median ms, stddev, median of the rounds' ratios to
+# final --network none (tool 0), and to the floor (the last).
+awk -F'\t' -v n="$ntools" '
+	{ t[$1, $2] = $3; ms[$2, ++c[$2]] = $3; rounds[$1] = 1 }
+	function median(a, m,   i, j, x) { # a[1..m], sorted in place
+		for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+	}
+	END {
+		for (k = 0; k < n; k++) {
+			m = 0; s = 0; ss = 0
+			for (r in rounds) { v[++m] = t[r, k]; s += v[m]; ss += v[m] * v[m]
+				base[m] = v[m] / t[r, 0]; fl[m] = v[m] / t[r, n - 1] }
+			sd = sqrt((ss - s * s / m) / (m - 1))
+			printf "%d\t%.4f\t%.4f\t%.4f\t%.4f\n", k, median(v, m), sd, median(base, m), median(fl, m)
+		}
+	}' "$out/startup-rounds.tsv" |
+	while IFS=$'\t' read -r k med sd base fl; do
+		printf '%s\t%s\t%s\t%s\t%s\n' "${names[k]}" "$med" "$sd" "$base" "$fl"
+	done >"$out/startup.tsv"
+# ...and the old way, for comparison with earlier runs: final --network none
+# and the floor, each in a block of its own.
+hyperfine -N --warmup 5 --runs "$runs" --style none --export-json "$out/startup-blocks.json" \
+	-n "final --network none" "${cmds[0]}" -n "unshare (floor)" "$floor" >/dev/null
 
 # The OCI lifecycle (youki's method): create, start and delete of the same
 # bundle with each runtime, as an engine calls them; then podman run --rm
@@ -218,9 +257,9 @@ done
 rm -rf "$FINAL_DATA" "$reg/oci" "$reg/bundle"
 
 # The results file, the table, the plot.
-jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpfile podman "$out/podman.json" --arg none "$(cat "$out/phases-none.tsv")" \
+jq -n --arg s "$(cat "$out/startup.tsv")" --slurpfile blocks "$out/startup-blocks.json" --slurpfile oci "$out/oci.json" --slurpfile podman "$out/podman.json" --arg none "$(cat "$out/phases-none.tsv")" \
 	--arg bridge "$(cat "$out/phases-bridge.tsv")" --arg scale "$(cat "$out/scale.tsv")" \
-	--arg again "$(cat "$out/scale-again.tsv")" --arg startpairs "$(pair_medians "$out/pairs-startup.txt")" \
+	--arg again "$(cat "$out/scale-again.tsv")" \
 	--argjson rss_final "$rss_final" --argjson rss_runc "$rss_runc" --argjson rss_crun "$rss_crun" \
 	--argjson per_container "$per_container" --argjson burst "$burst_ms" \
 	--slurpfile pull_small "$out/pull-busybox.json" --slurpfile pull_big "$out/pull-big.json" \
@@ -229,10 +268,10 @@ jq -n --slurpfile s "$out/startup.json" --slurpfile oci "$out/oci.json" --slurpf
 	def tsv(col): split("\n") | map(select(length > 0) | split("\t") | {(.[0]): (.[col] | tonumber)}) | add;
 	def tsv: tsv(1);
 	{machine: $machine, notes: $ARGS.positional,
-	 startup_ms: [$s[0].results[] | {tool: .command, median: (.median * 1000), stddev: (.stddev * 1000),
-	                                 min: (.min * 1000), max: (.max * 1000)}],
-	 startup_paired: ($startpairs | split("\t") | {final_network_none_ms: (.[0] | tonumber),
-	                   floor_ms: (.[1] | tonumber), final_over_floor: (.[2] | tonumber)}),
+	 startup_ms: [$s | split("\n")[] | select(length > 0) | split("\t") |
+	              {tool: .[0], median: (.[1] | tonumber), stddev: (.[2] | tonumber),
+	               over_final_network_none: (.[3] | tonumber), over_floor: (.[4] | tonumber)}],
+	 startup_blocks_ms: [$blocks[0].results[] | {tool: .command, median: (.median * 1000)}],
 	 phases_ms: {network_none: ($none | tsv), bridge: ($bridge | tsv)},
 	 oci_create_start_delete_ms: [$oci[0].results[] | {tool: .command, median: (.median * 1000)}],
 	 podman_run_rm_ms: [$podman[0].results[] | {tool: .command, median: (.median * 1000)}],
@@ -252,11 +291,11 @@ echo
 echo "machine: $(jq -r .machine "$out/results.json")"
 for n in "${notes[@]}"; do echo "note: $n"; done
 printf '\n%-22s %10s %10s %14s %8s\n' "start-to-exit" "median ms" "stddev" "x final(none)" "x floor"
-jq -r '.startup_ms[0].median as $base | .startup_ms[-1].median as $floor | .startup_ms[] |
-	"\(.tool)\t\(.median)\t\(.stddev)\t\(.median / $base)\t\(.median / $floor)"' "$out/results.json" |
+jq -r '.startup_ms[] | "\(.tool)\t\(.median)\t\(.stddev)\t\(.over_final_network_none)\t\(.over_floor)"' "$out/results.json" |
 	awk -F'\t' '{ printf "%-22s %10.2f %10.2f %14.2f %8.2f\n", $1, $2, $3, $4, $5 }'
-jq -r '.startup_paired | "\(.final_network_none_ms)\t\(.floor_ms)\t\(.final_over_floor)"' "$out/results.json" |
-	awk -F'\t' -v n="$runs" '{ printf "in %d pairs: final --network none %.2f ms, the floor %.2f ms; final / floor %.2f (median of the pairs)\n", n, $1, $2, $3 }'
+printf '(medians of %s rounds; the ratios are medians of the rounds'"'"' ratios)\n' "$runs"
+jq -r '.startup_blocks_ms | "\(.[0].median)\t\(.[1].median)"' "$out/results.json" |
+	awk -F'\t' -v n="$runs" '{ printf "in blocks of %d (hyperfine, as the table was before): final --network none %.2f ms, the floor %.2f ms; %.2f\n", n, $1, $2, $1 / $2 }'
 printf '\n%-22s %10s   %-22s %10s\n' "OCI create+start+delete" "median ms" "podman run --rm" "median ms"
 jq -r 'range(0; .oci_create_start_delete_ms | length) as $i |
 	"\(.oci_create_start_delete_ms[$i].tool)\t\(.oci_create_start_delete_ms[$i].median)\t\(.podman_run_rm_ms[$i].tool // "-")\t\(.podman_run_rm_ms[$i].median // "-")"' \
