@@ -48,7 +48,7 @@ static const char *const usage_text[][2] = {
 	    "  -i                    keep stdin open\n"
 	    "  -t                    allocate a pseudo-terminal (with -i: stdin must be one)\n"
 	    "  -h NAME               hostname (default: the short id)\n"
-	    "  -m, --memory SIZE     memory limit: bytes or k, m, g suffix\n"
+	    "  -m, --memory SIZE     memory limit: bytes or k, m, g suffix; at least 6M\n"
 	    "  --cpus N              CPU limit, fractions of one CPU\n"
 	    "  --pids-limit N        process limit\n"
 	    "  --network MODE        bridge (default), none or host\n"
@@ -533,6 +533,9 @@ static void parse_run_option(struct config *cfg, int opt, char *arg)
 		cfg->resources.memory_arg = arg;
 		if (!(cfg->resources.memory = parse_size(arg)))
 			bad("memory size", arg, "use bytes or a k, m or g suffix, like 50M");
+		/* docker's least; below it the setup itself can fail for memory (a pipe's page) */
+		if (cfg->resources.memory < 6 << 20)
+			bad("memory size", arg, "the least is 6M, as docker's");
 		break;
 	case OPT_CPUS:
 		cpus = strtod(arg, &end);

@@ -360,7 +360,8 @@ START_TEST(bad_input_is_one_line)
 {
 	const char *const bad[][2] = {
 	    {"--network", "bridged"}, {"-p", "99999:80"}, {"-p", "80:"},
-	    {"-v", "relative:/x"},    {"-u", "nobody"},	  {"--name", "bad/name"}};
+	    {"-v", "relative:/x"},    {"-u", "nobody"},	  {"--name", "bad/name"},
+	    {"-m", "64k"}};
 	struct proc p = {0};
 
 	assert_bad_options(bad, sizeof(bad) / sizeof(bad[0]));
