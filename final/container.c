@@ -166,7 +166,8 @@ static void child_run(struct launch *l)
 	struct run *r = l->arg;
 
 	init_run(r->cfg,
-		 &(struct init_fds){r->tty_slave, r->execd[1], l->gate, &l->mask, !l->shared},
+		 &(struct init_fds){r->tty_slave, r->execd[1], l->ready[1], l->gate, &l->mask,
+				    !l->shared},
 		 r->self);
 }
 

@@ -216,7 +216,7 @@ void process_exec(const struct config *cfg, char *const argv[], int self, int tt
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	timing_report("exec, until tiny-init's execve");
 	exec_plan(self, "final-exec",
-		  write_plan(cfg, argv, &(struct init_fds){tty, report, -1, &mask, false}));
+		  write_plan(cfg, argv, &(struct init_fds){tty, report, -1, -1, &mask, false}));
 }
 
 void init_run(const struct config *cfg, const struct init_fds *fds, int self)
@@ -226,9 +226,10 @@ void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 	int plan;
 
 	/*
-	 * Every signal blocked from here: a blocked signal is never dropped on
-	 * its way to PID 1 (without a handler, pid_namespaces(7)), and it waits,
-	 * through our execve, for tiny-init to take it.
+	 * Every signal blocked from here (a child sharing the runtime's memory
+	 * has had them blocked since the clone, launch.h): none of the runtime's
+	 * handlers runs; what came during the setup is dropped below, and what
+	 * comes after waits, through our execve, for tiny-init to pass it on.
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, NULL);
@@ -255,6 +256,17 @@ void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 	timing_mark("plan");
 	if (fds->timings)
 		timing_report("container, until the init's execve");
+	/*
+	 * A signal sent to us while we set the container up is dropped, as PID
+	 * 1 without a handler drops it (pid_namespaces(7)), rather than end CMD
+	 * before CMD runs: the record names no init until after our execve, and
+	 * the runtime passes its own signals on once CMD runs.
+	 */
+	while (sigtimedwait(&all, NULL, &(struct timespec){0, 0}) > 0)
+		;
+	/* the setup is complete: "created" once the execve below closes READY */
+	if (fds->ready >= 0 && write(fds->ready, "", 1) != 1)
+		die_errno("write the mark");
 	/*
 	 * Until now the init has been the runtime, cloned: its /proc/1/exe the
 	 * runtime's file, its /proc/1/cmdline the runtime's command line (`final

@@ -15,6 +15,7 @@ int init_sealed_copy(void);
 struct init_fds {
 	int tty;    /* CMD's terminal (the pty's slave) */
 	int report; /* CMD's errors go there ("started" first, with GATE); closed at its execve */
+	int ready;  /* a NUL byte into it just before the execve, which closes it: "created" */
 	int gate;   /* tiny-init waits for a byte from here first: the start (launch.h) */
 	const sigset_t *mask; /* CMD's signal mask (the runtime's; ours may be all blocked) */
 	bool timings; /* report our --timings marks (not in a child sharing the runtime's memory,
@@ -24,7 +25,8 @@ struct init_fds {
 /*
  * Become the container's init: write how CMD is to start (plan.h), and
  * execute SELF, a sealed copy of tiny-init (the container is "created" once
- * that execve is done: it closes launch.c's ready pipe). With FDS's GATE,
+ * that execve is done: FDS's READY gets the mark just before it, and it
+ * closes READY, launch.h). With FDS's GATE,
  * tiny-init waits there first, and then marks "started" on REPORT. It then
  * starts CMD's process (that confines itself and executes CMD), and, with no privilege left, forwards every signal to
  * CMD, reaps every process that ends, and exits with CMD's status. Never

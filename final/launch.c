@@ -35,8 +35,8 @@
 
 /*
  * The child: the parent's go (with our pid as the host numbers it), SETUP,
- * created, gate, RUN; GATED: SETUP, RUN; SHARED: SETUP, RUN without a go
- * (launch.h).
+ * created, gate, RUN; GATED: SETUP, RUN (which marks "created" just before
+ * its execve); SHARED: the same without a go (launch.h).
  */
 static int child(void *arg)
 {
@@ -61,10 +61,10 @@ static int child(void *arg)
 	}
 	report_errors_to(l->ready[1]); /* every die() of the setup reaches create */
 	l->setup(l);
-	if (write(l->ready[1], "", 1) != 1) /* the mark (EOF alone: we died) */
-		_exit(EXIT_RUNTIME);
-	if (l->gated) /* created at its execve, which closes the ready pipe (a line first if not) */
+	if (l->gated) /* marks ready[1] just before its execve, which closes it (launch.h) */
 		l->run(l);
+	if (write(l->ready[1], "", 1) != 1) /* the mark: created (EOF alone: we died) */
+		_exit(EXIT_RUNTIME);
 	report_errors_to(-1); /* closes the ready pipe */
 	while (read(l->gate, &byte, 1) < 0)
 		if (errno != EINTR)

@@ -19,11 +19,12 @@
  * how a container comes to be: `final run` is create + start + wait,
  * `final create` + `final start` the same in two commands.
  *
- * GATED (`final run`): RUN comes at once after SETUP and the mark, and
- * executes a program that waits at the gate (tiny-init.c); that execve
- * closes the ready pipe (O_CLOEXEC), so EOF after the mark says "created",
- * and a line after the mark that the execve failed: a created container's
- * first process is that program, with nothing of the runtime's. SHARED (GATED, where launch_can_share()): the
+ * GATED (`final run`): RUN comes at once after SETUP, writes the mark just
+ * before it executes a program that waits at the gate (tiny-init.c), and
+ * that execve closes the ready pipe (O_CLOEXEC): EOF after the mark says
+ * "created", a line after the mark that the execve failed (a death in
+ * between, as a death just after). A created container's first process is
+ * that program, with nothing of the runtime's. SHARED (GATED, where launch_can_share()): the
  * child also shares our memory until that execve, as posix_spawn()'s does
  * (CLONE_VM | CLONE_VFORK), and we wait meanwhile: a fork() would copy our
  * page tables, and the child and we would then each take a page fault on
