@@ -143,13 +143,17 @@ static bool relay(int peer, int winsize_fd, bool detach)
 	struct termios saved, raw;
 	bool is_tty = tcgetattr(0, &saved) == 0;
 	bool stdin_open = true, held = false, detached = false;
-	sigset_t winch;
+	sigset_t winch, before;
 	int sfd;
 
-	/* SIGWINCH first, then the size: a resize in between is not lost. */
+	/*
+	 * SIGWINCH first, then the size: a resize in between is not lost.
+	 * Blocked until we return: the next life's CMD (--restart) gets the
+	 * mask we had.
+	 */
 	sigemptyset(&winch);
 	sigaddset(&winch, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &winch, NULL);
+	sigprocmask(SIG_BLOCK, &winch, &before);
 	sfd = signalfd(-1, &winch, SFD_CLOEXEC);
 	if (is_tty) {
 		raw = saved;
@@ -183,6 +187,7 @@ static bool relay(int peer, int winsize_fd, bool detach)
 	if (is_tty)
 		tcsetattr(0, TCSANOW, &saved);
 	close(sfd);
+	sigprocmask(SIG_SETMASK, &before, NULL); /* a SIGWINCH still pending: ignored */
 	return detached;
 }
 

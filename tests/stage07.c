@@ -12,6 +12,7 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,37 @@ START_TEST(init_holds_the_containers_terminal_not_the_hosts)
 		      "echo init:container-terminal || echo init:host-terminal"));
 	tty_expect(p.tty_master, "init:container-terminal");
 	proc_wait(&p, 10);
+}
+END_TEST
+
+/*
+ * -t: the monitor blocks SIGWINCH while it relays the terminal (signalfd);
+ * CMD of a second life (--restart) starts with the mask the monitor had
+ * before, as the first's: it was born with SIGWINCH blocked (a reviewer's
+ * find), and a full-screen program never heard of a resize.
+ */
+START_TEST(a_second_life_with_a_terminal_hears_sigwinch)
+{
+	struct proc p = {.tty = true}, q = {0};
+	char seen[4096] = "";
+	size_t len = 0;
+	ssize_t n;
+	int lives = 0;
+
+	proc_start(&p, (const char *[]){bin, "run", "-i", "-t", "--name", "winch", "--network",
+					"none", "--restart", "on-failure:1", test_rootfs, "/bin/sh",
+					"-c", "grep SigBlk /proc/self/status; exit 3", NULL});
+	proc_wait(&p, 20);
+	FINAL_OK(&q, "rm", "-f", "winch");
+	/* both lives' lines are on the terminal, which nobody else reads: until its end (EIO) */
+	for (struct pollfd pfd = {p.tty_master, POLLIN, 0};
+	     len < sizeof(seen) - 1 && poll(&pfd, 1, 2000) > 0 &&
+	     (n = read(p.tty_master, seen + len, sizeof(seen) - 1 - len)) > 0;)
+		len += n, seen[len] = '\0';
+	for (const char *s = seen; (s = strstr(s, "SigBlk:\t0000000000000000")); s++)
+		lives++;
+	ck_assert_msg(lives == 2, "not both lives started with nothing blocked:\n%s", seen);
+	assert_exit(&p, 3);
 }
 END_TEST
 
@@ -970,6 +1002,7 @@ void stage07_tests(void)
 	add_test(7, 0, no_new_privs_holds_without_seccomp);
 	add_test(7, 0, init_holds_no_descriptor_of_the_host);
 	add_test(7, 0, init_holds_the_containers_terminal_not_the_hosts);
+	add_test(7, 0, a_second_life_with_a_terminal_hears_sigwinch);
 	add_test(7, 0, cmd_reaches_no_host_directory_by_descriptor);
 	add_test(7, 0, the_init_has_no_privilege);
 	add_test(7, 0, cmd_never_execs_the_runtime_s_file);
