@@ -244,8 +244,7 @@ void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 	 * through /proc/1/fd/N/.. to a process in here allowed to ptrace, and
 	 * CMD's (tiny-init starts it) at its chdir and execve. Our execve closes
 	 * every one but stdio and what tiny-init needs: the plan, CMD's terminal,
-	 * the report pipe and the gate (none a directory of the
-	 * host).
+	 * the report pipe and the gate (none a directory of the host).
 	 */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ||
 	    fcntl(plan, F_SETFD, 0) < 0)
@@ -259,8 +258,9 @@ void init_run(const struct config *cfg, const struct init_fds *fds, int self)
 	/*
 	 * A signal sent to us while we set the container up is dropped, as PID
 	 * 1 without a handler drops it (pid_namespaces(7)), rather than end CMD
-	 * before CMD runs: the record names no init until after our execve, and
-	 * the runtime passes its own signals on once CMD runs.
+	 * before CMD runs (a fork's, launch.h, was taken by the runtime's
+	 * handler in our copy, and lost, as before). The runtime passes its own
+	 * signals on once CMD runs.
 	 */
 	while (sigtimedwait(&all, NULL, &(struct timespec){0, 0}) > 0)
 		;

@@ -26,11 +26,11 @@ struct init_fds {
  * Become the container's init: write how CMD is to start (plan.h), and
  * execute SELF, a sealed copy of tiny-init (the container is "created" once
  * that execve is done: FDS's READY gets the mark just before it, and it
- * closes READY, launch.h). With FDS's GATE,
- * tiny-init waits there first, and then marks "started" on REPORT. It then
- * starts CMD's process (that confines itself and executes CMD), and, with no privilege left, forwards every signal to
- * CMD, reaps every process that ends, and exits with CMD's status. Never
- * returns.
+ * closes READY, launch.h). With FDS's GATE, tiny-init waits there first,
+ * and then marks "started" on REPORT. It then starts CMD's process (that
+ * confines itself and executes CMD), and, with no privilege left, forwards
+ * every signal to CMD, reaps every process that ends, and exits with CMD's
+ * status. Never returns.
  */
 void init_run(const struct config *cfg, const struct init_fds *fds, int self)
     __attribute__((noreturn));

@@ -24,15 +24,15 @@
  * that execve closes the ready pipe (O_CLOEXEC): EOF after the mark says
  * "created", a line after the mark that the execve failed (a death in
  * between, as a death just after). A created container's first process is
- * that program, with nothing of the runtime's. SHARED (GATED, where launch_can_share()): the
- * child also shares our memory until that execve, as posix_spawn()'s does
- * (CLONE_VM | CLONE_VFORK), and we wait meanwhile: a fork() would copy our
- * page tables, and the child and we would then each take a page fault on
- * every page we write first. So nothing of ours runs between the clone and
- * the child's execve: the child goes without a go, PREPARE comes once the
- * container is "created", while that program starts (the record names no init before: stop, kill
- * and rm -f wait for it), and what the setup needs (the veth) is made
- * before the clone. The child must leave our memory as it found it: no
+ * that program, with nothing of the runtime's. SHARED (GATED, where
+ * launch_can_share()): the child also shares our memory until that execve,
+ * as posix_spawn()'s does (CLONE_VM | CLONE_VFORK), and we wait meanwhile:
+ * a fork() would copy our page tables, and the child and we would then
+ * each take a page fault on every page we write first. So nothing of ours
+ * runs between the clone and the child's execve: the child goes without a
+ * go, PREPARE comes once the container is "created", while that program
+ * starts (the record names no init before: stop, kill and rm -f wait for
+ * it), and what the setup needs (the veth) is made before the clone. The child must leave our memory as it found it: no
  * exit() (errors_end_child()), no environ, no stdio buffers; launch.c puts
  * back where errors go and the signal mask. The child runs with every
  * signal blocked until its execve (which resets our handlers): none of

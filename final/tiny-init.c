@@ -8,10 +8,10 @@
  * /proc/1/exe leads to nothing anyone can write, and /proc/1/cmdline is
  * "final-init". The container is "created" once we run: we wait for the
  * start (launch.h's gate), and only then does CMD's process exist: we
- * start it, and it carries the plan out and executes CMD, so no process of the container
- * ever sees the runtime as its init, and what /proc/self/exe names at
- * CMD's execve (a "#!/proc/self/exe" script) is this copy, not final's
- * file. The runtime itself cannot be PID 1 here: it is linked dynamically,
+ * start it, and it carries the plan out and executes CMD, so no process of
+ * the container ever sees the runtime as its init, and what /proc/self/exe
+ * names at CMD's execve (a "#!/proc/self/exe" script) is this copy, not
+ * final's file. The runtime itself cannot be PID 1 here: it is linked dynamically,
  * and its loader is not in the container's root. This is freestanding (no
  * libc, its own _start), so it runs in any root, and it is small enough to
  * copy at every start (the Makefile builds it; init.c carries it, .incbin).
